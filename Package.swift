@@ -1,0 +1,109 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Settings every target of ours shares (STYLE.md: Swift 6 mode plus these upcoming features).
+let strictSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "fargate-cron",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "fargate-cron", targets: ["fargate-cron"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+    ],
+    targets: [
+        // C libraries, found through pkg-config (scripts/setup installs the -dev packages).
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+
+        // Pure Swift: cron expressions and their fire times. No I/O, no clock.
+        .target(name: "CronExpression", swiftSettings: strictSettings),
+        .testTarget(
+            name: "CronExpressionTests",
+            dependencies: ["CronExpression"],
+            swiftSettings: strictSettings
+        ),
+
+        // Schedule files (crontab syntax) -> validated job specifications.
+        .target(
+            name: "Schedules",
+            dependencies: ["CronExpression", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SchedulesTests",
+            dependencies: ["Schedules"],
+            swiftSettings: strictSettings
+        ),
+
+        // The run ledger on SQLite (GRDB brings its own SQLite module).
+        .target(
+            name: "Ledger",
+            dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger"], swiftSettings: strictSettings),
+
+        // The Kubernetes API over libcurl, with kubeconfig, in-cluster and native EKS credentials.
+        .target(
+            name: "Kubernetes",
+            dependencies: [
+                "CCurl",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "KubernetesTests",
+            dependencies: ["Kubernetes"],
+            swiftSettings: strictSettings
+        ),
+
+        // libsystemd: sd_notify, the journal log handler, journal reading.
+        .target(
+            name: "Systemd",
+            dependencies: [
+                "CSystemd",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "SystemdTests", dependencies: ["Systemd"], swiftSettings: strictSettings),
+
+        // The command line: the only place that builds and connects concrete types.
+        .executableTarget(
+            name: "fargate-cron",
+            dependencies: [
+                "CronExpression",
+                "Schedules",
+                "Ledger",
+                "Kubernetes",
+                "Systemd",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "FargateCronTests",
+            dependencies: ["fargate-cron"],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

@@ -1,0 +1,1 @@
+// The CronExpression module. See DESIGN.md ("Shape of the repository") for what belongs here.

@@ -1,0 +1,1 @@
+// Tests of the CronExpression module live beside this file.

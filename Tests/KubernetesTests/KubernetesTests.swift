@@ -1,0 +1,1 @@
+// Tests of the Kubernetes module live beside this file.

@@ -1,0 +1,1 @@
+// Tests of the Ledger module live beside this file.

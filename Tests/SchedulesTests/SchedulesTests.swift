@@ -1,0 +1,1 @@
+// Tests of the Schedules module live beside this file.

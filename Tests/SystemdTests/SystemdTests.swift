@@ -1,0 +1,1 @@
+// Tests of the Systemd module live beside this file.

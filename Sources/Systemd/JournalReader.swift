@@ -75,6 +75,7 @@ public final class JournalReader {
 
     /// Waits until the journal changes or `timeout` passes (`nil`: forever).
     /// The corresponding C function is `sd_journal_wait`.
+    @discardableResult
     public func wait(timeout: Duration?) throws(SystemdError) -> Change {
         let microseconds: UInt64
         if let timeout {

@@ -58,6 +58,12 @@ public struct Notifier: Sendable {
         try send(statusAssignment(status) + ["ERRNO=\(errno.rawValue)"])
     }
 
+    /// `ERRNO=` from a C `errno` value (`ENOENT`, …); see ``failed(errno:status:)``.
+    @discardableResult
+    public func failed(errnoCode: CInt, status: String? = nil) throws(SystemdError) -> Bool {
+        try failed(errno: Errno(rawValue: errnoCode), status: status)
+    }
+
     /// Sends `assignments` (`NAME=value`, one message) as they are.
     ///
     /// The corresponding C function is `sd_notify`.

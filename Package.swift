@@ -84,7 +84,15 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "SystemdTests", dependencies: ["Systemd"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "SystemdTests",
+            dependencies: [
+                "Systemd",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strictSettings
+        ),
 
         // The command line: the only place that builds and connects concrete types.
         .executableTarget(

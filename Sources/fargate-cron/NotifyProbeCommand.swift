@@ -24,19 +24,9 @@ struct NotifyProbeCommand: AsyncParsableCommand {
     private enum Event { case tick, reload, stop }
 
     func run() async throws {
-        let notifier = Notifier()
-        try notifier.status("Loading schedules from \(crontabs)")
-        let jobs: Int
-        do {
-            jobs = try countJobs()
-        } catch {
-            try notifier.failed(errnoCode: error.errno, status: "Cannot load schedules from \(crontabs): \(error.message)")
-            throw ExitCode(EX_CONFIG)
-        }
-        try notifier.ready(status: ServiceStatus(jobsLoaded: jobs, runsActive: 0).description)
-
+        // Signals are caught before anything is announced: a SIGHUP right after READY=1 must
+        // reload, not kill. They arrive through Dispatch, so the default action goes off first.
         let (events, continuation) = AsyncStream.makeStream(of: Event.self)
-        // Signals arrive through Dispatch, not handlers: the default action must be off first.
         signal(SIGHUP, SIG_IGN)
         signal(SIGTERM, SIG_IGN)
         let hangUp = DispatchSource.makeSignalSource(signal: SIGHUP)
@@ -45,6 +35,18 @@ struct NotifyProbeCommand: AsyncParsableCommand {
         let terminate = DispatchSource.makeSignalSource(signal: SIGTERM)
         terminate.setEventHandler { continuation.yield(.stop) }
         terminate.resume()
+
+        let notifier = Notifier()
+        try notifier.status("Loading schedules from \(crontabs)")
+        var jobs: Int
+        do {
+            jobs = try countJobs()
+        } catch {
+            try notifier.failed(errnoCode: error.errno, status: "Cannot load schedules from \(crontabs): \(error.message)")
+            throw ExitCode(EX_CONFIG)
+        }
+        try notifier.ready(status: ServiceStatus(jobsLoaded: jobs, runsActive: 0).description)
+
         let ticker = try notifier.watchdogInterval.map { interval in
             Task {
                 while !Task.isCancelled {
@@ -66,8 +68,8 @@ struct NotifyProbeCommand: AsyncParsableCommand {
                 try notifier.watchdog()
             case .reload:
                 try notifier.reloading(monotonicNow: Notifier.monotonicNow())
-                let reloaded = (try? countJobs()) ?? jobs  // a broken folder keeps what was loaded
-                try notifier.ready(status: ServiceStatus(jobsLoaded: reloaded, runsActive: 0).description)
+                jobs = (try? countJobs()) ?? jobs  // a broken folder keeps what was loaded
+                try notifier.ready(status: ServiceStatus(jobsLoaded: jobs, runsActive: 0).description)
             case .stop:
                 try notifier.stopping(status: "Stopping")
                 return

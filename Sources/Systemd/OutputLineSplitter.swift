@@ -10,6 +10,11 @@ public struct OutputLineSplitter: Sendable {
         public var bytes: [UInt8]
         /// The container's time for the line, if the stream carried it.
         public var timestamp: String?
+
+        public init(bytes: [UInt8], timestamp: String? = nil) {
+            self.bytes = bytes
+            self.timestamp = timestamp
+        }
     }
 
     public let timestamped: Bool

@@ -73,7 +73,7 @@ public final class EntryWriter: Sendable {
             case JournalField.message: message = value
             case JournalField.syslogIdentifier: identifier = value
             case JournalField.priority: priority = value
-            case JournalField.codeFile, JournalField.codeLine, JournalField.codeFunction: continue
+            case JournalField.codeFile, JournalField.codeLine, JournalField.codeFunction, "LOGGER_LABEL": continue
             default:
                 rest.append(UInt8(ascii: " "))
                 rest.append(contentsOf: name.utf8)

@@ -17,13 +17,20 @@ public struct JobOutputSink: Sendable {
 
     /// The run the output belongs to.
     public struct Run: Sendable {
+        /// `CRON_JOB`, also the entries' `SYSLOG_IDENTIFIER`.
         public var job: String
+        /// `CRON_RUN_ID`.
         public var runID: String
+        /// `CRON_SCHEDULED_AT`.
         public var scheduledAt: Date
+        /// `K8S_NAMESPACE`, when the run is a Kubernetes Job.
         public var namespace: String?
+        /// `K8S_JOB`.
         public var kubernetesJob: String?
+        /// `K8S_POD`, once the pod is known.
         public var pod: String?
 
+        /// The run's identity; the Kubernetes names as far as known.
         public init(
             job: String, runID: String, scheduledAt: Date, namespace: String? = nil, kubernetesJob: String? = nil,
             pod: String? = nil

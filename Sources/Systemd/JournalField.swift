@@ -4,14 +4,20 @@
 /// contract (DESIGN.md, "systemd and the journal").
 public enum JournalField {
     // Fields every journal entry has a meaning for (systemd.journal-fields(7)).
+    /// The human-readable text.
     public static let message = "MESSAGE"
+    /// The 128-bit id of the kind of event (see ``RunEvent/Kind/messageID``).
     public static let messageID = "MESSAGE_ID"
+    /// Syslog priority, 0 (emerg) to 7 (debug).
     public static let priority = "PRIORITY"
+    /// The program's name (`journalctl -t`).
     public static let syslogIdentifier = "SYSLOG_IDENTIFIER"
+    /// The source file of the log call.
     public static let codeFile = "CODE_FILE"
+    /// The source line of the log call.
     public static let codeLine = "CODE_LINE"
+    /// The function of the log call.
     public static let codeFunction = "CODE_FUNC"
-    public static let errno = "ERRNO"
 
     // fargate-cron's own fields.
     /// The job's name from its schedule file.
@@ -30,8 +36,11 @@ public enum JournalField {
     public static let cronScheduleFile = "CRON_SCHEDULE_FILE"
     /// `1` on each piece of an over-long output line but the last (the line goes on in the next entry).
     public static let cronLineContinues = "CRON_LINE_CONTINUES"
+    /// The Kubernetes namespace the run's Job is in.
     public static let k8sNamespace = "K8S_NAMESPACE"
+    /// The Kubernetes Job's name.
     public static let k8sJob = "K8S_JOB"
+    /// The pod's name.
     public static let k8sPod = "K8S_POD"
     /// The container's exit code.
     public static let exitCode = "EXIT_CODE"

@@ -40,15 +40,21 @@ public struct RunEvent: Sendable {
         }
     }
 
+    /// What happened.
     public var kind: Kind
     /// The job's name; `nil` for events about schedule files.
     public var job: String?
+    /// The run's id in the ledger (`CRON_RUN_ID`).
     public var runID: String?
+    /// The slot the run belongs to (`CRON_SCHEDULED_AT`).
     public var scheduledAt: Date?
+    /// The Kubernetes namespace (`K8S_NAMESPACE`).
     public var namespace: String?
     /// The Kubernetes Job's name.
     public var kubernetesJob: String?
+    /// The pod's name (`K8S_POD`).
     public var pod: String?
+    /// The container's exit code (`EXIT_CODE`).
     public var exitCode: Int32?
     /// The Fargate capacity the pod got, such as `0.25vCPU 0.5GB`.
     public var fargateCapacity: String?
@@ -57,6 +63,7 @@ public struct RunEvent: Sendable {
     /// The schedule file, for ``Kind/scheduleReloaded`` and ``Kind/scheduleRejected``.
     public var scheduleFile: String?
 
+    /// An event of `kind`; give every field that is known, the others stay out of the entry.
     public init(
         _ kind: Kind, job: String? = nil, runID: String? = nil, scheduledAt: Date? = nil, namespace: String? = nil,
         kubernetesJob: String? = nil, pod: String? = nil, exitCode: Int32? = nil, fargateCapacity: String? = nil,

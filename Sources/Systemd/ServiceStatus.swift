@@ -3,11 +3,14 @@ public import Foundation
 /// The one-line summary the daemon sends as `STATUS=` (shown by `systemctl status`):
 /// `3 jobs loaded, 1 run active, next: nightly-report at 2026-11-30T03:30:00Z`.
 public struct ServiceStatus: Hashable, Sendable, CustomStringConvertible {
+    /// Jobs in the valid schedule files.
     public var jobsLoaded: Int
+    /// Runs started and not yet finished.
     public var runsActive: Int
     /// The next job to fire and when, if any job is scheduled.
     public var next: (job: String, at: Date)?
 
+    /// A summary with these counts and the next fire time.
     public init(jobsLoaded: Int, runsActive: Int, next: (job: String, at: Date)? = nil) {
         self.jobsLoaded = jobsLoaded
         self.runsActive = runsActive

@@ -81,6 +81,26 @@ struct JournalHandlerTests {
         #expect(failed[text: "MESSAGE"] == "Run \(runID) of event-test failed with exit code 3: because")
     }
 
+    @Test func aReaderAtTheTailSeesOnlyNewEntriesAndWaitsForThem() async throws {
+        let logger = Logger(label: "systemd-tests") { label in JournalLogHandler(label: label, writer: writer) }
+        logger.info("old", metadata: ["cron_run_id": "\(runID)"])
+        try await Journal.sync()
+        let reader = try JournalReader()
+        try reader.addMatch(JournalField.cronRunID, runID)
+        try reader.seekToTail()
+        #expect(try reader.next() == nil)
+
+        logger.info("new", metadata: ["cron_run_id": "\(runID)"])
+        let deadline = ContinuousClock.now + .seconds(10)
+        var record = try reader.next()
+        while record == nil, ContinuousClock.now < deadline {
+            try reader.wait(timeout: .seconds(1))
+            record = try reader.next()
+        }
+        #expect(record?[JournalField.message] == "new")
+        #expect(try reader.next() == nil)
+    }
+
     /// A journald whose socket file is left but nobody reads it (a killed journald, in a private
     /// mount namespace) refuses the entry: the handler must write it to standard error instead.
     @Test(.enabled(if: getuid() == 0 && Paths.which("unshare") != nil))

@@ -7,6 +7,13 @@ public import Logging
 ///
 /// Its ``EntryWriter`` decides where the entry goes: the journal when the process runs under
 /// journald, standard error otherwise, and standard error whenever the journal refuses an entry.
+/// Set it up once, in `main`:
+///
+/// ```swift
+/// let destination = LogDestination.select(journalStream: environment["JOURNAL_STREAM"])
+/// let writer = EntryWriter(destination: destination)
+/// LoggingSystem.bootstrap { label in JournalLogHandler(label: label, writer: writer) }
+/// ```
 public struct JournalLogHandler: LogHandler {
     public var logLevel: Logger.Level
     public var metadata: Logger.Metadata = [:]

@@ -83,6 +83,8 @@ struct JobOutputTests {
         let jsonMessages = try objects.map { try Journal.bytes(of: $0["MESSAGE"] as Any) }
         #expect(jsonMessages.count == expected.count && zip(jsonMessages, expected).allSatisfy(same))
         #expect(objects.map { $0["CRON_STREAM"] as? String } == expected.map { $0.isEmpty ? "stderr" : "stdout" })
+        #expect(objects.map { $0["PRIORITY"] as? String } == expected.map { $0.isEmpty ? "3" : "6" })
+        #expect(objects.allSatisfy { $0["CRON_SCHEDULED_AT"] as? String == "2026-11-29T03:30:00Z" })
 
         // Text: the message's bytes as they are, after `TIME RUN STREAM: `.
         let text = try await ChildProcess.run(Paths.fargateCron, ["logs", job, "--run", runID])

@@ -16,8 +16,9 @@ struct ChildProcess {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         standardOutput = folder.appendingPathComponent("stdout")
         standardError = folder.appendingPathComponent("stderr")
-        FileManager.default.createFile(atPath: standardOutput.path, contents: nil)
-        FileManager.default.createFile(atPath: standardError.path, contents: nil)
+        for file in [standardOutput, standardError] {
+            try #require(FileManager.default.createFile(atPath: file.path, contents: nil), "cannot create \(file.path)")
+        }
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         var merged = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }

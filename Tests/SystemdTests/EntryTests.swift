@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SystemPackage
 import Systemd
 import Testing
 
@@ -92,5 +93,35 @@ import Testing
             .init(bytes: Array("hello world".utf8), timestamp: "2026-11-29T03:30:00.5Z"),
             .init(bytes: Array("no-space-line".utf8), timestamp: nil),
         ])
+    }
+}
+
+@Suite struct StandardErrorTextTests {
+    /// Run by hand (no journal), entries are one line of text each: time, identifier, level,
+    /// message, then the fields that are not code locations.
+    @Test func entriesBecomeOneLineOfTextEach() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("text-\(UUID().uuidString)").path
+        let file = try FileDescriptor.open(path, .readWrite, options: [.create, .truncate], permissions: .ownerReadWrite)
+        defer {
+            try? file.close()
+            unlink(path)
+        }
+        let writer = EntryWriter(destination: .standardError, identifier: "fargate-cron", fallback: file)
+        let logger = Logger(label: "text") { label in JournalLogHandler(label: label, writer: writer) }
+        logger.error("could not start", metadata: ["cron.job": "nightly-report", "cron_run_id": "r1"])
+        logger.log(RunEvent(.podCollected, job: "nightly-report", runID: "r1", pod: "p-1"))
+
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let lines = text.split(separator: "\n").map { line in
+            // Drop the wall-clock time (`2026-11-29T05:40:00.123Z `, 25 bytes): it is not ours to fix.
+            String(line.dropFirst(25))
+        }
+        #expect(lines == [
+            "fargate-cron err: could not start CRON_JOB=nightly-report CRON_RUN_ID=r1",
+            "fargate-cron info: Deleted finished pod p-1 of nightly-report CRON_JOB=nightly-report CRON_RUN_ID=r1 "
+                + "K8S_POD=p-1 MESSAGE_ID=48a587cd6d4a430db228b82b87fff0eb",
+        ])
+        #expect(text.split(separator: "\n").allSatisfy { $0.count > 25 && $0[$0.index($0.startIndex, offsetBy: 23)] == "Z" })
+        #expect(writer.statistics.sentToJournal == 0 && writer.statistics.fellBack == 0)
     }
 }

@@ -120,6 +120,16 @@ struct NotifierTests {
         #expect(result.errors.contains("sd_notify"), "stderr: \(result.errors)")
     }
 
+    @Test func aMalformedWatchdogUsecIsAnError() async throws {
+        let socket = try NotifySocket()
+        let folder = try Self.crontabs(jobs: 1)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let child = try Self.probe(socket, crontabs: folder, environment: ["WATCHDOG_USEC": "soon"])
+        defer { child.cleanUp() }
+        #expect(try await child.waitForExit() != 0)
+        #expect(child.errors.contains("sd_watchdog_enabled"), "stderr: \(child.errors)")
+    }
+
     @Test(.enabled(if: ProcessInfo.processInfo.environment["NOTIFY_SOCKET"] == nil))
     func withoutNotifySocketEverythingIsANoOp() throws {
         let notifier = Notifier()

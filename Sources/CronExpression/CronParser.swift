@@ -201,10 +201,9 @@ struct FieldReader {
             }
             if current == UInt8(ascii: "-") {
                 position += 1
-                let highColumn = column
                 high = try readValue()
                 guard low <= high else {
-                    throw error("\(name) range \(found(from: start)) at column \(start + 1) ends before it starts", at: highColumn)
+                    throw error("\(name) range \(found(from: start)) at column \(start + 1) ends before it starts", at: start + 1)
                 }
                 isRange = true
             }

@@ -22,11 +22,11 @@ extension FieldReader {
             position += 1
             let lowColumn = column
             guard let low = readBound(), current == UInt8(ascii: "-") else {
-                throw error("\(field.displayName) '\(foundText(from: start))' at column \(start + 1): expected H(low-high)", at: lowColumn)
+                throw error("\(field.displayName) '\(foundText(from: start))' at column \(lowColumn): expected H(low-high)", at: lowColumn)
             }
             position += 1
             guard let high = readBound(), current == UInt8(ascii: ")") else {
-                throw error("\(field.displayName) '\(foundText(from: start))' at column \(start + 1): expected H(low-high)", at: column)
+                throw error("\(field.displayName) '\(foundText(from: start))' at column \(column): expected H(low-high)", at: column)
             }
             position += 1
             for (value, valueColumn) in [(low, lowColumn), (high, lowColumn)] where !field.writtenRange.contains(value) {
@@ -74,7 +74,7 @@ extension FieldReader {
             position += 1
             let offsetColumn = column
             guard let offset = readBound(), (0...30).contains(offset) else {
-                throw error("day-of-month '\(foundText(from: start))' at column \(start + 1): the offset after 'L-' must be 0-30", at: offsetColumn)
+                throw error("day-of-month '\(foundText(from: start))' at column \(offsetColumn): the offset after 'L-' must be 0-30", at: offsetColumn)
             }
             spec.lastDayOffsets |= 1 << UInt32(offset)
         }

@@ -135,7 +135,9 @@ struct CalendarSpec: Hashable, Sendable {
         let dayNumber = CivilTime.floorDivide(start, CivilTime.secondsPerDay)
         let secondOfDay = Int(start - dayNumber * CivilTime.secondsPerDay)
         var (year, month, day) = CivilTime.date(days: dayNumber)
-        var hour = secondOfDay / 3600, minute = secondOfDay / 60 % 60, second = secondOfDay % 60
+        var hour = secondOfDay / 3600
+        var minute = secondOfDay / 60 % 60
+        var second = secondOfDay % 60
         let lastYear = year + Self.searchYears
         var cachedMonth = (year: Int.min, month: 0, days: UInt32(0))
         while year <= lastYear {
@@ -177,7 +179,9 @@ struct CalendarSpec: Hashable, Sendable {
         let dayNumber = CivilTime.floorDivide(end, CivilTime.secondsPerDay)
         let secondOfDay = Int(end - dayNumber * CivilTime.secondsPerDay)
         var (year, month, day) = CivilTime.date(days: dayNumber)
-        var hour = secondOfDay / 3600, minute = secondOfDay / 60 % 60, second = secondOfDay % 60
+        var hour = secondOfDay / 3600
+        var minute = secondOfDay / 60 % 60
+        var second = secondOfDay % 60
         let firstYear = year - Self.searchYears
         var cachedMonth = (year: Int.min, month: 0, days: UInt32(0))
         while year >= firstYear {

@@ -38,7 +38,8 @@ extension CalendarSpec {
     func nextFireSecond(after: Int64, rules: ZoneRules) -> Int64? {
         var from = after + 1  // earliest instant allowed
         var segment = rules.segment(containing: from)
-        let transitions = rules.transitions, offsets = rules.offsets
+        let transitions = rules.transitions
+        let offsets = rules.offsets
         while true {
             let offset = offsets[segment]
             var civilFrom = from + offset
@@ -64,12 +65,14 @@ extension CalendarSpec {
     func previousFireSecond(before: Int64, rules: ZoneRules) -> Int64? {
         var until = before - 1  // latest instant allowed
         var segment = rules.segment(containing: until)
-        let transitions = rules.transitions, offsets = rules.offsets
+        let transitions = rules.transitions
+        let offsets = rules.offsets
         while true {
             let offset = offsets[segment]
             guard let civil = lastMatch(atOrBefore: until + offset) else { return nil }
             guard segment > 0 else { return civil - offset }
-            let start = transitions[segment - 1], previousOffset = offsets[segment - 1]
+            let start = transitions[segment - 1]
+            let previousOffset = offsets[segment - 1]
             var floor = start + offset  // civil time at the segment's first instant
             if !isWildcard, previousOffset > offset {
                 floor = start + previousOffset  // fixed-time jobs do not fire in the second pass

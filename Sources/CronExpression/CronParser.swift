@@ -40,7 +40,8 @@ enum CronParser {
             let column = tokens.count > 6 ? tokens[6].lowerBound + 1 : bytes.count + 1
             throw CronSyntaxError(
                 field: nil, column: column,
-                message: "expected 5 fields, 6 with seconds, or an @ form, but found \(tokens.count) at column \(column)")
+                message:
+                    "expected 5 fields, 6 with seconds, or an @ form, but found \(tokens.count) at column \(column)")
         }
         var spec = CalendarSpec()
         let fields: [CronField] =
@@ -59,7 +60,8 @@ enum CronParser {
             let monthText = String(decoding: bytes[tokens[tokens.count - 2]], as: UTF8.self)
             throw CronSyntaxError(
                 field: .dayOfMonth, column: dayToken.lowerBound + 1,
-                message: "day-of-month '\(text)' at column \(dayToken.lowerBound + 1) never occurs in month '\(monthText)'"
+                message:
+                    "day-of-month '\(text)' at column \(dayToken.lowerBound + 1) never occurs in month '\(monthText)'"
                     + " with the given day-of-week: the expression can never fire")
         }
         return CronExpression(kind: .calendar(spec))
@@ -76,11 +78,15 @@ enum CronParser {
     /// The value of a three-letter name (`JAN` = 1, `SUN` = 0), any case, or nil.
     static func nameValue(_ bytes: Bytes, at i: Int, field: CronField) -> Int? {
         guard i + 3 <= bytes.count else { return nil }
-        let a = upper(bytes[i]), b = upper(bytes[i + 1]), c = upper(bytes[i + 2])
+        let a = upper(bytes[i])
+        let b = upper(bytes[i + 1])
+        let c = upper(bytes[i + 2])
         let names = field == .month ? monthNames : field == .dayOfWeek ? dayNames : []
         for (index, name) in names.enumerated() {
             let u = name.utf8
-            if u[u.startIndex] == a && u[u.index(after: u.startIndex)] == b && u[u.index(u.startIndex, offsetBy: 2)] == c {
+            if u[u.startIndex] == a && u[u.index(after: u.startIndex)] == b
+                && u[u.index(u.startIndex, offsetBy: 2)] == c
+            {
                 return field == .month ? index + 1 : index
             }
         }
@@ -126,10 +132,13 @@ struct FieldReader {
         var mask: UInt64 = 0
         if first == UInt8(ascii: "?") {
             guard field == .dayOfMonth || field == .dayOfWeek else {
-                throw error("'?' at column \(column) is only allowed in day-of-month or day-of-week, not in the \(name) field", at: column)
+                throw error(
+                    "'?' at column \(column) is only allowed in day-of-month or day-of-week, not in the \(name) field",
+                    at: column)
             }
             guard range.count == 1 else {
-                throw error("\(name) '?' at column \(column) must stand alone, found '\(found(from: position))'", at: column)
+                throw error(
+                    "\(name) '?' at column \(column) must stand alone, found '\(found(from: position))'", at: column)
             }
             mask = field == .dayOfMonth ? 0xFFFF_FFFE : 0x7F
             position += 1
@@ -138,7 +147,8 @@ struct FieldReader {
             try readElement(into: &mask, spec: &spec)
             if atEnd { break }
             guard current == UInt8(ascii: ",") else {
-                throw error("unexpected '\(found(from: position))' at column \(column) in the \(name) field", at: column)
+                throw error(
+                    "unexpected '\(found(from: position))' at column \(column) in the \(name) field", at: column)
             }
             position += 1
             if atEnd || current == UInt8(ascii: ",") {
@@ -147,31 +157,43 @@ struct FieldReader {
         }
         switch field {
         case .second: spec.seconds = mask
-        case .minute: spec.minutes = mask; spec.minuteIsStar = isStar
-        case .hour: spec.hours = UInt32(truncatingIfNeeded: mask); spec.hourIsStar = isStar
-        case .dayOfMonth: spec.daysOfMonth = UInt32(truncatingIfNeeded: mask); spec.dayOfMonthIsStar = isStar
+        case .minute:
+            spec.minutes = mask
+            spec.minuteIsStar = isStar
+        case .hour:
+            spec.hours = UInt32(truncatingIfNeeded: mask)
+            spec.hourIsStar = isStar
+        case .dayOfMonth:
+            spec.daysOfMonth = UInt32(truncatingIfNeeded: mask)
+            spec.dayOfMonthIsStar = isStar
         case .month: spec.months = UInt16(truncatingIfNeeded: mask)
-        case .dayOfWeek: spec.daysOfWeek = UInt8(truncatingIfNeeded: mask); spec.dayOfWeekIsStar = isStar
+        case .dayOfWeek:
+            spec.daysOfWeek = UInt8(truncatingIfNeeded: mask)
+            spec.dayOfWeekIsStar = isStar
         }
     }
 
     private mutating func readElement(into mask: inout UInt64, spec: inout CalendarSpec) throws(CronSyntaxError) {
         let start = position
         let bounds = field.writtenRange
-        var low: Int, high: Int
+        var low: Int
+        var high: Int
         var isRange = false
         switch current {
         case UInt8(ascii: "*"):
             position += 1
             (low, high, isRange) = (field.storedRange.lowerBound, field.storedRange.upperBound, true)
-        case UInt8(ascii: "H") where position + 1 == range.upperBound || [UInt8(ascii: "("), UInt8(ascii: "/"), UInt8(ascii: ",")].contains(bytes[position + 1]):
+        case UInt8(ascii: "H")
+        where position + 1 == range.upperBound
+            || [UInt8(ascii: "("), UInt8(ascii: "/"), UInt8(ascii: ",")].contains(bytes[position + 1]):
             try readHash(into: &mask)
             return
         case UInt8(ascii: "L") where field == .dayOfMonth:
             try readLast(into: &spec)
             return
         case UInt8(ascii: "L") where field == .dayOfWeek:
-            throw error("day-of-week 'L' at column \(column) needs a day before it, as in 5L (the last Friday)", at: column)
+            throw error(
+                "day-of-week 'L' at column \(column) needs a day before it, as in 5L (the last Friday)", at: column)
         case 0, UInt8(ascii: ","):
             throw error("empty \(name) list item at column \(column)", at: column)
         default:
@@ -193,7 +215,9 @@ struct FieldReader {
                 position += 1
                 let nthColumn = column
                 guard let nth = readNumber(), (1...5).contains(nth) else {
-                    throw error("day-of-week '\(found(from: start))' at column \(nthColumn): the number after '#' must be 1-5", at: nthColumn)
+                    throw error(
+                        "day-of-week '\(found(from: start))' at column \(nthColumn): the number after '#' must be 1-5",
+                        at: nthColumn)
                 }
                 try expectEndOfElement(start: start)
                 spec.nthWeekdays |= 1 << UInt64((low % 7) * 8 + nth)
@@ -203,7 +227,9 @@ struct FieldReader {
                 position += 1
                 high = try readValue()
                 guard low <= high else {
-                    throw error("\(name) range \(found(from: start)) at column \(start + 1) ends before it starts", at: start + 1)
+                    throw error(
+                        "\(name) range \(found(from: start)) at column \(start + 1) ends before it starts",
+                        at: start + 1)
                 }
                 isRange = true
             }
@@ -214,7 +240,10 @@ struct FieldReader {
             let stepColumn = column
             let limit = field.storedRange.count
             guard let s = readNumber() else {
-                throw error("\(name) step at column \(stepColumn) must be a number 1-\(limit), found '\(found(from: stepColumn - 1))'", at: stepColumn)
+                throw error(
+                    "\(name) step at column \(stepColumn) must be a number 1-\(limit), "
+                        + "found '\(found(from: stepColumn - 1))'",
+                    at: stepColumn)
             }
             guard (1...limit).contains(s) else {
                 throw error("\(name) step \(s) at column \(stepColumn) is out of range 1-\(limit)", at: stepColumn)
@@ -232,12 +261,15 @@ struct FieldReader {
 
     private func expectEndOfElement(start: Int) throws(CronSyntaxError) {
         guard atEnd || current == UInt8(ascii: ",") else {
-            throw error("unexpected '\(found(from: position))' at column \(column) in \(name) '\(found(from: start))'", at: column)
+            throw error(
+                "unexpected '\(found(from: position))' at column \(column) in \(name) '\(found(from: start))'",
+                at: column)
         }
     }
 
     private mutating func readNumber() -> Int? {
-        var value = 0, digits = 0
+        var value = 0
+        var digits = 0
         while !atEnd, CronParser.isDigit(bytes[position]) {
             if digits < 6 { value = value * 10 + Int(bytes[position] - 0x30) }
             digits += 1
@@ -253,7 +285,10 @@ struct FieldReader {
         if let number = readNumber() {
             guard bounds.contains(number) else {
                 let text = String(decoding: bytes[start..<position], as: UTF8.self)
-                throw error("\(name) value \(text) at column \(start + 1) is out of range \(bounds.lowerBound)-\(bounds.upperBound)", at: start + 1)
+                throw error(
+                    "\(name) value \(text) at column \(start + 1) is out of range "
+                        + "\(bounds.lowerBound)-\(bounds.upperBound)",
+                    at: start + 1)
             }
             return number
         }
@@ -265,8 +300,12 @@ struct FieldReader {
         while end < range.upperBound, CronParser.isLetter(bytes[end]) { end += 1 }
         let text = end > start ? String(decoding: bytes[start..<end], as: UTF8.self) : found(from: start)
         let allowed =
-            field == .month ? "1-12 or JAN-DEC" : field == .dayOfWeek ? "0-7 or SUN-SAT"
-            : "\(bounds.lowerBound)-\(bounds.upperBound)"
-        throw error("unexpected '\(text)' at column \(start + 1) in the \(name) field; expected \(allowed)", at: start + 1)
+            field == .month
+            ? "1-12 or JAN-DEC"
+            : field == .dayOfWeek
+                ? "0-7 or SUN-SAT"
+                : "\(bounds.lowerBound)-\(bounds.upperBound)"
+        throw error(
+            "unexpected '\(text)' at column \(start + 1) in the \(name) field; expected \(allowed)", at: start + 1)
     }
 }

@@ -42,7 +42,8 @@ struct NextCommand: ParsableCommand {
         let start: Date
         if let after {
             guard let parsed = Self.parseInstant(after) else {
-                throw fail("--after '\(after)' is not an ISO-8601 instant with an offset, such as 2026-03-08T00:00:00-05:00")
+                throw fail(
+                    "--after '\(after)' is not an ISO-8601 instant with an offset, such as 2026-03-08T00:00:00-05:00")
             }
             start = parsed
         } else {
@@ -56,7 +57,8 @@ struct NextCommand: ParsableCommand {
             throw fail("\(error.message)\n  \(expression)\n  \(caret)")
         }
         if cron.isReboot {
-            FileHandle.standardError.write(Data("fargate-cron: @reboot has no fire times: it runs when the daemon starts\n".utf8))
+            FileHandle.standardError.write(
+                Data("fargate-cron: @reboot has no fire times: it runs when the daemon starts\n".utf8))
         }
         let stamps = cron.nextFireDates(after: start, in: zone, count: count).map { Self.format($0, in: zone) }
         if json {
@@ -87,8 +89,13 @@ struct NextCommand: ParsableCommand {
         let offset = zone.secondsFromGMT(for: date)
         let sign = offset < 0 ? "-" : "+"
         let minutes = abs(offset) / 60
-        func two(_ n: Int?) -> String { let v = n ?? 0; return v < 10 ? "0\(v)" : "\(v)" }
+        func two(_ n: Int?) -> String {
+            let v = n ?? 0
+            return v < 10 ? "0\(v)" : "\(v)"
+        }
         let year = String(format: "%04d", c.year ?? 0)
-        return "\(year)-\(two(c.month))-\(two(c.day))T\(two(c.hour)):\(two(c.minute)):\(two(c.second))\(sign)\(two(minutes / 60)):\(two(minutes % 60))"
+        let date = "\(year)-\(two(c.month))-\(two(c.day))"
+        let time = "\(two(c.hour)):\(two(c.minute)):\(two(c.second))"
+        return "\(date)T\(time)\(sign)\(two(minutes / 60)):\(two(minutes % 60))"
     }
 }

@@ -20,7 +20,8 @@ struct FuzzTests {
         for i in 0..<iterations {
             var text: String
             if i % 2 == 0 {
-                text = (0..<Int.random(in: 0...30, using: &rng)).map { _ in Self.alphabet.randomElement(using: &rng)! }.joined()
+                text = (0..<Int.random(in: 0...30, using: &rng)).map { _ in Self.alphabet.randomElement(using: &rng)! }
+                    .joined()
             } else {
                 var scalars = Array(valid.next().unicodeScalars.map(String.init))
                 for _ in 0..<Int.random(in: 1...3, using: &rng) {

@@ -64,10 +64,13 @@ struct OracleTests {
             let got = expression.nextFireDates(after: Self.date(v.start), in: tz, count: v.expect.count)
             if got != v.expect.map(Self.date) {
                 mismatches.append(
-                    "\(v.expr) in \(v.zone) after \(v.start) [\(v.oracle)]: expected \(v.expect), got \(got.map { iso8601($0, in: tz) })")
+                    "\(v.expr) in \(v.zone) after \(v.start) [\(v.oracle)]: expected \(v.expect), got \(got.map { iso8601($0, in: tz) })"
+                )
             }
         }
-        #expect(mismatches.isEmpty, "\(mismatches.count) of \(vectors.count) differ, e.g.\n\(mismatches.prefix(15).joined(separator: "\n"))")
+        #expect(
+            mismatches.isEmpty,
+            "\(mismatches.count) of \(vectors.count) differ, e.g.\n\(mismatches.prefix(15).joined(separator: "\n"))")
     }
 
     /// Python's isoformat: `2026-03-08T01:59:00-05:00`, or with seconds in the offset for LMT zones.

@@ -6,8 +6,10 @@ import Testing
 /// (`RandomExpressions`), in zones with and without daylight saving, from instants in 1990-2060.
 @Suite("Properties of random expressions")
 struct PropertyTests {
-    static let zones = ["UTC", "America/New_York", "Australia/Lord_Howe", "America/Santiago", "Europe/Berlin", "Asia/Kolkata"]
-        .map(zone)
+    static let zones = [
+        "UTC", "America/New_York", "Australia/Lord_Howe", "America/Santiago", "Europe/Berlin", "Asia/Kolkata",
+    ]
+    .map(zone)
 
     static let seeds: [UInt64] = [1, 2, 3, 4]
 
@@ -15,7 +17,8 @@ struct PropertyTests {
     func properties(seed: UInt64) throws {
         var expressions = RandomExpressions(seed: seed)
         var rng = SeededGenerator(seed: seed &* 7919)
-        var valid = 0, neverFire = 0
+        var valid = 0
+        var neverFire = 0
         for _ in 0..<1_500 {
             let text = expressions.next()
             let expression: CronExpression
@@ -50,7 +53,8 @@ struct PropertyTests {
             }
             // ...and previous is next's exact inverse along the whole sequence.
             for (earlier, later) in zip(dates, dates.dropFirst()) {
-                #expect(expression.previousFireDate(before: later, in: zone) == earlier, "\(text) in \(zone.identifier)")
+                #expect(
+                    expression.previousFireDate(before: later, in: zone) == earlier, "\(text) in \(zone.identifier)")
             }
             if let previous = expression.previousFireDate(before: t, in: zone) {
                 #expect(previous < t)

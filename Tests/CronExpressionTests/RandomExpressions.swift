@@ -47,8 +47,10 @@ struct RandomExpressions {
 
     mutating func next() -> String {
         if chance(5) {
-            return ["@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly", "@every 90s",
-                    "@every 1h30m", "@every 7m", "@every 2d", "@every 45s"][int(0...11)]
+            return [
+                "@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly", "@every 90s",
+                "@every 1h30m", "@every 7m", "@every 2d", "@every 45s",
+            ][int(0...11)]
         }
         var fields: [String] = []
         if chance(20) { fields.append(field(0...59)) }

@@ -82,7 +82,7 @@ struct SyntaxErrorTests {
         InvalidCase("0 noon * * *", .hour, column: 3, "unexpected 'noon'"),
         InvalidCase("0 1,24 * * *", .hour, column: 5, "hour value 24 at column 5"),
         InvalidCase("0 9-17/0 * * *", .hour, column: 8, "step 0"),
-        InvalidCase("0 H(0-24) * * *", .hour, column: 5, "out of range 0-23"),
+        InvalidCase("0 H(0-24) * * *", .hour, column: 7, "hour value 24 in 'H(0-24)' at column 7 is out of range 0-23"),
         InvalidCase("0 H(5-2) * * *", .hour, column: 3, "ends before it starts"),
         InvalidCase("0 H/25 * * *", .hour, column: 5, "must be 1-24"),
         InvalidCase("0 H(0-5 * * *", .hour, column: 8, "expected H(low-high)"),
@@ -115,7 +115,9 @@ struct SyntaxErrorTests {
         // Month
         InvalidCase("0 0 1 13 *", .month, column: 7, "month value 13 at column 7 is out of range 1-12"),
         InvalidCase("0 0 1 0 *", .month, column: 7, "out of range 1-12"),
-        InvalidCase("0 0 1 foo *", .month, column: 7, "unexpected 'foo' at column 7 in the month field; expected 1-12 or JAN-DEC"),
+        InvalidCase(
+            "0 0 1 foo *", .month, column: 7,
+            "unexpected 'foo' at column 7 in the month field; expected 1-12 or JAN-DEC"),
         InvalidCase("0 0 1 janu *", .month, column: 10, "unexpected 'u'"),
         InvalidCase("0 0 1 mon *", .month, column: 7, "unexpected 'mon'"),
         InvalidCase("0 0 1 dec-jan *", .month, column: 7, "ends before it starts"),
@@ -128,7 +130,9 @@ struct SyntaxErrorTests {
         InvalidCase("0 0 * * 1-8", .dayOfWeek, column: 11, "day-of-week value 8"),
         InvalidCase("0 0 * * fri-mon", .dayOfWeek, column: 9, "ends before it starts"),
         InvalidCase("0 0 * * sunday", .dayOfWeek, column: 12, "unexpected 'day'"),
-        InvalidCase("0 0 * * jan", .dayOfWeek, column: 9, "unexpected 'jan' at column 9 in the day-of-week field; expected 0-7 or SUN-SAT"),
+        InvalidCase(
+            "0 0 * * jan", .dayOfWeek, column: 9,
+            "unexpected 'jan' at column 9 in the day-of-week field; expected 0-7 or SUN-SAT"),
         InvalidCase("0 0 * * L", .dayOfWeek, column: 9, "needs a day before it"),
         InvalidCase("0 0 * * 5#6", .dayOfWeek, column: 11, "must be 1-5"),
         InvalidCase("0 0 * * 5#0", .dayOfWeek, column: 11, "must be 1-5"),

@@ -7,7 +7,9 @@ func instant(_ text: String) -> Date {
     func number(_ from: Int, _ count: Int) -> Int {
         var v = 0
         for i in from..<(from + count) {
-            guard i < b.count, (48...57).contains(b[i]) else { preconditionFailure("bad instant in test table: \(text)") }
+            guard i < b.count, (48...57).contains(b[i]) else {
+                preconditionFailure("bad instant in test table: \(text)")
+            }
             v = v * 10 + Int(b[i] - 48)
         }
         return v
@@ -30,7 +32,9 @@ func instant(_ text: String) -> Date {
 }
 
 func zone(_ identifier: String) -> TimeZone {
-    guard let zone = TimeZone(identifier: identifier) else { preconditionFailure("unknown zone in test table: \(identifier)") }
+    guard let zone = TimeZone(identifier: identifier) else {
+        preconditionFailure("unknown zone in test table: \(identifier)")
+    }
     return zone
 }
 

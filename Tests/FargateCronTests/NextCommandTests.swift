@@ -12,7 +12,8 @@ struct NextCommandTests {
 
     /// The built `fargate-cron` beside the test bundle (`.build/debug/` or wherever `swift build` put it).
     static let binary: URL = {
-        let directory = Bundle.allBundles.first { $0.bundlePath.hasSuffix(".xctest") }?.bundleURL.deletingLastPathComponent()
+        let directory =
+            Bundle.allBundles.first { $0.bundlePath.hasSuffix(".xctest") }?.bundleURL.deletingLastPathComponent()
             ?? Bundle.main.bundleURL
         return directory.appendingPathComponent("fargate-cron")
     }()
@@ -21,7 +22,8 @@ struct NextCommandTests {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         try process.run()
@@ -43,7 +45,9 @@ struct NextCommandTests {
     static let successes: [Success] = [
         Success(
             name: "skipped hour in New York, one a line",
-            arguments: ["next", "30 2 * * *", "--tz", "America/New_York", "--after", "2026-03-08T00:00:00-05:00", "-n", "3"],
+            arguments: [
+                "next", "30 2 * * *", "--tz", "America/New_York", "--after", "2026-03-08T00:00:00-05:00", "-n", "3",
+            ],
             stdout: "2026-03-08T03:00:00-04:00\n2026-03-09T02:30:00-04:00\n2026-03-10T02:30:00-04:00\n"),
         Success(
             name: "default zone UTC, default count 5",
@@ -80,11 +84,19 @@ struct NextCommandTests {
     }
 
     static let failures: [Failure] = [
-        Failure(name: "minute out of range", arguments: ["next", "61 * * * *"], message: "minute value 61 at column 1 is out of range 0-59"),
+        Failure(
+            name: "minute out of range", arguments: ["next", "61 * * * *"],
+            message: "minute value 61 at column 1 is out of range 0-59"),
         Failure(name: "never fires", arguments: ["next", "0 0 30 2 *"], message: "can never fire"),
-        Failure(name: "bad day name", arguments: ["next", "0 0 * * funday"], message: "at column 9 in the day-of-week field"),
-        Failure(name: "unknown zone", arguments: ["next", "* * * * *", "--tz", "Mars/Olympus"], message: "unknown time zone 'Mars/Olympus'"),
-        Failure(name: "bad --after", arguments: ["next", "* * * * *", "--after", "yesterday"], message: "--after 'yesterday'"),
+        Failure(
+            name: "bad day name", arguments: ["next", "0 0 * * funday"], message: "at column 9 in the day-of-week field"
+        ),
+        Failure(
+            name: "unknown zone", arguments: ["next", "* * * * *", "--tz", "Mars/Olympus"],
+            message: "unknown time zone 'Mars/Olympus'"),
+        Failure(
+            name: "bad --after", arguments: ["next", "* * * * *", "--after", "yesterday"],
+            message: "--after 'yesterday'"),
         Failure(name: "count zero", arguments: ["next", "* * * * *", "-n", "0"], message: "-n 0 is out of range"),
     ]
 

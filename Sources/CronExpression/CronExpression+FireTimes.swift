@@ -48,7 +48,12 @@ extension CalendarSpec {
                 civilFrom = max(civilFrom, transitions[segment - 1] + offsets[segment - 1])
             }
             guard let civil = firstMatch(atOrAfter: civilFrom) else { return nil }
-            guard segment < transitions.count else { return civil - offset }
+            guard segment < transitions.count else {
+                // Past the table a zone with daylight saving would be modelled without it: say "none"
+                // rather than give a wrong time (a wildcard job that only matches inside gaps ends here).
+                let instant = civil - offset
+                return transitions.isEmpty || instant < ZoneRules.tableEnd ? instant : nil
+            }
             let end = transitions[segment]
             if civil < end + offset { return civil - offset }
             // No match before the transition at `end`; `civil` is the first match at or after the
@@ -70,7 +75,10 @@ extension CalendarSpec {
         while true {
             let offset = offsets[segment]
             guard let civil = lastMatch(atOrBefore: until + offset) else { return nil }
-            guard segment > 0 else { return civil - offset }
+            guard segment > 0 else {
+                let instant = civil - offset
+                return transitions.isEmpty || instant >= ZoneRules.tableStart ? instant : nil
+            }
             let start = transitions[segment - 1]
             let previousOffset = offsets[segment - 1]
             var floor = start + offset  // civil time at the segment's first instant

@@ -154,6 +154,17 @@ struct DaylightSavingTests {
         #expect(dates == c.expected)
     }
 
+    @Test("a wildcard job that only matches inside gaps never fires; its fixed-time twin does")
+    func onlyInsideGaps() throws {
+        // US daylight saving starts on the second Sunday of March at 02:00: hour 2 of that day never exists.
+        let newYork = zone("America/New_York")
+        let start = instant("2026-01-01T00:00:00-05:00")
+        #expect(try CronExpression("* 2 * 3 0#2").nextFireDate(after: start, in: newYork) == nil)
+        #expect(try CronExpression("* 2 * 3 0#2").previousFireDate(before: start, in: newYork) != nil)  // before 2007
+        let fixed = try CronExpression("0 2 * 3 0#2").nextFireDates(after: start, in: newYork, count: 2)
+        #expect(fixed.map { iso8601($0, in: newYork) } == ["2026-03-08T03:00:00-04:00", "2027-03-14T03:00:00-04:00"])
+    }
+
     @Test("@reboot never fires")
     func rebootNeverFires() throws {
         let expression = try CronExpression("@reboot")

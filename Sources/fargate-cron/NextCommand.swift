@@ -29,7 +29,7 @@ struct NextCommand: ParsableCommand {
     @Flag(help: "Print one JSON array of timestamps instead of one a line.")
     var json = false
 
-    @Option(help: "The job name that H values are hashed from.")
+    @Option(help: "The job name that H hashes (without it, H takes the lowest value of its range).")
     var name = ""
 
     func run() throws {

@@ -152,7 +152,7 @@ struct FieldReader {
             }
             position += 1
             if atEnd || current == UInt8(ascii: ",") {
-                throw error("empty \(name) list item at column \(column)", at: column)
+                throw error("empty \(name) list item at column \(column); expected \(allowedValues)", at: column)
             }
         }
         switch field {
@@ -195,19 +195,19 @@ struct FieldReader {
             throw error(
                 "day-of-week 'L' at column \(column) needs a day before it, as in 5L (the last Friday)", at: column)
         case 0, UInt8(ascii: ","):
-            throw error("empty \(name) list item at column \(column)", at: column)
+            throw error("empty \(name) list item at column \(column); expected \(allowedValues)", at: column)
         default:
             low = try readValue()
             high = low
             if field == .dayOfMonth, current == UInt8(ascii: "W") {
                 position += 1
-                try expectEndOfElement(start: start)
+                try expectEndOfElement(start: start, expected: "',' or the end of the field")
                 spec.nearestWeekdays |= 1 << UInt32(low)
                 return
             }
             if field == .dayOfWeek, current == UInt8(ascii: "L") {
                 position += 1
-                try expectEndOfElement(start: start)
+                try expectEndOfElement(start: start, expected: "',' or the end of the field")
                 spec.lastWeekdaysInMonth |= 1 << UInt8(low % 7)
                 return
             }
@@ -219,7 +219,7 @@ struct FieldReader {
                         "day-of-week '\(found(from: start))' at column \(nthColumn): the number after '#' must be 1-5",
                         at: nthColumn)
                 }
-                try expectEndOfElement(start: start)
+                try expectEndOfElement(start: start, expected: "',' or the end of the field")
                 spec.nthWeekdays |= 1 << UInt64((low % 7) * 8 + nth)
                 return
             }
@@ -235,7 +235,8 @@ struct FieldReader {
             }
         }
         var step = 1
-        if current == UInt8(ascii: "/") {
+        let hasStep = current == UInt8(ascii: "/")
+        if hasStep {
             position += 1
             let stepColumn = column
             let limit = field.storedRange.count
@@ -251,7 +252,10 @@ struct FieldReader {
             step = s
             if !isRange { high = field == .dayOfWeek ? 7 : bounds.upperBound }  // `10/5` means 10-59/5
         }
-        try expectEndOfElement(start: start)
+        let next =
+            hasStep
+            ? "',' or the end of the field" : isRange ? "',', '/' or the end of the field" : allowedAfterValue
+        try expectEndOfElement(start: start, expected: next)
         var value = low
         while value <= high {
             mask |= 1 << UInt64(field == .dayOfWeek ? value % 7 : value)
@@ -259,11 +263,31 @@ struct FieldReader {
         }
     }
 
-    private func expectEndOfElement(start: Int) throws(CronSyntaxError) {
+    private func expectEndOfElement(start: Int, expected: String) throws(CronSyntaxError) {
         guard atEnd || current == UInt8(ascii: ",") else {
             throw error(
-                "unexpected '\(found(from: position))' at column \(column) in \(name) '\(found(from: start))'",
+                "unexpected '\(found(from: position))' at column \(column) in \(name) '\(found(from: start))'; "
+                    + "expected \(expected)",
                 at: column)
+        }
+    }
+
+    /// What a list item of this field may be, for messages.
+    var allowedValues: String {
+        let bounds = field.writtenRange
+        switch field {
+        case .month: return "1-12 or JAN-DEC"
+        case .dayOfWeek: return "0-7 or SUN-SAT"
+        default: return "\(bounds.lowerBound)-\(bounds.upperBound)"
+        }
+    }
+
+    /// What may follow a value in this field, for messages.
+    private var allowedAfterValue: String {
+        switch field {
+        case .dayOfMonth: "',', '-', '/', 'W' or the end of the field"
+        case .dayOfWeek: "',', '-', '/', 'L', '#' or the end of the field"
+        default: "',', '-', '/' or the end of the field"
         }
     }
 
@@ -299,12 +323,7 @@ struct FieldReader {
         var end = position
         while end < range.upperBound, CronParser.isLetter(bytes[end]) { end += 1 }
         let text = end > start ? String(decoding: bytes[start..<end], as: UTF8.self) : found(from: start)
-        let allowed =
-            field == .month
-            ? "1-12 or JAN-DEC"
-            : field == .dayOfWeek
-                ? "0-7 or SUN-SAT"
-                : "\(bounds.lowerBound)-\(bounds.upperBound)"
+        let allowed = allowedValues
         throw error(
             "unexpected '\(text)' at column \(start + 1) in the \(name) field; expected \(allowed)", at: start + 1)
     }

@@ -5,13 +5,17 @@ import Testing
 /// change. Re-record with `RECORD_SNAPSHOTS=1`; recording fails the test so it cannot pass unseen.
 @Suite("fargate-cron next snapshots")
 struct NextCommandSnapshotTests {
-    static let snapshots = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Snapshots")
+    static let snapshots = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+        "Snapshots")
 
     static let cases: [(name: String, arguments: [String])] = [
         ("next-help", ["next", "--help"]),
         (
             "next-json-berlin-fall-back",
-            ["next", "*/30 1-3 * * *", "--tz", "Europe/Berlin", "--after", "2026-10-25T01:00:00+02:00", "-n", "10", "--json"]
+            [
+                "next", "*/30 1-3 * * *", "--tz", "Europe/Berlin", "--after", "2026-10-25T01:00:00+02:00", "-n", "10",
+                "--json",
+            ]
         ),
     ]
 

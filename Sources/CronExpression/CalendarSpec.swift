@@ -68,11 +68,10 @@ struct CalendarSpec: Hashable, Sendable {
         }
         var nearest = nearestWeekdays
         while nearest != 0 {
-            let day = nearest.trailingZeroBitCount
+            // A day past the month's end counts as its last day (31W in April is the weekday nearest
+            // April 30), as croniter does, so that `31W` fires every month rather than skipping short ones.
+            let day = min(nearest.trailingZeroBitCount, length)
             nearest &= nearest &- 1
-            // A day past the month's end (31W in April) does not fire that month: the nearest weekday
-            // must be in the same month, and there is no such day to be near to.
-            guard day <= length else { continue }
             let target: Int
             switch weekday(day) {
             case 6: target = day == 1 ? 3 : day - 1  // Saturday: Friday, unless that leaves the month

@@ -9,9 +9,11 @@ import Testing
 /// Which oracle a vector follows is decided in the generator and recorded in its `oracle` field:
 /// - `both`: cronsim and croniter agree (most vectors).
 /// - `cronsim`: they disagree and we follow cronsim, because it is Vixie-compatible where croniter is
-///   not: croniter ORs `0 0 */2 * 1` (Vixie ANDs: the day-of-month field starts with `*`), reads
-///   `5L` and `LW` differently, and applies no cron DST rule to fixed-time jobs (it reports times
-///   inside the skipped hour, or twice in a repeated one) where cronsim mimics Debian cron.
+///   not (the generator records which reason in `why`): croniter ORs `0 0 */2 * 1` where Vixie ANDs
+///   (the day-of-month field starts with `*`); croniter rejects `5L` and `LW`; and croniter does not
+///   follow cron across DST changes (it reports fixed times inside a skipped hour, or twice in a
+///   repeated one, where cronsim mimics Debian cron). For wildcard jobs cronsim's answer is confirmed
+///   by the real-instant scan described under `scan`.
 /// - `cronie`: cronsim adjusted to cronie's daemon-loop rule that DESIGN.md adopts. cronsim iterates
 ///   fixed-time jobs in naive local time, so from a start inside the second pass of a repeated hour
 ///   it answers the first-pass time, which lies *before* the start; cronie ran that job in the first
@@ -21,7 +23,7 @@ import Testing
 ///   asks `croniter.match` about each naive wall time. This overrules cronsim in 16 Lord Howe cases:
 ///   cronsim steps whole hours in UTC, and with a 30-minute shift lands on hh:30 and skips wall times
 ///   that exist (`0 */6 * * *` misses 06:00 on the day of the change).
-/// - `croniter`: syntax cronsim lacks (`W`, `L-n`), in zones without DST only, because croniter's
+/// - `croniter`: syntax cronsim lacks (`W`; neither has `L-n`), in zones without DST only, because croniter's
 ///   DST behaviour is not cronie's.
 /// `H` follows croniter's hash (`hash_id`), and cronsim checks it through croniter's expansion.
 @Suite("Oracle cross-check")

@@ -26,7 +26,7 @@ Which oracle each vector follows (the "oracle" field), decided here, in code, pe
               settles the Lord Howe cases where cronsim steps whole hours in UTC and, with a
               30-minute shift, lands on hh:30 and skips wall times that exist (`0 */6 * * *` on
               the day of the change).
-  croniter  - syntax cronsim lacks (W, L-n): croniter, only in zones without DST (UTC, Tokyo),
+  croniter  - syntax cronsim lacks (W): croniter, only in zones without DST (UTC, Tokyo),
               because croniter's DST behaviour is not cronie's.
 Expressions cronsim lacks but can express another way (`?`, @ forms, H as croniter expands it)
 are given to cronsim in that other spelling ("cronsim_expr").
@@ -65,7 +65,7 @@ OTHER_SPELLING = {  # ours/croniter's spelling -> cronsim's
     "@monthly": "0 0 1 * *", "@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *",
 }
 HASHED = ["H H * * *", "H/15 * * * *", "H(0-29) H(1-5) * * *", "0 H * * H"]
-CRONITER_NO_DST = ["0 0 15W * *", "0 0 1W * *", "0 0 L-2 * *", "0 0 L-5 * *"]
+CRONITER_NO_DST = ["0 0 15W * *", "0 0 1W * *", "0 0 31W * *", "0 0 30W * *", "30 12 6W * *"]  # croniter has no L-n
 
 
 def starts(zone_name):
@@ -151,17 +151,34 @@ def vector(expr, zone_name, start, cronsim_expr, croniter_ok, hash_key=""):
         expect = after[:COUNT]
         if oracle is None:
             oracle = "both" if isinstance(b, list) and [iso(x) for x in b] == [iso(x) for x in expect] else "cronsim"
+        why = None
+        if oracle == "cronie":
+            why = "start inside the second pass: cronsim answers the first-pass time before the start"
+        elif oracle == "cronsim":
+            if isinstance(b, str):
+                why = "croniter rejects this syntax"
+            elif any(f.startswith("*") and f != "*" for f in expr.split()[-3::2]):  # day-of-month, day-of-week
+                why = "croniter ORs the day fields; Vixie ANDs them when one starts with *"
+            else:
+                why = "croniter does not follow cron across the DST change"
         if oracle == "cronsim" and zone_name not in NO_DST and is_wildcard(expr):
             scanned = scan(expr, start, tz)
             if scanned is not None and [iso(x) for x in scanned] != [iso(x) for x in expect]:
                 expect, oracle = scanned, "scan"
+                why = "cronsim steps whole hours in UTC and skips wall times of a 30-minute shift"
+            elif scanned is not None:
+                why += "; the real-instant scan agrees with cronsim"
     elif isinstance(b, list):
-        expect, oracle = b, "croniter"
+        expect, oracle, why = b, "croniter", None
     else:
         return None
     # Normalise to the zone's own offset, as `fargate-cron next` prints them.
     expect = [iso(x).astimezone(tz).isoformat() for x in expect]
     v = {"expr": expr, "zone": zone_name, "start": start.isoformat(), "expect": expect, "oracle": oracle}
+    if oracle == "croniter":
+        why = "cronsim lacks this syntax; zone without DST"
+    if why:
+        v["why"] = why
     # Only what differs is kept, to keep the fixture small: the other oracle's answer where it
     # disagrees, cronsim's spelling where it is not ours, the hash key where H is used.
     if hash_key:

@@ -100,6 +100,24 @@ struct DaylightSavingTests {
         FireCase(
             "Santiago start inside the second pass", "30 23 * * *", zone: "America/Santiago",
             after: "2026-04-04T23:10:00-04:00", ["2026-04-05T23:30:00-04:00"]),
+        // Extensions follow the same rule: only the minute and hour fields decide wildcard or fixed-time.
+        FireCase(
+            "second Sunday of March at 02:30 (the US gap day)", "30 2 * 3 0#2", zone: "America/New_York",
+            after: "2026-03-01T00:00:00-05:00", ["2026-03-08T03:00:00-04:00", "2027-03-14T03:00:00-04:00"]),
+        FireCase(
+            "first Sunday of November at 01:30 runs in the first pass", "30 1 * 11 0#1", zone: "America/New_York",
+            after: "2026-10-01T00:00:00-04:00", ["2026-11-01T01:30:00-04:00", "2027-11-07T01:30:00-04:00"]),
+        FireCase(
+            "H is a fixed time: a hashed minute in the gap runs after it", "H 2 * * *", zone: "America/New_York",
+            after: "2026-03-08T00:00:00-05:00", ["2026-03-08T03:00:00-04:00", "2026-03-09T02:36:00-04:00"],
+            hashKey: "nightly-report"),
+        FireCase(
+            "Lord Howe first Sunday of October in the half-hour gap", "15 2 * 10 0#1", zone: "Australia/Lord_Howe",
+            after: "2026-09-01T00:00:00+10:30", ["2026-10-04T02:30:00+11:00", "2027-10-03T02:30:00+11:00"]),
+        FireCase(
+            "Santiago first Sunday of September at a midnight that does not exist", "0 0 ? 9 0#1",
+            zone: "America/Santiago", after: "2026-09-01T00:00:00-04:00",
+            ["2026-09-06T01:00:00-03:00", "2027-09-05T01:00:00-03:00"]),
         // @every ignores wall clocks entirely
         FireCase(
             "@every across spring forward", "@every 30m", zone: "America/New_York", after: "2026-03-08T01:15:00-05:00",
@@ -109,6 +127,7 @@ struct DaylightSavingTests {
     @Test(arguments: next)
     func nextFireTimes(_ c: FireCase) throws {
         let expression = try CronExpression(c.expression, hashKey: c.hashKey)
+        #expect(try CronExpression(expression.description) == expression, "round trip via \(expression)")
         let zone = zone(c.zone)
         let dates = expression.nextFireDates(after: instant(c.after), in: zone, count: c.expected.count)
         #expect(dates.map { iso8601($0, in: zone) } == c.expected)

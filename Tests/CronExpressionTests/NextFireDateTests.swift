@@ -162,6 +162,7 @@ struct NextFireDateTests {
     @Test(arguments: syntax)
     func syntaxFeature(_ c: FireCase) throws {
         let expression = try CronExpression(c.expression, hashKey: c.hashKey)
+        #expect(try CronExpression(expression.description) == expression, "round trip via \(expression)")
         let zone = zone(c.zone)
         let dates = expression.nextFireDates(after: instant(c.after), in: zone, count: c.expected.count)
         #expect(dates.map { iso8601($0, in: zone) } == c.expected)

@@ -45,7 +45,10 @@ extension FileState {
         let schedule: CronExpression?
         do {
             // Tabs become spaces, byte for byte, so the expression's columns stay the line's.
-            let expression = String(scheduleText).replacingOccurrences(of: "\t", with: " ")
+            var expression = String(scheduleText)
+            if expression.utf8.contains(UInt8(ascii: "\t")) {
+                expression = expression.replacingOccurrences(of: "\t", with: " ")
+            }
             schedule = try CronExpression(expression, hashKey: name?.rawValue ?? "")
         } catch {
             report(.cronSyntax(error), line: line, column: tokens[0].column + error.column - 1)

@@ -68,11 +68,10 @@ struct CalendarSpec: Hashable, Sendable {
         }
         var nearest = nearestWeekdays
         while nearest != 0 {
-            let day = nearest.trailingZeroBitCount
+            // A day past the month's end counts as its last day (31W in April is the weekday nearest
+            // April 30), as croniter does, so that `31W` fires every month rather than skipping short ones.
+            let day = min(nearest.trailingZeroBitCount, length)
             nearest &= nearest &- 1
-            // A day past the month's end (31W in April) does not fire that month: the nearest weekday
-            // must be in the same month, and there is no such day to be near to.
-            guard day <= length else { continue }
             let target: Int
             switch weekday(day) {
             case 6: target = day == 1 ? 3 : day - 1  // Saturday: Friday, unless that leaves the month
@@ -135,7 +134,9 @@ struct CalendarSpec: Hashable, Sendable {
         let dayNumber = CivilTime.floorDivide(start, CivilTime.secondsPerDay)
         let secondOfDay = Int(start - dayNumber * CivilTime.secondsPerDay)
         var (year, month, day) = CivilTime.date(days: dayNumber)
-        var hour = secondOfDay / 3600, minute = secondOfDay / 60 % 60, second = secondOfDay % 60
+        var hour = secondOfDay / 3600
+        var minute = secondOfDay / 60 % 60
+        var second = secondOfDay % 60
         let lastYear = year + Self.searchYears
         var cachedMonth = (year: Int.min, month: 0, days: UInt32(0))
         while year <= lastYear {
@@ -177,7 +178,9 @@ struct CalendarSpec: Hashable, Sendable {
         let dayNumber = CivilTime.floorDivide(end, CivilTime.secondsPerDay)
         let secondOfDay = Int(end - dayNumber * CivilTime.secondsPerDay)
         var (year, month, day) = CivilTime.date(days: dayNumber)
-        var hour = secondOfDay / 3600, minute = secondOfDay / 60 % 60, second = secondOfDay % 60
+        var hour = secondOfDay / 3600
+        var minute = secondOfDay / 60 % 60
+        var second = secondOfDay % 60
         let firstYear = year - Self.searchYears
         var cachedMonth = (year: Int.min, month: 0, days: UInt32(0))
         while year >= firstYear {

@@ -38,7 +38,8 @@ extension CalendarSpec {
     func nextFireSecond(after: Int64, rules: ZoneRules) -> Int64? {
         var from = after + 1  // earliest instant allowed
         var segment = rules.segment(containing: from)
-        let transitions = rules.transitions, offsets = rules.offsets
+        let transitions = rules.transitions
+        let offsets = rules.offsets
         while true {
             let offset = offsets[segment]
             var civilFrom = from + offset
@@ -47,7 +48,12 @@ extension CalendarSpec {
                 civilFrom = max(civilFrom, transitions[segment - 1] + offsets[segment - 1])
             }
             guard let civil = firstMatch(atOrAfter: civilFrom) else { return nil }
-            guard segment < transitions.count else { return civil - offset }
+            guard segment < transitions.count else {
+                // Past the table a zone with daylight saving would be modelled without it: say "none"
+                // rather than give a wrong time (a wildcard job that only matches inside gaps ends here).
+                let instant = civil - offset
+                return transitions.isEmpty || instant < ZoneRules.tableEnd ? instant : nil
+            }
             let end = transitions[segment]
             if civil < end + offset { return civil - offset }
             // No match before the transition at `end`; `civil` is the first match at or after the
@@ -64,12 +70,17 @@ extension CalendarSpec {
     func previousFireSecond(before: Int64, rules: ZoneRules) -> Int64? {
         var until = before - 1  // latest instant allowed
         var segment = rules.segment(containing: until)
-        let transitions = rules.transitions, offsets = rules.offsets
+        let transitions = rules.transitions
+        let offsets = rules.offsets
         while true {
             let offset = offsets[segment]
             guard let civil = lastMatch(atOrBefore: until + offset) else { return nil }
-            guard segment > 0 else { return civil - offset }
-            let start = transitions[segment - 1], previousOffset = offsets[segment - 1]
+            guard segment > 0 else {
+                let instant = civil - offset
+                return transitions.isEmpty || instant >= ZoneRules.tableStart ? instant : nil
+            }
+            let start = transitions[segment - 1]
+            let previousOffset = offsets[segment - 1]
             var floor = start + offset  // civil time at the segment's first instant
             if !isWildcard, previousOffset > offset {
                 floor = start + previousOffset  // fixed-time jobs do not fire in the second pass

@@ -97,6 +97,17 @@ public struct CronExpression: Hashable, Sendable, CustomStringConvertible {
         CronParser.couldBeField(token)
     }
 
+    /// How many whitespace-separated tokens the `@` form starting with `token` takes, itself included:
+    /// 2 for `@every` (its duration follows), 1 for the other `@` words, nil when `token` is not an `@` word.
+    /// Schedule files use it with `couldBeField(_:)` to find where the schedule ends.
+    public static func tokenCount(ofAtForm token: Substring) -> Int? {
+        switch token.lowercased() {
+        case "@every": 2
+        case "@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly", "@reboot": 1
+        default: nil
+        }
+    }
+
     // MARK: - Instants as whole seconds
 
     /// Year 1 to year 9999; outside, there is no answer rather than an overflow.

@@ -8,12 +8,16 @@ enum CronFormatter {
         case .every(let seconds): return "@every " + duration(seconds)
         case .calendar(let spec):
             var fields: [String] = []
-            if spec.hasSecondsField { fields.append(list(spec.seconds, 0...59, star: spec.seconds == fullMask(0...59))) }
+            if spec.hasSecondsField {
+                fields.append(list(spec.seconds, 0...59, star: spec.seconds == fullMask(0...59)))
+            }
             fields.append(list(spec.minutes, 0...59, star: spec.minuteIsStar))
             fields.append(list(UInt64(spec.hours), 0...23, star: spec.hourIsStar))
-            fields.append(list(UInt64(spec.daysOfMonth), 1...31, star: spec.dayOfMonthIsStar, extras: dayOfMonthExtras(spec)))
+            fields.append(
+                list(UInt64(spec.daysOfMonth), 1...31, star: spec.dayOfMonthIsStar, extras: dayOfMonthExtras(spec)))
             fields.append(list(UInt64(spec.months), 1...12, star: UInt64(spec.months) == fullMask(1...12)))
-            fields.append(list(UInt64(spec.daysOfWeek), 0...6, star: spec.dayOfWeekIsStar, extras: dayOfWeekExtras(spec)))
+            fields.append(
+                list(UInt64(spec.daysOfWeek), 0...6, star: spec.dayOfWeekIsStar, extras: dayOfWeekExtras(spec)))
             return fields.joined(separator: " ")
         }
     }

@@ -35,13 +35,19 @@ extension CronParser {
         default:
             throw CronSyntaxError(
                 field: nil, column: token.lowerBound + 1,
-                message: "unknown form '\(String(decoding: bytes[token], as: UTF8.self))' at column \(token.lowerBound + 1); "
+                message:
+                    "unknown form '\(String(decoding: bytes[token], as: UTF8.self))' "
+                    + "at column \(token.lowerBound + 1); "
                     + "expected @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly, @reboot or @every")
         }
         guard tokens.count == 1 else {
             let column = tokens[1].lowerBound + 1
             throw CronSyntaxError(
-                field: nil, column: column, message: "\(word) takes no fields, found '\(String(decoding: bytes[tokens[1]], as: UTF8.self))' at column \(column)")
+                field: nil, column: column,
+                message:
+                    "\(word) takes no fields, found "
+                    + "'\(String(decoding: bytes[tokens[1]], as: UTF8.self))' at column \(column)"
+            )
         }
         return CronExpression(kind: word == "@reboot" ? .reboot : .calendar(spec))
     }
@@ -57,7 +63,9 @@ extension CronParser {
                 field: nil, column: index + 1,
                 message: "@every duration '\(text)' at column \(index + 1) \(why); write it as 90s, 15m, 1h30m or 2d")
         }
-        let units: [(UInt8, Int64)] = [(UInt8(ascii: "d"), 86_400), (UInt8(ascii: "h"), 3600), (UInt8(ascii: "m"), 60), (UInt8(ascii: "s"), 1)]
+        let units: [(UInt8, Int64)] = [
+            (UInt8(ascii: "d"), 86_400), (UInt8(ascii: "h"), 3600), (UInt8(ascii: "m"), 60), (UInt8(ascii: "s"), 1),
+        ]
         var total: Int64 = 0
         var nextUnit = 0
         var i = range.lowerBound
@@ -69,7 +77,9 @@ extension CronParser {
                 guard value <= longestInterval else { throw failure("is longer than 100 years", at: numberStart) }
                 i += 1
             }
-            guard i > numberStart else { throw failure("has '\(UnicodeScalar(bytes[i]))' where a number should be", at: i) }
+            guard i > numberStart else {
+                throw failure("has '\(UnicodeScalar(bytes[i]))' where a number should be", at: i)
+            }
             guard i < range.upperBound else { throw failure("ends in a number without a unit", at: i) }
             let unit = bytes[i] | 0x20
             guard let index = units.firstIndex(where: { $0.0 == unit }) else {

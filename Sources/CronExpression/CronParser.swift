@@ -40,7 +40,8 @@ enum CronParser {
             let column = tokens.count > 6 ? tokens[6].lowerBound + 1 : bytes.count + 1
             throw CronSyntaxError(
                 field: nil, column: column,
-                message: "expected 5 fields, 6 with seconds, or an @ form, but found \(tokens.count) at column \(column)")
+                message:
+                    "expected 5 fields, 6 with seconds, or an @ form, but found \(tokens.count) at column \(column)")
         }
         var spec = CalendarSpec()
         let fields: [CronField] =
@@ -59,7 +60,8 @@ enum CronParser {
             let monthText = String(decoding: bytes[tokens[tokens.count - 2]], as: UTF8.self)
             throw CronSyntaxError(
                 field: .dayOfMonth, column: dayToken.lowerBound + 1,
-                message: "day-of-month '\(text)' at column \(dayToken.lowerBound + 1) never occurs in month '\(monthText)'"
+                message:
+                    "day-of-month '\(text)' at column \(dayToken.lowerBound + 1) never occurs in month '\(monthText)'"
                     + " with the given day-of-week: the expression can never fire")
         }
         return CronExpression(kind: .calendar(spec))
@@ -76,11 +78,15 @@ enum CronParser {
     /// The value of a three-letter name (`JAN` = 1, `SUN` = 0), any case, or nil.
     static func nameValue(_ bytes: Bytes, at i: Int, field: CronField) -> Int? {
         guard i + 3 <= bytes.count else { return nil }
-        let a = upper(bytes[i]), b = upper(bytes[i + 1]), c = upper(bytes[i + 2])
+        let a = upper(bytes[i])
+        let b = upper(bytes[i + 1])
+        let c = upper(bytes[i + 2])
         let names = field == .month ? monthNames : field == .dayOfWeek ? dayNames : []
         for (index, name) in names.enumerated() {
             let u = name.utf8
-            if u[u.startIndex] == a && u[u.index(after: u.startIndex)] == b && u[u.index(u.startIndex, offsetBy: 2)] == c {
+            if u[u.startIndex] == a && u[u.index(after: u.startIndex)] == b
+                && u[u.index(u.startIndex, offsetBy: 2)] == c
+            {
                 return field == .month ? index + 1 : index
             }
         }
@@ -126,10 +132,13 @@ struct FieldReader {
         var mask: UInt64 = 0
         if first == UInt8(ascii: "?") {
             guard field == .dayOfMonth || field == .dayOfWeek else {
-                throw error("'?' at column \(column) is only allowed in day-of-month or day-of-week, not in the \(name) field", at: column)
+                throw error(
+                    "'?' at column \(column) is only allowed in day-of-month or day-of-week, not in the \(name) field",
+                    at: column)
             }
             guard range.count == 1 else {
-                throw error("\(name) '?' at column \(column) must stand alone, found '\(found(from: position))'", at: column)
+                throw error(
+                    "\(name) '?' at column \(column) must stand alone, found '\(found(from: position))'", at: column)
             }
             mask = field == .dayOfMonth ? 0xFFFF_FFFE : 0x7F
             position += 1
@@ -138,54 +147,67 @@ struct FieldReader {
             try readElement(into: &mask, spec: &spec)
             if atEnd { break }
             guard current == UInt8(ascii: ",") else {
-                throw error("unexpected '\(found(from: position))' at column \(column) in the \(name) field", at: column)
+                throw error(
+                    "unexpected '\(found(from: position))' at column \(column) in the \(name) field", at: column)
             }
             position += 1
             if atEnd || current == UInt8(ascii: ",") {
-                throw error("empty \(name) list item at column \(column)", at: column)
+                throw error("empty \(name) list item at column \(column); expected \(allowedValues)", at: column)
             }
         }
         switch field {
         case .second: spec.seconds = mask
-        case .minute: spec.minutes = mask; spec.minuteIsStar = isStar
-        case .hour: spec.hours = UInt32(truncatingIfNeeded: mask); spec.hourIsStar = isStar
-        case .dayOfMonth: spec.daysOfMonth = UInt32(truncatingIfNeeded: mask); spec.dayOfMonthIsStar = isStar
+        case .minute:
+            spec.minutes = mask
+            spec.minuteIsStar = isStar
+        case .hour:
+            spec.hours = UInt32(truncatingIfNeeded: mask)
+            spec.hourIsStar = isStar
+        case .dayOfMonth:
+            spec.daysOfMonth = UInt32(truncatingIfNeeded: mask)
+            spec.dayOfMonthIsStar = isStar
         case .month: spec.months = UInt16(truncatingIfNeeded: mask)
-        case .dayOfWeek: spec.daysOfWeek = UInt8(truncatingIfNeeded: mask); spec.dayOfWeekIsStar = isStar
+        case .dayOfWeek:
+            spec.daysOfWeek = UInt8(truncatingIfNeeded: mask)
+            spec.dayOfWeekIsStar = isStar
         }
     }
 
     private mutating func readElement(into mask: inout UInt64, spec: inout CalendarSpec) throws(CronSyntaxError) {
         let start = position
         let bounds = field.writtenRange
-        var low: Int, high: Int
+        var low: Int
+        var high: Int
         var isRange = false
         switch current {
         case UInt8(ascii: "*"):
             position += 1
             (low, high, isRange) = (field.storedRange.lowerBound, field.storedRange.upperBound, true)
-        case UInt8(ascii: "H") where position + 1 == range.upperBound || [UInt8(ascii: "("), UInt8(ascii: "/"), UInt8(ascii: ",")].contains(bytes[position + 1]):
+        case UInt8(ascii: "H")
+        where position + 1 == range.upperBound
+            || [UInt8(ascii: "("), UInt8(ascii: "/"), UInt8(ascii: ",")].contains(bytes[position + 1]):
             try readHash(into: &mask)
             return
         case UInt8(ascii: "L") where field == .dayOfMonth:
             try readLast(into: &spec)
             return
         case UInt8(ascii: "L") where field == .dayOfWeek:
-            throw error("day-of-week 'L' at column \(column) needs a day before it, as in 5L (the last Friday)", at: column)
+            throw error(
+                "day-of-week 'L' at column \(column) needs a day before it, as in 5L (the last Friday)", at: column)
         case 0, UInt8(ascii: ","):
-            throw error("empty \(name) list item at column \(column)", at: column)
+            throw error("empty \(name) list item at column \(column); expected \(allowedValues)", at: column)
         default:
             low = try readValue()
             high = low
             if field == .dayOfMonth, current == UInt8(ascii: "W") {
                 position += 1
-                try expectEndOfElement(start: start)
+                try expectEndOfElement(start: start, expected: "',' or the end of the field")
                 spec.nearestWeekdays |= 1 << UInt32(low)
                 return
             }
             if field == .dayOfWeek, current == UInt8(ascii: "L") {
                 position += 1
-                try expectEndOfElement(start: start)
+                try expectEndOfElement(start: start, expected: "',' or the end of the field")
                 spec.lastWeekdaysInMonth |= 1 << UInt8(low % 7)
                 return
             }
@@ -193,29 +215,36 @@ struct FieldReader {
                 position += 1
                 let nthColumn = column
                 guard let nth = readNumber(), (1...5).contains(nth) else {
-                    throw error("day-of-week '\(found(from: start))' at column \(nthColumn): the number after '#' must be 1-5", at: nthColumn)
+                    throw error(
+                        "day-of-week '\(found(from: start))' at column \(nthColumn): the number after '#' must be 1-5",
+                        at: nthColumn)
                 }
-                try expectEndOfElement(start: start)
+                try expectEndOfElement(start: start, expected: "',' or the end of the field")
                 spec.nthWeekdays |= 1 << UInt64((low % 7) * 8 + nth)
                 return
             }
             if current == UInt8(ascii: "-") {
                 position += 1
-                let highColumn = column
                 high = try readValue()
                 guard low <= high else {
-                    throw error("\(name) range \(found(from: start)) at column \(start + 1) ends before it starts", at: highColumn)
+                    throw error(
+                        "\(name) range \(found(from: start)) at column \(start + 1) ends before it starts",
+                        at: start + 1)
                 }
                 isRange = true
             }
         }
         var step = 1
-        if current == UInt8(ascii: "/") {
+        let hasStep = current == UInt8(ascii: "/")
+        if hasStep {
             position += 1
             let stepColumn = column
             let limit = field.storedRange.count
             guard let s = readNumber() else {
-                throw error("\(name) step at column \(stepColumn) must be a number 1-\(limit), found '\(found(from: stepColumn - 1))'", at: stepColumn)
+                throw error(
+                    "\(name) step at column \(stepColumn) must be a number 1-\(limit), "
+                        + "found '\(found(from: stepColumn - 1))'",
+                    at: stepColumn)
             }
             guard (1...limit).contains(s) else {
                 throw error("\(name) step \(s) at column \(stepColumn) is out of range 1-\(limit)", at: stepColumn)
@@ -223,7 +252,10 @@ struct FieldReader {
             step = s
             if !isRange { high = field == .dayOfWeek ? 7 : bounds.upperBound }  // `10/5` means 10-59/5
         }
-        try expectEndOfElement(start: start)
+        let next =
+            hasStep
+            ? "',' or the end of the field" : isRange ? "',', '/' or the end of the field" : allowedAfterValue
+        try expectEndOfElement(start: start, expected: next)
         var value = low
         while value <= high {
             mask |= 1 << UInt64(field == .dayOfWeek ? value % 7 : value)
@@ -231,14 +263,37 @@ struct FieldReader {
         }
     }
 
-    private func expectEndOfElement(start: Int) throws(CronSyntaxError) {
+    private func expectEndOfElement(start: Int, expected: String) throws(CronSyntaxError) {
         guard atEnd || current == UInt8(ascii: ",") else {
-            throw error("unexpected '\(found(from: position))' at column \(column) in \(name) '\(found(from: start))'", at: column)
+            throw error(
+                "unexpected '\(found(from: position))' at column \(column) in \(name) '\(found(from: start))'; "
+                    + "expected \(expected)",
+                at: column)
+        }
+    }
+
+    /// What a list item of this field may be, for messages.
+    var allowedValues: String {
+        let bounds = field.writtenRange
+        switch field {
+        case .month: return "1-12 or JAN-DEC"
+        case .dayOfWeek: return "0-7 or SUN-SAT"
+        default: return "\(bounds.lowerBound)-\(bounds.upperBound)"
+        }
+    }
+
+    /// What may follow a value in this field, for messages.
+    private var allowedAfterValue: String {
+        switch field {
+        case .dayOfMonth: "',', '-', '/', 'W' or the end of the field"
+        case .dayOfWeek: "',', '-', '/', 'L', '#' or the end of the field"
+        default: "',', '-', '/' or the end of the field"
         }
     }
 
     private mutating func readNumber() -> Int? {
-        var value = 0, digits = 0
+        var value = 0
+        var digits = 0
         while !atEnd, CronParser.isDigit(bytes[position]) {
             if digits < 6 { value = value * 10 + Int(bytes[position] - 0x30) }
             digits += 1
@@ -254,7 +309,10 @@ struct FieldReader {
         if let number = readNumber() {
             guard bounds.contains(number) else {
                 let text = String(decoding: bytes[start..<position], as: UTF8.self)
-                throw error("\(name) value \(text) at column \(start + 1) is out of range \(bounds.lowerBound)-\(bounds.upperBound)", at: start + 1)
+                throw error(
+                    "\(name) value \(text) at column \(start + 1) is out of range "
+                        + "\(bounds.lowerBound)-\(bounds.upperBound)",
+                    at: start + 1)
             }
             return number
         }
@@ -265,9 +323,8 @@ struct FieldReader {
         var end = position
         while end < range.upperBound, CronParser.isLetter(bytes[end]) { end += 1 }
         let text = end > start ? String(decoding: bytes[start..<end], as: UTF8.self) : found(from: start)
-        let allowed =
-            field == .month ? "1-12 or JAN-DEC" : field == .dayOfWeek ? "0-7 or SUN-SAT"
-            : "\(bounds.lowerBound)-\(bounds.upperBound)"
-        throw error("unexpected '\(text)' at column \(start + 1) in the \(name) field; expected \(allowed)", at: start + 1)
+        let allowed = allowedValues
+        throw error(
+            "unexpected '\(text)' at column \(start + 1) in the \(name) field; expected \(allowed)", at: start + 1)
     }
 }

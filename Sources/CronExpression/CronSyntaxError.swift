@@ -60,5 +60,6 @@ public struct CronSyntaxError: Error, Hashable, Sendable, CustomStringConvertibl
         self.message = message
     }
 
+    /// The message alone; `Schedules` prefixes the file and line.
     public var description: String { message }
 }

@@ -22,21 +22,29 @@ extension FieldReader {
             position += 1
             let lowColumn = column
             guard let low = readBound(), current == UInt8(ascii: "-") else {
-                throw error("\(field.displayName) '\(foundText(from: start))' at column \(start + 1): expected H(low-high)", at: lowColumn)
-            }
-            position += 1
-            guard let high = readBound(), current == UInt8(ascii: ")") else {
-                throw error("\(field.displayName) '\(foundText(from: start))' at column \(start + 1): expected H(low-high)", at: column)
-            }
-            position += 1
-            for (value, valueColumn) in [(low, lowColumn), (high, lowColumn)] where !field.writtenRange.contains(value) {
-                let allowed = field.writtenRange
                 throw error(
-                    "\(field.displayName) value \(value) in '\(foundText(from: start))' at column \(valueColumn) is out of range \(allowed.lowerBound)-\(allowed.upperBound)",
+                    "\(field.displayName) '\(foundText(from: start))' at column \(lowColumn): expected H(low-high)",
+                    at: lowColumn)
+            }
+            position += 1
+            let highColumn = column
+            guard let high = readBound(), current == UInt8(ascii: ")") else {
+                throw error(
+                    "\(field.displayName) '\(foundText(from: start))' at column \(column): expected H(low-high)",
+                    at: column)
+            }
+            position += 1
+            let allowed = field.writtenRange
+            for (value, valueColumn) in [(low, lowColumn), (high, highColumn)] where !allowed.contains(value) {
+                throw error(
+                    "\(field.displayName) value \(value) in '\(foundText(from: start))' at column \(valueColumn) "
+                        + "is out of range \(allowed.lowerBound)-\(allowed.upperBound)",
                     at: valueColumn)
             }
             guard low <= high else {
-                throw error("\(field.displayName) range H(\(low)-\(high)) at column \(start + 1) ends before it starts", at: start + 1)
+                throw error(
+                    "\(field.displayName) range H(\(low)-\(high)) at column \(start + 1) ends before it starts",
+                    at: start + 1)
             }
             bounds = low...high
         }
@@ -46,12 +54,17 @@ extension FieldReader {
             let stepColumn = column
             guard let s = readBound(), (1...bounds.count).contains(s) else {
                 throw error(
-                    "\(field.displayName) step in '\(foundText(from: start))' at column \(stepColumn) must be 1-\(bounds.count)", at: stepColumn)
+                    "\(field.displayName) step in '\(foundText(from: start))' at column \(stepColumn) "
+                        + "must be 1-\(bounds.count)",
+                    at: stepColumn)
             }
             step = s
         }
         guard atEnd || current == UInt8(ascii: ",") else {
-            throw error("unexpected '\(foundText(from: position))' at column \(column) in \(field.displayName) '\(foundText(from: start))'", at: column)
+            throw error(
+                "unexpected '\(foundText(from: position))' at column \(column) "
+                    + "in \(field.displayName) '\(foundText(from: start))'",
+                at: column)
         }
         let draw = Int((hash >> UInt32(field.hashIndex)) % UInt32(step == 0 ? bounds.count : min(step, bounds.count)))
         var value = bounds.lowerBound + draw
@@ -74,19 +87,24 @@ extension FieldReader {
             position += 1
             let offsetColumn = column
             guard let offset = readBound(), (0...30).contains(offset) else {
-                throw error("day-of-month '\(foundText(from: start))' at column \(start + 1): the offset after 'L-' must be 0-30", at: offsetColumn)
+                throw error(
+                    "day-of-month '\(foundText(from: start))' at column \(offsetColumn): "
+                        + "the offset after 'L-' must be 0-30",
+                    at: offsetColumn)
             }
             spec.lastDayOffsets |= 1 << UInt32(offset)
         }
         guard atEnd || current == UInt8(ascii: ",") else {
             throw error(
-                "unexpected '\(foundText(from: position))' at column \(column) in day-of-month '\(foundText(from: start))'; expected L, L-N or LW",
+                "unexpected '\(foundText(from: position))' at column \(column) "
+                    + "in day-of-month '\(foundText(from: start))'; expected L, L-N or LW",
                 at: column)
         }
     }
 
     private mutating func readBound() -> Int? {
-        var value = 0, digits = 0
+        var value = 0
+        var digits = 0
         while !atEnd, CronParser.isDigit(bytes[position]), digits < 6 {
             value = value * 10 + Int(bytes[position] - 0x30)
             digits += 1

@@ -4,8 +4,9 @@ import Synchronization
 /// A zone's UTC offsets as a sorted table of transitions, built once per zone from Foundation and
 /// then searched without calling Foundation again: the hot path is a binary search.
 ///
-/// The table covers 1900-2400. Before it, the offset in force in 1900 applies; after it, the offset in
-/// force in 2400. Both are far outside any schedule's life.
+/// The table covers 1900-2400. In a zone whose offset changes, fire times are answered only inside
+/// that span (outside it there is no table to apply cronie's rules with); a zone with a constant
+/// offset, such as UTC, has no such limit.
 final class ZoneRules: Sendable {
     /// Instants (Unix seconds) at which the offset changes, ascending.
     let transitions: [Int64]

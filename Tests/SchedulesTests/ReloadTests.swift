@@ -129,3 +129,34 @@ private let reports = file("a.cron", image + "30 3 * * * nightly bin/report\n@ho
     #expect(second.isValid)
     #expect(second.diff.changed.map { "\($0.new.name) \($0.fields)" } == ["warm [Schedules.JobSpec.Field.sourceFile]"])
 }
+
+@Test func aFileThatTakesANameFromAKeptFileFallsBackToItsOwnLastVersion() {
+    let a = file("a.cron", image + "@daily x run\n")
+    let b = file("b.cron", image + "@daily y run\n")
+    let first = reload(ScheduleSet(), [a, b])
+    // a.cron breaks (its x stays), and b.cron now also defines x: b is refused and keeps y.
+    let second = reload(first.schedules, [
+        file("a.cron", image + "@daily x run %\n"), file("b.cron", image + "@daily y run\n@daily x other\n"),
+    ])
+    #expect(second.keptFiles == ["a.cron", "b.cron"])
+    #expect(second.diagnostics.map(\.description) == [
+        "a.cron:2:14: error: unescaped '%' in the command: cron would turn it into a newline and standard input, which a Fargate job cannot take; write '\\%' for a percent sign",
+        "b.cron:3:1: error: job 'x' is already defined at a.cron:2:1",
+    ])
+    #expect(second.diff.isEmpty)
+    #expect(second.schedules == first.schedules)
+}
+
+@Test func loadingFromDiskReportsMissingPathsAndSkipsOtherFiles() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("schedules-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder.appendingPathComponent("sub"), withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    try Data((image + "@daily top run\n").utf8).write(to: folder.appendingPathComponent("a.cron"))
+    try Data((image + "@daily nested run\n").utf8).write(to: folder.appendingPathComponent("sub/b.cron"))
+    try Data("not a schedule".utf8).write(to: folder.appendingPathComponent("notes.txt"))
+    let missing = folder.appendingPathComponent("missing.cron").path
+    let result = ScheduleLoader.load(paths: [folder.path, missing])
+    #expect(names(result.schedules.jobs) == ["top"])
+    #expect(result.diagnostics.map(\.description) == ["\(missing):1:1: error: cannot read the file: no such file or folder"])
+    #expect(result.rejectedFiles == [missing])
+}

@@ -51,7 +51,7 @@ public struct CheckReport: Sendable {
                     name: job.name.rawValue, file: job.location.file, line: job.location.line,
                     schedule: job.schedule.description, timeZone: job.timeZone.identifier,
                     executor: job.executor.rawValue, command: job.command,
-                    fargateSize: job.executor == .kubernetes ? job.fargateSize?.description : nil,
+                    fargateSize: job.fargateSize?.description,
                     next: nextCount > 0 ? CheckReport.nextTimes(of: job, count: nextCount, after: instant) : nil)
             })
         let encoder = JSONEncoder()

@@ -24,15 +24,28 @@ public struct FargateSize: Hashable, Sendable, Comparable, CustomStringConvertib
             + row(16000, stride(from: 32, through: 120, by: 8))
     }()
 
-    /// The size a pod with these requests is billed as, or `nil` when no Fargate size is large enough.
+    /// The size a pod (or task) with these requests is billed as, or `nil` when no size is large enough.
     /// - Parameters:
-    ///   - cpu: the pod's CPU request (Kubernetes units: cores).
-    ///   - memory: the pod's memory request (bytes); 256 MiB is added to it, as Fargate does.
-    public static func billed(cpu: ResourceQuantity, memory: ResourceQuantity) -> FargateSize? {
+    ///   - cpu: the CPU request (Kubernetes units: cores).
+    ///   - memory: the memory request (bytes).
+    ///   - overheadMiB: memory Fargate adds: 256 MiB for an EKS pod (the default), 0 for an ECS task,
+    ///     whose sizes are the same table.
+    public static func billed(
+        cpu: ResourceQuantity, memory: ResourceQuantity, overheadMiB: Int = kubernetesOverheadMiB
+    ) -> FargateSize? {
         let mebibyte: Int64 = 1 << 20
         let requestedMiB = memory.value / mebibyte + (memory.value % mebibyte == 0 ? 0 : 1)
-        let neededMiB = requestedMiB + Int64(kubernetesOverheadMiB)
+        let neededMiB = requestedMiB + Int64(overheadMiB)
         return all.first { Int64($0.milliCPU) >= cpu.milliValue && Int64($0.memoryMiB) >= neededMiB }
+    }
+
+    /// The memory Fargate adds for an executor; `nil` for one that does not run on Fargate.
+    public static func overheadMiB(for executor: ExecutorKind) -> Int? {
+        switch executor {
+        case .kubernetes: kubernetesOverheadMiB
+        case .ecs: 0
+        case .local: nil
+        }
     }
 
     /// The smallest vCPU Fargate offers that is at least `cpu`, ignoring memory; `nil` above 16 vCPU.

@@ -116,18 +116,20 @@ extension FileState {
         return result
     }
 
-    /// Reports, once per size, a Kubernetes job whose requests fit no Fargate size or jump a vCPU size.
+    /// Reports, once per size, a Fargate job whose requests fit no Fargate size or jump a vCPU size.
     private mutating func checkFargateSize(line: Int, column: Int) {
-        guard settings.executor == .kubernetes else { return }
-        let key = [settings.cpu.milliValue, settings.memory.milliValue]
+        guard let overhead = FargateSize.overheadMiB(for: settings.executor) else { return }
+        let (cpu, memory) = (settings.cpu, settings.memory)
+        let key = [cpu.milliValue, memory.milliValue, Int64(overhead)]
         guard !reportedSizes.contains(key) else { return }
         reportedSizes.insert(key)
-        guard let billed = FargateSize.billed(cpu: settings.cpu, memory: settings.memory) else {
-            report(.noFargateSize(cpu: settings.cpu, memory: settings.memory), line: line, column: column)
+        guard let billed = FargateSize.billed(cpu: cpu, memory: memory, overheadMiB: overhead) else {
+            report(.noFargateSize(cpu: cpu, memory: memory, overheadMiB: overhead), line: line, column: column)
             return
         }
-        if let smallest = FargateSize.smallestCPU(atLeast: settings.cpu), billed.milliCPU > smallest {
-            report(.fargateSizeJump(cpu: settings.cpu, memory: settings.memory, billed: billed), line: line, column: column)
+        if let smallest = FargateSize.smallestCPU(atLeast: cpu), billed.milliCPU > smallest {
+            report(.fargateSizeJump(cpu: cpu, memory: memory, overheadMiB: overhead, billed: billed),
+                   line: line, column: column)
         }
     }
 }

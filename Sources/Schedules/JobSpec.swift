@@ -59,8 +59,10 @@ public struct JobSpec: Hashable, Sendable {
     /// Where the job's line is.
     public var location: SourceLocation
 
-    /// The size Fargate bills a run of this job as, or `nil` when none fits.
-    public var fargateSize: FargateSize? { FargateSize.billed(cpu: cpu, memory: memory) }
+    /// The size Fargate bills a run of this job as; `nil` when none fits or the executor is `local`.
+    public var fargateSize: FargateSize? {
+        FargateSize.overheadMiB(for: executor).flatMap { FargateSize.billed(cpu: cpu, memory: memory, overheadMiB: $0) }
+    }
 }
 
 /// One `NAME=value` of a job's environment.

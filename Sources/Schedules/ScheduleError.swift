@@ -47,8 +47,8 @@ public struct ScheduleError: Error, Hashable, Sendable, CustomStringConvertible 
         case missingImage(JobName)
         case templateUnreadable(path: String, reason: String)
         case templateInvalid(path: String, JobTemplate.TemplateProblem)
-        case noFargateSize(cpu: ResourceQuantity, memory: ResourceQuantity)
-        case fargateSizeJump(cpu: ResourceQuantity, memory: ResourceQuantity, billed: FargateSize)
+        case noFargateSize(cpu: ResourceQuantity, memory: ResourceQuantity, overheadMiB: Int)
+        case fargateSizeJump(cpu: ResourceQuantity, memory: ResourceQuantity, overheadMiB: Int, billed: FargateSize)
         case settingWithoutJobs(String)
         case templateNameIgnored(path: String)
 
@@ -82,10 +82,10 @@ public struct ScheduleError: Error, Hashable, Sendable, CustomStringConvertible 
                 "job '\(name)' has no image; set CRON_IMAGE above it, or CRON_TEMPLATE to a manifest whose first container has one"
             case .templateUnreadable(let path, let reason): "cannot read template '\(path)': \(reason)"
             case .templateInvalid(let path, let problem): "template '\(path)' \(problem)"
-            case .noFargateSize(let cpu, let memory):
-                "no Fargate size fits CPU \(cpu) and memory \(memory) (+256Mi for Kubernetes); the largest is 16 vCPU / 120 GB"
-            case .fargateSizeJump(let cpu, let memory, let billed):
-                "CPU \(cpu) and memory \(memory) (+256Mi for Kubernetes) are billed as \(billed), a larger vCPU than requested"
+            case .noFargateSize(let cpu, let memory, let overhead):
+                "no Fargate size fits CPU \(cpu) and memory \(memory)\(overheadNote(overhead)); the largest is 16 vCPU / 120 GB"
+            case .fargateSizeJump(let cpu, let memory, let overhead, let billed):
+                "CPU \(cpu) and memory \(memory)\(overheadNote(overhead)) are billed as \(billed), a larger vCPU than requested"
             case .settingWithoutJobs(let name): "\(name) has no effect: no job follows it in this file"
             case .templateNameIgnored(let path):
                 "template '\(path)' sets metadata.name, which is ignored: each run's Job is named after the job and its slot"
@@ -93,6 +93,9 @@ public struct ScheduleError: Error, Hashable, Sendable, CustomStringConvertible 
         }
     }
 }
+
+/// How messages mention the memory Fargate adds for EKS pods (none for ECS tasks).
+private func overheadNote(_ mib: Int) -> String { mib == 0 ? "" : " (+\(mib)Mi for Kubernetes)" }
 
 extension String {
     fileprivate func leftPadded(_ width: Int) -> String {

@@ -139,6 +139,23 @@ func warnings(_ name: String, _ text: String, _ expected: [String]) {
     #expect(parsed.isValid && parsed.jobs.count == 1, "\(name)")
 }
 
+/// ECS tasks use the same size table, without the 256 MiB that EKS adds for its components.
+@Test(arguments: [
+    ("8Gi", []),
+    ("9Gi", ["t.cron:5:8: warning: CPU 1 and memory 9Gi are billed as 2 vCPU / 9 GB, a larger vCPU than requested"]),
+    ("121Gi", ["t.cron:5:8: error: no Fargate size fits CPU 1 and memory 121Gi; the largest is 16 vCPU / 120 GB"]),
+])
+func ecsTasksAreSizedWithoutTheKubernetesOverhead(_ memory: String, _ expected: [String]) {
+    let parsed = parse(image + "CRON_EXECUTOR=ecs\nCRON_CPU=1\nCRON_MEMORY=\(memory)\n@daily job run\n")
+    #expect(parsed.diagnostics.map(\.description) == expected)
+}
+
+@Test func localJobsHaveNoFargateSize() {
+    let parsed = parse("CRON_EXECUTOR=local\nCRON_CPU=64\n@daily job run\n")
+    #expect(parsed.diagnostics.isEmpty)
+    #expect(parsed.jobs.first?.fargateSize == nil)
+}
+
 @Test func sizeWarningIsReportedOncePerSize() {
     let parsed = parse(image + "CRON_CPU=1\nCRON_MEMORY=8Gi\n@daily a run\n@daily b run\n")
     #expect(parsed.diagnostics.count == 1 && parsed.jobs.count == 2)

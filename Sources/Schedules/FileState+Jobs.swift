@@ -95,25 +95,26 @@ extension FileState {
 
     /// `\%` becomes `%`; a bare `%` is an error (cron's newline-and-stdin rule cannot work on Fargate).
     private mutating func unescapeCommand(_ text: Substring, line: Int, column: (Substring) -> Int) -> String? {
-        guard text.utf8.contains(UInt8(ascii: "%")) else { return String(text) }
-        var result = ""
-        var index = text.startIndex
-        while index < text.endIndex {
-            let c = text[index]
-            let next = text.index(after: index)
-            if c == "\\", next < text.endIndex, text[next] == "%" {
-                result.append("%")
-                index = text.index(after: next)
+        let percent = UInt8(ascii: "%")
+        guard text.utf8.contains(percent) else { return String(text) }
+        let bytes = Array(text.utf8)
+        var result: [UInt8] = []
+        result.reserveCapacity(bytes.count)
+        var i = 0
+        while i < bytes.count {
+            if bytes[i] == UInt8(ascii: "\\"), i + 1 < bytes.count, bytes[i + 1] == percent {
+                result.append(percent)
+                i += 2
                 continue
             }
-            if c == "%" {
-                report(.unescapedPercent, line: line, column: column(text[index...]))
+            if bytes[i] == percent {
+                report(.unescapedPercent, line: line, column: column(text) + i)
                 return nil
             }
-            result.append(c)
-            index = next
+            result.append(bytes[i])
+            i += 1
         }
-        return result
+        return String(decoding: result, as: UTF8.self)
     }
 
     /// Reports, once per size, a Fargate job whose requests fit no Fargate size or jump a vCPU size.

@@ -84,18 +84,24 @@ public enum ScheduleReload {
 
     /// The changes between two sets of jobs, by name; each list sorted by name.
     public static func diff(from old: ScheduleSet, to new: ScheduleSet) -> ScheduleDiff {
-        let oldJobs = Dictionary(old.jobs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        let newJobs = Dictionary(new.jobs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        // Job specs are large values: sort and look up indices, and copy each spec once, into the diff.
+        let oldJobs = old.jobs
+        let newJobs = new.jobs
+        let oldNames = oldJobs.map(\.name)
+        let newNames = newJobs.map(\.name)
+        let oldIndex = Dictionary(oldNames.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        let newIndex = Dictionary(newNames.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         var diff = ScheduleDiff()
-        for (name, job) in newJobs.sorted(by: { $0.key < $1.key }) {
-            guard let before = oldJobs[name] else {
-                diff.added.append(job)
+        for i in newIndex.values.sorted(by: { newNames[$0] < newNames[$1] }) {
+            guard let o = oldIndex[newNames[i]] else {
+                diff.added.append(newJobs[i])
                 continue
             }
-            let fields = before.fields(differingFrom: job)
-            if !fields.isEmpty { diff.changed.append(JobChange(old: before, new: job, fields: fields)) }
+            let fields = oldJobs[o].fields(differingFrom: newJobs[i])
+            if !fields.isEmpty { diff.changed.append(JobChange(old: oldJobs[o], new: newJobs[i], fields: fields)) }
         }
-        diff.removed = oldJobs.filter { newJobs[$0.key] == nil }.sorted { $0.key < $1.key }.map(\.value)
+        diff.removed = oldIndex.filter { newIndex[$0.key] == nil }.map(\.value)
+            .sorted { oldNames[$0] < oldNames[$1] }.map { oldJobs[$0] }
         return diff
     }
 }

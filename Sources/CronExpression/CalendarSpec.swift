@@ -115,8 +115,8 @@ struct CalendarSpec: Hashable, Sendable {
         while set != 0 {
             let month = set.trailingZeroBitCount
             set &= set &- 1
-            let lengths = month == 2 ? [28, 29] : [CivilTime.daysInMonth(year: 2001, month: month)]
-            for length in lengths {
+            let longest = CivilTime.daysInMonth(year: 2000, month: month)  // 29 for February
+            for length in (month == 2 ? 28 : longest)...longest {
                 for firstWeekday in 0..<7 where days(length: length, firstWeekday: firstWeekday) != 0 {
                     return true
                 }

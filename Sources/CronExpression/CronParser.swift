@@ -16,48 +16,46 @@ enum CronParser {
     }
 
     static func parse(bytes: Bytes, hashKey: String) throws(CronSyntaxError) -> CronExpression {
-        var tokens: [Range<Int>] = []
-        tokens.reserveCapacity(7)
-        var i = 0
-        while i < bytes.count {
-            if isSpace(bytes[i]) {
-                i += 1
-                continue
-            }
-            let start = i
-            while i < bytes.count, !isSpace(bytes[i]) { i += 1 }
-            tokens.append(start..<i)
+        // One pass to count the tokens, one to read them: no token array on the common path.
+        var count = 0
+        var cursor = 0
+        var first: Range<Int>?
+        var seventh: Range<Int>?
+        while let token = nextToken(in: bytes, from: cursor) {
+            count += 1
+            if count == 1 { first = token }
+            if count == 7 { seventh = token }
+            cursor = token.upperBound
         }
-        guard let first = tokens.first else {
+        guard let first else {
             throw CronSyntaxError(
                 field: nil, column: 1,
                 message: "empty expression at column 1: expected 5 fields, 6 with seconds, or an @ form such as @daily")
         }
         if bytes[first.lowerBound] == UInt8(ascii: "@") {
-            return try parseAtForm(bytes: bytes, tokens: tokens)
+            return try parseAtForm(bytes: bytes, tokens: tokens(in: bytes))
         }
-        guard tokens.count == 5 || tokens.count == 6 else {
-            let column = tokens.count > 6 ? tokens[6].lowerBound + 1 : bytes.count + 1
+        guard count == 5 || count == 6 else {
+            let column = seventh.map { $0.lowerBound + 1 } ?? bytes.count + 1
             throw CronSyntaxError(
                 field: nil, column: column,
-                message:
-                    "expected 5 fields, 6 with seconds, or an @ form, but found \(tokens.count) at column \(column)")
+                message: "expected 5 fields, 6 with seconds, or an @ form, but found \(count) at column \(column)")
         }
         var spec = CalendarSpec()
-        let fields: [CronField] =
-            tokens.count == 6
-            ? [.second, .minute, .hour, .dayOfMonth, .month, .dayOfWeek]
-            : [.minute, .hour, .dayOfMonth, .month, .dayOfWeek]
-        spec.hasSecondsField = tokens.count == 6
+        spec.hasSecondsField = count == 6
         let hash = hashKey.isEmpty ? 0 : JobHash.crc32(hashKey)
-        for (field, token) in zip(fields, tokens) {
+        cursor = 0
+        for field in count == 6 ? sixFields : fiveFields {
+            guard let token = nextToken(in: bytes, from: cursor) else { break }
             var reader = FieldReader(bytes: bytes, range: token, field: field, hash: hash)
             try reader.read(into: &spec)
+            cursor = token.upperBound
         }
         guard spec.canEverMatch else {
-            let dayToken = tokens[tokens.count - 3]
+            let all = tokens(in: bytes)
+            let dayToken = all[count - 3]
             let text = String(decoding: bytes[dayToken], as: UTF8.self)
-            let monthText = String(decoding: bytes[tokens[tokens.count - 2]], as: UTF8.self)
+            let monthText = String(decoding: bytes[all[count - 2]], as: UTF8.self)
             throw CronSyntaxError(
                 field: .dayOfMonth, column: dayToken.lowerBound + 1,
                 message:
@@ -65,6 +63,30 @@ enum CronParser {
                     + " with the given day-of-week: the expression can never fire")
         }
         return CronExpression(kind: .calendar(spec))
+    }
+
+    static let fiveFields: [CronField] = [.minute, .hour, .dayOfMonth, .month, .dayOfWeek]
+    static let sixFields: [CronField] = [.second, .minute, .hour, .dayOfMonth, .month, .dayOfWeek]
+
+    /// The next run of non-blank bytes at or after `start`.
+    @inline(__always)
+    static func nextToken(in bytes: Bytes, from start: Int) -> Range<Int>? {
+        var i = start
+        while i < bytes.count, isSpace(bytes[i]) { i += 1 }
+        guard i < bytes.count else { return nil }
+        let tokenStart = i
+        while i < bytes.count, !isSpace(bytes[i]) { i += 1 }
+        return tokenStart..<i
+    }
+
+    static func tokens(in bytes: Bytes) -> [Range<Int>] {
+        var result: [Range<Int>] = []
+        var cursor = 0
+        while let token = nextToken(in: bytes, from: cursor) {
+            result.append(token)
+            cursor = token.upperBound
+        }
+        return result
     }
 
     @inline(__always) static func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }

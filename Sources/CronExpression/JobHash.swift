@@ -1,6 +1,7 @@
 /// The stable hash behind `H`: CRC-32 (IEEE 802.3, as zlib and Python's `binascii.crc32`) of the job
 /// name's UTF-8 bytes. Unlike Swift's `hashValue` it is the same in every process and on every host,
-/// and it is croniter's, so croniter's `hash_id` gives the same `H` values.
+/// and it is croniter's, so croniter's `hash_id` gives the same `H` values (but for a bare `H` in
+/// day-of-month, which draws from 1-28 as Jenkins does).
 enum JobHash {
     private static let table: [UInt32] = (0..<256).map { n in
         var c = UInt32(n)

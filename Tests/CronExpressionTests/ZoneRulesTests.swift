@@ -30,3 +30,28 @@ struct ZoneRulesTests {
         #expect(mismatches.isEmpty, "\(mismatches.count) mismatches, e.g. \(mismatches.prefix(5))")
     }
 }
+
+/// The zone tables are built lazily behind a lock; many tasks asking at once for zones not yet
+/// built must all get the same answers as one task asking alone.
+@Suite("Zone tables under concurrency")
+struct ZoneRulesConcurrencyTests {
+    @Test func concurrentFirstUseAgreesWithSequential() async throws {
+        let zones = ["Pacific/Auckland", "America/Havana", "Europe/Dublin", "Asia/Tehran", "America/Sao_Paulo"]
+        let expression = try CronExpression("30 2 * * *")
+        let start = Date(timeIntervalSince1970: 1_767_225_600)
+        let answers = await withTaskGroup(of: (Int, [Date]).self) { group in
+            for i in 0..<40 {
+                group.addTask {
+                    (i, expression.nextFireDates(after: start, in: zone(zones[i % zones.count]), count: 400))
+                }
+            }
+            var byTask: [Int: [Date]] = [:]
+            for await (i, dates) in group { byTask[i] = dates }
+            return byTask
+        }
+        for (i, dates) in answers {
+            #expect(dates == expression.nextFireDates(after: start, in: zone(zones[i % zones.count]), count: 400))
+        }
+        #expect(answers.count == 40)
+    }
+}

@@ -76,6 +76,16 @@ struct NextCommandTests {
         #expect(run.stderr.isEmpty)
     }
 
+    @Test("@reboot has no fire times: empty output, a note on stderr, success")
+    func reboot() throws {
+        let plain = try Self.run(["next", "@reboot", "--after", "2026-01-01T00:00:00Z"])
+        #expect(plain.status == 0)
+        #expect(plain.stdout.isEmpty)
+        #expect(plain.stderr.contains("@reboot has no fire times"))
+        let json = try Self.run(["next", "@reboot", "--after", "2026-01-01T00:00:00Z", "--json"])
+        #expect(json.stdout == "[]\n")
+    }
+
     struct Failure: CustomTestStringConvertible, Sendable {
         let name: String
         let arguments: [String]

@@ -16,8 +16,8 @@ public struct CheckReport: Sendable {
         if nextCount > 0 {
             for job in result.schedules.jobs {
                 let times = CheckReport.nextTimes(of: job, count: nextCount, after: instant)
-                let where_ = "\(job.location.file):\(job.location.line)"
-                lines.append("\(job.name) (\(where_), \(job.timeZone.identifier)): "
+                let place = "\(job.location.file):\(job.location.line)"
+                lines.append("\(job.name) (\(place), \(job.timeZone.identifier)): "
                     + (times.isEmpty ? "never fires" : times.joined(separator: ", ")))
             }
         }
@@ -29,7 +29,7 @@ public struct CheckReport: Sendable {
         let errors = result.diagnostics.filter { !$0.isWarning }.count
         let warnings = result.diagnostics.count - errors
         func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
-        return "checked \(plural(result.files.count, "file")), \(plural(result.schedules.jobs.count, "job")): "
+        return "checked \(plural(result.files.count, "file")), \(plural(result.schedules.jobCount, "job")): "
             + "\(plural(errors, "error")), \(plural(warnings, "warning"))"
     }
 

@@ -4,7 +4,24 @@ import Foundation
 extension FileState {
     /// Splits a line into tokens separated by spaces and tabs.
     static func tokens(of text: Substring, column: (Substring) -> Int) -> [Token] {
-        text.split(whereSeparator: { $0 == " " || $0 == "\t" }).map { Token(text: $0, column: column($0)) }
+        // On UTF-8 bytes: the separators are ASCII, so every boundary is also a character boundary.
+        var tokens: [Token] = []
+        let bytes = text.utf8
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
+            while index < bytes.endIndex, bytes[index] == UInt8(ascii: " ") || bytes[index] == UInt8(ascii: "\t") {
+                index = bytes.index(after: index)
+            }
+            let start = index
+            while index < bytes.endIndex, bytes[index] != UInt8(ascii: " ") && bytes[index] != UInt8(ascii: "\t") {
+                index = bytes.index(after: index)
+            }
+            if start < index {
+                let token = text[start..<index]
+                tokens.append(Token(text: token, column: column(token)))
+            }
+        }
+        return tokens
     }
 
     /// Reads a job line: schedule, name, command.

@@ -67,6 +67,15 @@ public struct JobName: Hashable, Sendable, Comparable, Codable, CustomStringConv
     }
 
     static func problem(with text: Substring) -> Problem? {
+        // The common case, a valid name, is decided on bytes; the characters are only for messages.
+        let bytes = text.utf8
+        func isLower(_ b: UInt8) -> Bool { b >= UInt8(ascii: "a") && b <= UInt8(ascii: "z") }
+        func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
+        if let first = bytes.first, isLower(first), bytes.count <= maximumLength, bytes.last != UInt8(ascii: "-"),
+            bytes.allSatisfy({ isLower($0) || isDigit($0) || $0 == UInt8(ascii: "-") })
+        {
+            return CronExpression.couldBeField(text) ? .cronValue : nil
+        }
         guard let first = text.first else { return .empty }
         if text.utf8.count > maximumLength { return .tooLong(length: text.count) }
         if !("a"..."z").contains(first) {

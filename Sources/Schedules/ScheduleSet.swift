@@ -13,6 +13,9 @@ public struct ScheduleSet: Hashable, Sendable {
     /// Every job, files in path order, each file's jobs in file order.
     public var jobs: [JobSpec] { jobsByFile.keys.sorted().flatMap { jobsByFile[$0]! } }
 
+    /// How many jobs are loaded.
+    public var jobCount: Int { jobsByFile.values.reduce(0) { $0 + $1.count } }
+
     /// The paths of the files that have jobs loaded, sorted.
     public var files: [String] { jobsByFile.keys.sorted() }
 

@@ -57,6 +57,10 @@ extension FileState {
         let location = SourceLocation(file: path, line: line, column: column(name))
         guard name.hasPrefix("CRON_") else {
             pendingAssignments.append((String(name), location))
+            // `cron_tz=UTC` is a legal variable name, so it is only a warning.
+            if name.uppercased().hasPrefix("CRON_"), let setting = Setting(rawValue: name.uppercased()) {
+                report(.settingInLowercase(String(name), setting: setting.rawValue), line: line, column: location.column)
+            }
             let variable = EnvironmentVariable(name: String(name), value: String(value))
             if let index = environment.firstIndex(where: { $0.name == variable.name }) {
                 environment[index] = variable

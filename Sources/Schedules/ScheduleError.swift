@@ -19,7 +19,7 @@ public struct ScheduleError: Error, Hashable, Sendable, CustomStringConvertible 
     /// Whether this is only a warning: reported, but the file is still accepted.
     public var isWarning: Bool {
         switch kind {
-        case .fargateSizeJump, .settingWithoutJobs, .templateNameIgnored: true
+        case .fargateSizeJump, .settingWithoutJobs, .templateNameIgnored, .settingInLowercase: true
         default: false
         }
     }
@@ -51,6 +51,7 @@ public struct ScheduleError: Error, Hashable, Sendable, CustomStringConvertible 
         case fargateSizeJump(cpu: ResourceQuantity, memory: ResourceQuantity, overheadMiB: Int, billed: FargateSize)
         case settingWithoutJobs(String)
         case templateNameIgnored(path: String)
+        case settingInLowercase(String, setting: String)
 
         /// The message, without location or severity.
         public var message: String {
@@ -87,6 +88,8 @@ public struct ScheduleError: Error, Hashable, Sendable, CustomStringConvertible 
             case .fargateSizeJump(let cpu, let memory, let overhead, let billed):
                 "CPU \(cpu) and memory \(memory)\(overheadNote(overhead)) are billed as \(billed), a larger vCPU than requested"
             case .settingWithoutJobs(let name): "\(name) has no effect: no job follows it in this file"
+            case .settingInLowercase(let name, let setting):
+                "\(name) is passed to the job as an environment variable; did you mean the setting \(setting)?"
             case .templateNameIgnored(let path):
                 "template '\(path)' sets metadata.name, which is ignored: each run's Job is named after the job and its slot"
             }

@@ -129,6 +129,8 @@ import Testing
      ["t.cron:4:8: warning: CPU 1 and memory 8Gi (+256Mi for Kubernetes) are billed as 2 vCPU / 9 GB, a larger vCPU than requested"]),
     ("a setting after the last job", image + "@daily job run\nCRON_TZ=UTC\n",
      ["t.cron:3:1: warning: CRON_TZ has no effect: no job follows it in this file"]),
+    ("a setting written in lowercase", image + "cron_tz=Asia/Tokyo\n@daily job run\n",
+     ["t.cron:2:1: warning: cron_tz is passed to the job as an environment variable; did you mean the setting CRON_TZ?"]),
     ("a template that names the Job", "CRON_TEMPLATE=j.yaml\n@daily job run\n",
      ["t.cron:1:15: warning: template 'j.yaml' sets metadata.name, which is ignored: each run's Job is named after the job and its slot"]),
 ])

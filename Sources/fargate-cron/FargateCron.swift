@@ -16,6 +16,7 @@ struct FargateCron: AsyncParsableCommand {
             LogProbeCommand.self,
             OutputProbeCommand.self,
             NextCommand.self,
+            CheckCommand.self,
         ]
     )
 }

@@ -72,19 +72,27 @@ public final class RunLedger: Sendable {
         let lock = try StateDirectoryLock(directory: stateDirectory, processID: getpid())
         let path = stateDirectory + "/" + databaseFileName
         try createPrivateFile(path, directory: stateDirectory)
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(5)
-        configuration.prepareDatabase { db in
-            // Every commit reaches the disk (the WAL is fsynced) before the daemon acts on it.
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
-        let pool = try translating(path: path) { try DatabasePool(path: path, configuration: configuration) }
-        let ledger = RunLedger(path: path, reader: pool, writer: pool, lock: lock)
-        try ledger.translating {
-            try pool.writeWithoutTransaction { db in
+        // Check the file before the pool opens it: GRDB's WAL set-up writes to the database (and
+        // sets synchronous=NORMAL), which must not touch a file we are about to refuse.
+        try translating(path: path) {
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(5)
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            try queue.read { db in
                 try checkIntegrity(db, path: path)
                 try refuseNewerSchema(db, path: path)
             }
+            try queue.close()
+        }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        let pool = try translating(path: path) { try DatabasePool(path: path, configuration: configuration) }
+        let ledger = RunLedger(path: path, reader: pool, writer: pool, lock: lock)
+        try ledger.translating {
+            // Every commit reaches the disk (the WAL is fsynced) before the daemon acts on it. Set
+            // after the pool is open because GRDB's WAL set-up lowers it to NORMAL; the pool has a
+            // single writer connection, so it holds for every write.
+            try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
             try migrator.migrate(pool)
         }
         return RunLedger(copying: ledger, runsToReconcile: try ledger.activeRuns())
@@ -98,14 +106,30 @@ public final class RunLedger: Sendable {
     public static func openForReading(stateDirectory: String) throws(LedgerError) -> RunLedger {
         let path = stateDirectory + "/" + databaseFileName
         guard access(path, F_OK) == 0 else { throw .noLedger(path: path) }
+        let queue: DatabaseQueue
+        let version: Int
+        do throws(LedgerError) {
+            (queue, version) = try openReadOnly(path, sqlitePath: path)
+        } catch .database(_, let code, _) where code & 0xFF == 14 && access(path + "-wal", F_OK) != 0 {
+            // SQLITE_CANTOPEN: a WAL database without its -wal file on a read-only file system
+            // (SQLite cannot create the -shm). With no -wal there is nothing beyond the main file, and
+            // no writer can exist on a read-only file system, so opening it immutable is exact.
+            let encoded = path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path
+            (queue, version) = try openReadOnly(path, sqlitePath: "file:\(encoded)?immutable=1")
+        }
+        let ledger = RunLedger(path: path, reader: queue, writer: nil, lock: nil)
+        guard version > 0 else { throw .noLedger(path: path) }
+        return ledger
+    }
+
+    private static func openReadOnly(_ path: String, sqlitePath: String) throws(LedgerError) -> (DatabaseQueue, Int) {
         var configuration = Configuration()
         configuration.readonly = true
         configuration.busyMode = .timeout(5)
-        let queue = try translating(path: path) { try DatabaseQueue(path: path, configuration: configuration) }
-        let ledger = RunLedger(path: path, reader: queue, writer: nil, lock: nil)
-        let version = try ledger.translating { try queue.read { try refuseNewerSchema($0, path: path) } }
-        guard version > 0 else { throw .noLedger(path: path) }
-        return ledger
+        return try translating(path: path) {
+            let queue = try DatabaseQueue(path: sqlitePath, configuration: configuration)
+            return (queue, try queue.read { try refuseNewerSchema($0, path: path) })
+        }
     }
 
     /// The writer, or ``LedgerError/openedForReading`` for a read-only ledger.

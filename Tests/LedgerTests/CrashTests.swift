@@ -32,6 +32,7 @@ import Testing
         try withStateDirectory { directory in
             var everything: [Committed] = []
             var killedBeforeReady = 0
+            var killedWhileRecording = 0
             for kill in 1...200 {
                 let child = Process()
                 child.executableURL = URL(fileURLWithPath: writer)
@@ -58,18 +59,21 @@ import Testing
                     killedBeforeReady += 1
                 }
                 // The random moment of the kill: this delay is the experiment, not a wait for something.
-                usleep(UInt32(random.next() % 25_000))
+                usleep(UInt32(random.next() % 40_000))
                 #expect(Glibc.kill(child.processIdentifier, SIGKILL) == 0)
                 received.append(output.fileHandleForReading.readDataToEndOfFile())
                 child.waitUntilExit()
                 let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
                 #expect(child.terminationReason == .uncaughtSignal, "kill \(kill): the writer stopped by itself: \(stderr)")
                 let lines = String(decoding: received, as: UTF8.self).split(separator: "\n")
-                everything += lines.compactMap(Committed.init)
+                let committed = lines.compactMap(Committed.init)
+                if lines.last.map({ Committed($0) != nil }) == true { killedWhileRecording += 1 }
+                everything += committed
                 try verify(directory, reported: everything, after: kill)
             }
             #expect(killedBeforeReady > 20)
-            #expect(Set(everything.map(\.run)).count > 400, "too few runs recorded to mean anything")
+            #expect(killedWhileRecording > 100, "too few kills landed inside the recording loop")
+            #expect(Set(everything.map(\.run)).count > 150, "too few runs recorded to mean anything")
         }
     }
 

@@ -20,7 +20,8 @@ extension Run {
         func decode<T: RawRepresentable<String>>(_ column: String) throws -> T {
             let text: String = row[column]
             guard let value = T(rawValue: text) else {
-                throw DatabaseError(resultCode: .SQLITE_MISMATCH, message: "unknown \(column) '\(text)' in run \(row["id"] ?? "?")")
+                throw DatabaseError(
+                    resultCode: .SQLITE_MISMATCH, message: "unknown \(column) '\(text)' in run \(row["id"] ?? "?")")
             }
             return value
         }

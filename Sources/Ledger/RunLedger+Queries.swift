@@ -50,7 +50,8 @@ extension RunLedger {
         }
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         arguments.append(max(0, limit))
-        return try fetch("SELECT \(Run.columns) FROM run \(filter) ORDER BY scheduled_at DESC, id DESC LIMIT ?", arguments)
+        return try fetch(
+            "SELECT \(Run.columns) FROM run \(filter) ORDER BY scheduled_at DESC, id DESC LIMIT ?", arguments)
     }
 
     /// Runs `PRAGMA integrity_check` (the full form; `open` runs the quick one) and returns its

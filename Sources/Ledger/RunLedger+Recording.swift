@@ -69,7 +69,8 @@ extension RunLedger {
                 }
                 let columns = changes.keys.sorted()
                 try db.execute(
-                    sql: "UPDATE run SET \(columns.map { "\($0) = ?" }.joined(separator: ", ")) WHERE id = ? AND state = ?",
+                    sql:
+                        "UPDATE run SET \(columns.map { "\($0) = ?" }.joined(separator: ", ")) WHERE id = ? AND state = ?",
                     arguments: StatementArguments(columns.map { changes[$0]! } + [id.rawValue, run.state.rawValue])
                 )
                 return try fetchRun(id, in: db)
@@ -191,7 +192,8 @@ extension RunLedger {
     }
 
     func fetchRun(_ id: RunID, in db: Database) throws -> Run {
-        guard let row = try Row.fetchOne(db, sql: "SELECT \(Run.columns) FROM run WHERE id = ?", arguments: [id.rawValue])
+        guard
+            let row = try Row.fetchOne(db, sql: "SELECT \(Run.columns) FROM run WHERE id = ?", arguments: [id.rawValue])
         else { throw LedgerError.noSuchRun(id) }
         return try Run(row: row)
     }

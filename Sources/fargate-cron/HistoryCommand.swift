@@ -35,7 +35,8 @@ struct HistoryCommand: ParsableCommand {
 
     func run() throws {
         let environment = ProcessInfo.processInfo.environment
-        let directory = stateDirectory ?? environment["FARGATE_CRON_STATE_DIR"] ?? environment["STATE_DIRECTORY"] ?? "./state"
+        let directory =
+            stateDirectory ?? environment["FARGATE_CRON_STATE_DIR"] ?? environment["STATE_DIRECTORY"] ?? "./state"
         let now = Date()
         let runs: [Run]
         do {
@@ -109,21 +110,32 @@ struct RunJSON: Encodable {
         exitCode = run.exitCode
         reason = run.reason
         blockedBy = run.blockedBy?.rawValue
-        billedSeconds = run.billedDuration.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 }
+        billedSeconds = run.billedDuration.map {
+            Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18
+        }
     }
 
     func encode(to encoder: any Encoder) throws {
         // Write nulls explicitly, so every object has the same keys.
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id); try c.encode(job, forKey: .job)
-        try c.encode(scheduledAt, forKey: .scheduledAt); try c.encode(state, forKey: .state)
-        try c.encode(trigger, forKey: .trigger); try c.encode(policy, forKey: .policy)
-        try c.encode(recordedAt, forKey: .recordedAt); try c.encode(createdAt, forKey: .createdAt)
-        try c.encode(runningAt, forKey: .runningAt); try c.encode(finishedAt, forKey: .finishedAt)
-        try c.encode(kubernetesJob, forKey: .kubernetesJob); try c.encode(kubernetesUID, forKey: .kubernetesUID)
-        try c.encode(pod, forKey: .pod); try c.encode(capacity, forKey: .capacity)
-        try c.encode(exitCode, forKey: .exitCode); try c.encode(reason, forKey: .reason)
-        try c.encode(blockedBy, forKey: .blockedBy); try c.encode(billedSeconds, forKey: .billedSeconds)
+        try c.encode(id, forKey: .id)
+        try c.encode(job, forKey: .job)
+        try c.encode(scheduledAt, forKey: .scheduledAt)
+        try c.encode(state, forKey: .state)
+        try c.encode(trigger, forKey: .trigger)
+        try c.encode(policy, forKey: .policy)
+        try c.encode(recordedAt, forKey: .recordedAt)
+        try c.encode(createdAt, forKey: .createdAt)
+        try c.encode(runningAt, forKey: .runningAt)
+        try c.encode(finishedAt, forKey: .finishedAt)
+        try c.encode(kubernetesJob, forKey: .kubernetesJob)
+        try c.encode(kubernetesUID, forKey: .kubernetesUID)
+        try c.encode(pod, forKey: .pod)
+        try c.encode(capacity, forKey: .capacity)
+        try c.encode(exitCode, forKey: .exitCode)
+        try c.encode(reason, forKey: .reason)
+        try c.encode(blockedBy, forKey: .blockedBy)
+        try c.encode(billedSeconds, forKey: .billedSeconds)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -143,13 +155,17 @@ struct HistoryTable {
         }
         let header = ["RUN", "JOB", "SCHEDULED", "STATE", "TRIGGER", "TOOK", "DETAIL"]
         let rows = runs.map { run -> [String] in
-            let took = run.runningAt.flatMap { start in run.finishedAt.map { Self.format($0.timeIntervalSince(start)) } } ?? "-"
+            let took =
+                run.runningAt.flatMap { start in run.finishedAt.map { Self.format($0.timeIntervalSince(start)) } }
+                ?? "-"
             var detail: [String] = []
             if let code = run.exitCode, run.state != .succeeded { detail.append("exit \(code)") }
             if let reason = run.reason { detail.append(reason) }
             if let pod = run.pod, run.state == .running { detail.append("pod \(pod)") }
-            return [String(run.id.rawValue), run.job, run.scheduledAt.formatted(.iso8601), run.state.rawValue,
-                    run.trigger.rawValue, took, detail.joined(separator: ": ")]
+            return [
+                String(run.id.rawValue), run.job, run.scheduledAt.formatted(.iso8601), run.state.rawValue,
+                run.trigger.rawValue, took, detail.joined(separator: ": "),
+            ]
         }
         let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
         text = ([header] + rows).map { row in
@@ -161,6 +177,7 @@ struct HistoryTable {
 
     static func format(_ seconds: TimeInterval) -> String {
         let total = Int(seconds.rounded())
-        return total >= 3600 ? "\(total / 3600)h\(total % 3600 / 60)m" : total >= 60 ? "\(total / 60)m\(total % 60)s" : "\(total)s"
+        return total >= 3600
+            ? "\(total / 3600)h\(total % 3600 / 60)m" : total >= 60 ? "\(total / 60)m\(total % 60)s" : "\(total)s"
     }
 }

@@ -22,7 +22,9 @@ func seconds(_ body: () throws -> Void) rethrows -> Double {
 }
 
 let arguments = CommandLine.arguments.dropFirst()
-guard let command = arguments.first, arguments.count >= 2 else { fail("usage: see the comment at the top of main.swift") }
+guard let command = arguments.first, arguments.count >= 2 else {
+    fail("usage: see the comment at the top of main.swift")
+}
 let directory = arguments[arguments.startIndex + 1]
 let rest = Array(arguments.dropFirst(2))
 let base = Date(timeIntervalSince1970: 1_798_761_600)
@@ -41,7 +43,10 @@ do {
                 try ledger.record(.succeeded, for: run.id, at: at)
             }
         }
-        print(String(format: "transitions %d in %.3f s: %.0f durable transitions/s", runs * 4, elapsed, Double(runs * 4) / elapsed))
+        print(
+            String(
+                format: "transitions %d in %.3f s: %.0f durable transitions/s", runs * 4, elapsed,
+                Double(runs * 4) / elapsed))
     case "fill":
         guard rest.count == 2, let runs = Int(rest[0]), let jobs = Int(rest[1]) else { fail("fill DIR RUNS JOBS") }
         do { _ = try RunLedger.open(stateDirectory: directory) }  // creates the schema
@@ -77,15 +82,19 @@ do {
         var samples: [Double] = []
         for _ in 0..<count {
             var returned = 0
-            samples.append(try seconds {
-                let reader = try RunLedger.openForReading(stateDirectory: directory)
-                returned = try reader.history(job: rest[0], limit: 50).count
-            } * 1000)
+            samples.append(
+                try seconds {
+                    let reader = try RunLedger.openForReading(stateDirectory: directory)
+                    returned = try reader.history(job: rest[0], limit: 50).count
+                } * 1000)
             guard returned == 50 else { fail("history returned \(returned) runs, expected 50") }
         }
         samples.sort()
-        print(String(format: "history --limit 50 in-process (open + query) over %d calls: median %.3f ms, p99 %.3f ms, max %.3f ms",
-                     count, samples[count / 2], samples[min(count - 1, count * 99 / 100)], samples[count - 1]))
+        print(
+            String(
+                format:
+                    "history --limit 50 in-process (open + query) over %d calls: median %.3f ms, p99 %.3f ms, max %.3f ms",
+                count, samples[count / 2], samples[min(count - 1, count * 99 / 100)], samples[count - 1]))
     case "open":
         let elapsed = try seconds { _ = try RunLedger.open(stateDirectory: directory) }
         print(String(format: "writer open (quick_check + migration check) in %.0f ms", elapsed * 1000))

@@ -2,6 +2,10 @@ import ArgumentParser
 import Foundation
 import Ledger
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// `fargate-cron history [JOB] [--limit N] [--since DURATION] [--json] [--state-dir DIR]`: runs from
 /// the ledger, newest first. Opens the ledger read-only, so it works while the daemon writes.
 struct HistoryCommand: ParsableCommand {
@@ -92,14 +96,14 @@ struct RunJSON: Encodable {
     var exitCode: Int32?, reason: String?, blockedBy: Int64?, billedSeconds: Double?
 
     init(_ run: Run) {
-        func iso(_ date: Date?) -> String? { date.map { $0.formatted(.iso8601) } }
+        func iso(_ date: Date?) -> String? { date.map(utcTimestamp) }
         id = run.id.rawValue
         job = run.job
-        scheduledAt = run.scheduledAt.formatted(.iso8601)
+        scheduledAt = utcTimestamp(run.scheduledAt)
         state = run.state.rawValue
         trigger = run.trigger.rawValue
         policy = run.policy.rawValue
-        recordedAt = run.recordedAt.formatted(.iso8601)
+        recordedAt = utcTimestamp(run.recordedAt)
         createdAt = iso(run.createdAt)
         runningAt = iso(run.runningAt)
         finishedAt = iso(run.finishedAt)
@@ -163,7 +167,7 @@ struct HistoryTable {
             if let reason = run.reason { detail.append(reason) }
             if let pod = run.pod, run.state == .running { detail.append("pod \(pod)") }
             return [
-                String(run.id.rawValue), run.job, run.scheduledAt.formatted(.iso8601), run.state.rawValue,
+                String(run.id.rawValue), run.job, utcTimestamp(run.scheduledAt), run.state.rawValue,
                 run.trigger.rawValue, took, detail.joined(separator: ": "),
             ]
         }
@@ -180,4 +184,16 @@ struct HistoryTable {
         return total >= 3600
             ? "\(total / 3600)h\(total % 3600 / 60)m" : total >= 60 ? "\(total / 60)m\(total % 60)s" : "\(total)s"
     }
+}
+
+/// `2027-01-01T00:00:00Z`: a time as ISO-8601 in UTC, to the second.
+// NOTE: written out with gmtime_r because Foundation's ISO-8601 format style costs milliseconds on
+// its first use on Linux, which `history` pays on every invocation.
+func utcTimestamp(_ date: Date) -> String {
+    var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+    var parts = tm()
+    guard gmtime_r(&seconds, &parts) != nil else { return "\(date.timeIntervalSince1970)" }
+    func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+    return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T"
+        + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
 }

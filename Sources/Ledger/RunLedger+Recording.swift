@@ -43,37 +43,52 @@ extension RunLedger {
                     throw LedgerError.transitionNotAllowed(id, from: run.state, to: event.resultingState)
                 }
                 var changes: [String: (any DatabaseValueConvertible)?] = ["state": event.resultingState.rawValue]
+                var after = run
+                after.state = event.resultingState
                 let ms = now.ledgerMilliseconds
+                let stored = Date(ledgerMilliseconds: ms)
                 switch event {
                 case .started(let name, let uid):
                     changes["created_at"] = ms
                     changes["kubernetes_job"] = name
                     changes["kubernetes_uid"] = uid
+                    after.createdAt = stored
+                    after.kubernetesJob = KubernetesJobReference(name: name, uid: uid)
                 case .running(let pod, let capacity):
                     changes["running_at"] = ms
                     changes["pod"] = pod
                     changes["capacity"] = capacity
+                    (after.runningAt, after.pod, after.capacity) = (stored, pod, capacity)
                 case .succeeded:
                     changes["finished_at"] = ms
                     changes["exit_code"] = 0
+                    (after.finishedAt, after.exitCode) = (stored, 0)
                 case .failed(let exitCode, let reason):
                     changes["finished_at"] = ms
                     changes["exit_code"] = exitCode.map(Int64.init)
                     changes["reason"] = reason
+                    (after.finishedAt, after.exitCode, after.reason) = (stored, exitCode, reason)
                 case .cancelled(let reason), .missed(let reason):
                     changes["finished_at"] = ms
                     changes["reason"] = reason
+                    (after.finishedAt, after.reason) = (stored, reason)
                 case .replaced(let newer):
+                    let reason = newer.map { "replaced by run \($0)" } ?? "replaced by a newer run"
                     changes["finished_at"] = ms
-                    changes["reason"] = newer.map { "replaced by run \($0)" } ?? "replaced by a newer run"
+                    changes["reason"] = reason
+                    (after.finishedAt, after.reason) = (stored, reason)
                 }
                 let columns = changes.keys.sorted()
-                try db.execute(
+                // The SQL text depends only on the event's kind, so the prepared statement is reused.
+                let update = try db.cachedStatement(
                     sql:
-                        "UPDATE run SET \(columns.map { "\($0) = ?" }.joined(separator: ", ")) WHERE id = ? AND state = ?",
-                    arguments: StatementArguments(columns.map { changes[$0]! } + [id.rawValue, run.state.rawValue])
+                        "UPDATE run SET \(columns.map { "\($0) = ?" }.joined(separator: ", ")) WHERE id = ? AND state = ?"
                 )
-                return try fetchRun(id, in: db)
+                try update.execute(
+                    arguments: StatementArguments(columns.map { changes[$0]! } + [id.rawValue, run.state.rawValue]))
+                // Single writer: the row cannot have changed between the read and the update.
+                precondition(db.changesCount == 1, "run \(id) changed under the ledger's only writer")
+                return after
             }
         }
     }
@@ -148,12 +163,13 @@ extension RunLedger {
                     throw LedgerError.jobHasActiveRun(job: slot.job, blocking: RunID(rawValue: blocking))
                 }
                 do {
-                    try db.execute(
+                    try db.cachedStatement(
                         sql: """
                             INSERT INTO run (job, scheduled_at, trigger, policy, state, recorded_at, finished_at,
                                              blocked_by, reason)
                             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                            """,
+                            """
+                    ).execute(
                         arguments: [
                             slot.job, slot.scheduledAt.ledgerMilliseconds, trigger.rawValue, policy.rawValue,
                             state.rawValue, now.ledgerMilliseconds, finishedAt, blockedBy, reason,
@@ -163,7 +179,14 @@ extension RunLedger {
                     // The schema refused the row; say which guarantee it was.
                     throw try explainRefusal(of: slot, in: db) ?? error
                 }
-                return try fetchRun(RunID(rawValue: db.lastInsertedRowID), in: db)
+                return Run(
+                    id: RunID(rawValue: db.lastInsertedRowID),
+                    slot: Slot(
+                        job: slot.job, scheduledAt: Date(ledgerMilliseconds: slot.scheduledAt.ledgerMilliseconds)),
+                    trigger: trigger, policy: policy, state: state,
+                    recordedAt: Date(ledgerMilliseconds: now.ledgerMilliseconds),
+                    finishedAt: finishedAt.map(Date.init(ledgerMilliseconds:)), reason: reason,
+                    blockedBy: blockedBy.map(RunID.init(rawValue:)))
             }
         }
     }
@@ -183,17 +206,18 @@ extension RunLedger {
 
     private func activeRunID(of job: String, in db: Database, recordedUnderForbid: Bool) throws -> Int64? {
         try Int64.fetchOne(
-            db,
-            sql: """
-                SELECT id FROM run WHERE job = ? AND state IN (\(Self.activeList)) AND (policy = 'forbid') = ?
-                ORDER BY id LIMIT 1
-                """,
+            db.cachedStatement(
+                sql: """
+                    SELECT id FROM run WHERE job = ? AND state IN (\(Self.activeList)) AND (policy = 'forbid') = ?
+                    ORDER BY id LIMIT 1
+                    """),
             arguments: [job, recordedUnderForbid])
     }
 
     func fetchRun(_ id: RunID, in db: Database) throws -> Run {
         guard
-            let row = try Row.fetchOne(db, sql: "SELECT \(Run.columns) FROM run WHERE id = ?", arguments: [id.rawValue])
+            let row = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT \(Run.columns) FROM run WHERE id = ?"), arguments: [id.rawValue])
         else { throw LedgerError.noSuchRun(id) }
         return try Run(row: row)
     }

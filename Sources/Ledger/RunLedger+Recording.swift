@@ -38,57 +38,49 @@ extension RunLedger {
         let writer = try requireWriter()
         return try translating {
             try writer.write { db in
-                let run = try fetchRun(id, in: db)
-                guard run.state.canMove(to: event.resultingState) else {
-                    throw LedgerError.transitionNotAllowed(id, from: run.state, to: event.resultingState)
-                }
-                var changes: [String: (any DatabaseValueConvertible)?] = ["state": event.resultingState.rawValue]
-                var after = run
-                after.state = event.resultingState
+                let target = event.resultingState
+                var changes: [String: (any DatabaseValueConvertible)?] = ["state": target.rawValue]
                 let ms = now.ledgerMilliseconds
-                let stored = Date(ledgerMilliseconds: ms)
                 switch event {
                 case .started(let name, let uid):
                     changes["created_at"] = ms
                     changes["kubernetes_job"] = name
                     changes["kubernetes_uid"] = uid
-                    after.createdAt = stored
-                    after.kubernetesJob = KubernetesJobReference(name: name, uid: uid)
                 case .running(let pod, let capacity):
                     changes["running_at"] = ms
                     changes["pod"] = pod
                     changes["capacity"] = capacity
-                    (after.runningAt, after.pod, after.capacity) = (stored, pod, capacity)
                 case .succeeded:
                     changes["finished_at"] = ms
                     changes["exit_code"] = 0
-                    (after.finishedAt, after.exitCode) = (stored, 0)
                 case .failed(let exitCode, let reason):
                     changes["finished_at"] = ms
                     changes["exit_code"] = exitCode.map(Int64.init)
                     changes["reason"] = reason
-                    (after.finishedAt, after.exitCode, after.reason) = (stored, exitCode, reason)
                 case .cancelled(let reason), .missed(let reason):
                     changes["finished_at"] = ms
                     changes["reason"] = reason
-                    (after.finishedAt, after.reason) = (stored, reason)
                 case .replaced(let newer):
-                    let reason = newer.map { "replaced by run \($0)" } ?? "replaced by a newer run"
                     changes["finished_at"] = ms
-                    changes["reason"] = reason
-                    (after.finishedAt, after.reason) = (stored, reason)
+                    changes["reason"] = newer.map { "replaced by run \($0)" } ?? "replaced by a newer run"
                 }
                 let columns = changes.keys.sorted()
-                // The SQL text depends only on the event's kind, so the prepared statement is reused.
+                // One statement checks the state machine, updates and returns the run: it matches only
+                // if the run is in a state allowed to move to `target`. The SQL text depends only on the
+                // event's kind, so the prepared statement is reused.
+                let predecessors = RunState.allCases.filter { $0.canMove(to: target) }
                 let update = try db.cachedStatement(
-                    sql:
-                        "UPDATE run SET \(columns.map { "\($0) = ?" }.joined(separator: ", ")) WHERE id = ? AND state = ?"
-                )
-                try update.execute(
-                    arguments: StatementArguments(columns.map { changes[$0]! } + [id.rawValue, run.state.rawValue]))
-                // Single writer: the row cannot have changed between the read and the update.
-                precondition(db.changesCount == 1, "run \(id) changed under the ledger's only writer")
-                return after
+                    sql: """
+                        UPDATE run SET \(columns.map { "\($0) = ?" }.joined(separator: ", "))
+                        WHERE id = ? AND state IN (\(predecessors.map { "'\($0.rawValue)'" }.joined(separator: ", ")))
+                        RETURNING \(Run.columns)
+                        """)
+                let arguments = StatementArguments(columns.map { changes[$0]! } + [id.rawValue])
+                guard let row = try Row.fetchOne(update, arguments: arguments) else {
+                    let run = try fetchRun(id, in: db)  // throws noSuchRun
+                    throw LedgerError.transitionNotAllowed(id, from: run.state, to: target)
+                }
+                return try Run(row: row)
             }
         }
     }

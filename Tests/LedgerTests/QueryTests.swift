@@ -52,6 +52,7 @@ import Testing
             }
             let reopened = try RunLedger.open(stateDirectory: directory)
             #expect(reopened.runsToReconcile == expected)
+            #expect(try reopened.nonTerminalRuns() == expected)
         }
     }
 

@@ -17,6 +17,7 @@ struct FargateCron: AsyncParsableCommand {
             OutputProbeCommand.self,
             NextCommand.self,
             CheckCommand.self,
+            HistoryCommand.self,
         ]
     )
 }

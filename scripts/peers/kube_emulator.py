@@ -50,6 +50,10 @@ def now_rfc3339(fraction: bool = False) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ" if fraction else "%Y-%m-%dT%H:%M:%SZ")
 
 
+def parse_time(text: str) -> datetime.datetime:
+    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
 def status_error(code: int, reason: str, message: str, details: dict | None = None) -> k8s.KubernetesError:
     return k8s.KubernetesError(status=code, reason=reason, message=message, details=details or {"causes": []})
 
@@ -359,7 +363,7 @@ class FargateCronEmulator(kmock.KubernetesEmulator):
         params = request.params
         follow = params.get("follow") == "true"
         stamps = params.get("timestamps") == "true"
-        since = params.get("sinceTime")
+        since = parse_time(params["sinceTime"]) if params.get("sinceTime") else None
         store = self.logs.setdefault((request.namespace, request.name), {"lines": [], "closed": False})
         response = aiohttp.web.StreamResponse(status=200, headers={"Content-Type": "text/plain"})
         await response.prepare(request._raw_request)
@@ -368,7 +372,7 @@ class FargateCronEmulator(kmock.KubernetesEmulator):
             while True:
                 wakeup = self.logs_changed
                 for time, text in store["lines"][position:]:
-                    if since is None or time >= since:
+                    if since is None or parse_time(time) >= since:
                         await response.write(((time + " ") if stamps else "").encode() + text.encode() + b"\n")
                 position = len(store["lines"])
                 if not follow or store["closed"]:

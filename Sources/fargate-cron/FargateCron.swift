@@ -12,7 +12,7 @@ struct FargateCron: AsyncParsableCommand {
         commandName: "fargate-cron",
         abstract: "A cron daemon whose jobs run as Kubernetes Jobs on EKS Fargate.",
         version: "0.1.0",
-        subcommands: [TokenCommand.self]
+        subcommands: [TokenCommand.self, KubeBenchCommand.self]
     )
 
     /// The process entry: libcurl's global state is set up here, once, before any command or task

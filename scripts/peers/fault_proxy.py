@@ -16,6 +16,7 @@ and looks for the first armed rule whose method and path-substring match. Rules,
   "match": {"method": "POST", "path": "/jobs"}   optional on every rule
 
 Control: GET /requests lists "METHOD PATH" of every request seen (forwarded or answered here);
+GET /connections counts the client connections accepted so far;
 POST /latency {"ms": M} adds M ms before every forwarded request; POST /reset-all resets every
 open connection.
 """
@@ -34,6 +35,7 @@ class Proxy:
         self.seen: list[str] = []
         self.latency_ms = 0
         self.connections: set[asyncio.StreamWriter] = set()
+        self.accepted = 0
 
     def take_rule(self, method: str, path: str) -> dict | None:
         for rule in self.rules:
@@ -54,6 +56,7 @@ class Proxy:
 
     async def client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections.add(writer)
+        self.accepted += 1
         upstream_reader, upstream_writer = await asyncio.open_connection(*self.target)
         # What the relay does with the answer to the request in flight.
         mode = {"limit": None, "then": None}
@@ -142,6 +145,8 @@ class Proxy:
                     self.reset(connection)
             elif method == "GET" and path == "/requests":
                 answer = self.seen
+            elif method == "GET" and path == "/connections":
+                answer = self.accepted
             else:
                 answer = {"error": f"unknown control {method} {path}"}
             payload = json.dumps(answer).encode()

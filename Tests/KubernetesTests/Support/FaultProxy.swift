@@ -54,6 +54,11 @@ final class FaultProxy: @unchecked Sendable {  // immutable after init; the Proc
         try JSONDecoder().decode([String].self, from: try await call(.get, "/requests", nil))
     }
 
+    /// How many client connections the proxy has accepted.
+    func connections() async throws -> Int {
+        try JSONDecoder().decode(Int.self, from: try await call(.get, "/connections", nil))
+    }
+
     private func call(_ method: HTTPMethod, _ path: String, _ body: JSONValue?) async throws -> Data {
         let response = try await CurlTransport().send(HTTPRequest(
             method: method, url: control + path, headers: [("Content-Type", "application/json")],

@@ -33,6 +33,7 @@ struct KubeBenchCommand: AsyncParsableCommand {
         var pairs: [Duration] = []
         pairs.reserveCapacity(iterations)
         let clock = ContinuousClock()
+        let cpuBefore = Self.cpuSeconds()
         let started = clock.now
         for index in 0..<iterations {
             let before = clock.now
@@ -41,6 +42,7 @@ struct KubeBenchCommand: AsyncParsableCommand {
             pairs.append(clock.now - before)
         }
         let elapsed = clock.now - started
+        let cpu = Self.cpuSeconds() - cpuBefore
         pairs.sort()
         let seconds = Double(elapsed / .milliseconds(1)) / 1000
 
@@ -80,6 +82,7 @@ struct KubeBenchCommand: AsyncParsableCommand {
         let result: [String: Any] = [
             "client": "fargate-cron (libcurl)", "iterations": iterations, "seconds": seconds,
             "requests_per_second": Double(iterations * 2) / seconds,
+            "client_cpu_us_per_request": cpu / Double(iterations * 2) * 1_000_000,
             "p50_ms": Self.milliseconds(pairs[pairs.count / 2]),
             "p99_ms": Self.milliseconds(pairs[min(pairs.count - 1, pairs.count * 99 / 100)]),
             "streams": streams, "lines_per_stream": lines,
@@ -106,6 +109,14 @@ struct KubeBenchCommand: AsyncParsableCommand {
             method: .post, url: "\(server)/_emulator/\(path)", headers: [("Content-Type", "application/json")],
             body: Data(body.utf8)))
         guard response.status == 200 else { throw ValidationError("emulator control \(path): \(response.status)") }
+    }
+
+    /// User plus system CPU time of this process so far (`getrusage`).
+    static func cpuSeconds() -> Double {
+        var usage = rusage()
+        guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return .nan }
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1_000_000 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 
     /// VmRSS of this process, from /proc/self/status.

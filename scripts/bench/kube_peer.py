@@ -5,6 +5,7 @@ import argparse
 import asyncio
 import json
 import random
+import resource
 import time
 
 import aiohttp
@@ -34,6 +35,8 @@ def create_get(server: str, iterations: int) -> dict:
     for warmup in range(20):
         session.post(base, json=job(f"warmup-{warmup}")).raise_for_status()
     pairs = []
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_before = usage.ru_utime + usage.ru_stime
     started = time.perf_counter()
     for index in range(iterations):
         before = time.perf_counter()
@@ -42,9 +45,12 @@ def create_get(server: str, iterations: int) -> dict:
         session.get(f"{base}/{created.json()['metadata']['name']}").raise_for_status()
         pairs.append(time.perf_counter() - before)
     seconds = time.perf_counter() - started
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = usage.ru_utime + usage.ru_stime - cpu_before
     pairs.sort()
     return {"client": "python requests", "iterations": iterations, "seconds": seconds,
-            "requests_per_second": iterations * 2 / seconds, "p50_ms": pairs[len(pairs) // 2] * 1000,
+            "requests_per_second": iterations * 2 / seconds,
+            "client_cpu_us_per_request": cpu / (iterations * 2) * 1_000_000, "p50_ms": pairs[len(pairs) // 2] * 1000,
             "p99_ms": pairs[min(len(pairs) - 1, len(pairs) * 99 // 100)] * 1000}
 
 

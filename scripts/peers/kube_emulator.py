@@ -42,6 +42,8 @@ import aiohttp.web
 import kmock
 from kmock._internal import enums, k8s
 
+from kube_selectors import field_value, parse_selector
+
 LIST_KINDS = {"jobs": "Job", "pods": "Pod", "events": "Event", "leases": "Lease", "namespaces": "Namespace"}
 
 
@@ -60,47 +62,6 @@ def status_error(code: int, reason: str, message: str, details: dict | None = No
 
 def describe(resource) -> str:
     return f"{resource.plural}.{resource.group}" if resource.group else resource.plural
-
-
-def parse_selector(text: str) -> list[Callable[[dict], bool]]:
-    """Equality, inequality, existence and set-based label requirements, comma-separated."""
-    tests = []
-    for raw in filter(None, (part.strip() for part in split_selector(text))):
-        if " notin " in raw or " in " in raw:
-            negate = " notin " in raw
-            key, values = raw.split(" notin " if negate else " in ", 1)
-            allowed = {v.strip() for v in values.strip().strip("()").split(",")}
-            tests.append(lambda labels, k=key.strip(), a=allowed, n=negate: (labels.get(k) in a) != n)
-        elif "!=" in raw:
-            key, value = raw.split("!=", 1)
-            tests.append(lambda labels, k=key.strip(), v=value.strip(): labels.get(k) != v)
-        elif "=" in raw:
-            key, value = raw.replace("==", "=").split("=", 1)
-            tests.append(lambda labels, k=key.strip(), v=value.strip(): labels.get(k) == v)
-        elif raw.startswith("!"):
-            tests.append(lambda labels, k=raw[1:].strip(): k not in labels)
-        else:
-            tests.append(lambda labels, k=raw: k in labels)
-    return tests
-
-
-def split_selector(text: str) -> list[str]:
-    parts, depth, current = [], 0, ""
-    for ch in text:
-        depth += ch == "("
-        depth -= ch == ")"
-        if ch == "," and depth == 0:
-            parts.append(current)
-            current = ""
-        else:
-            current += ch
-    return parts + [current]
-
-
-def field_value(obj: dict, path: str) -> Any:
-    for part in path.split("."):
-        obj = obj.get(part, {}) if isinstance(obj, dict) else {}
-    return obj if obj != {} else None
 
 
 class FargateCronEmulator(kmock.KubernetesEmulator):

@@ -136,6 +136,24 @@ struct EmulatorTests {
         #expect(texts == ["second", "third"])
     }
 
+    @Test func eventsAboutAJobsPodsComeByFieldSelector() async throws {
+        let client = try Peer.client()
+        let namespace = Peer.namespace("events")
+        _ = try await client.create(Pod(metadata: ObjectMeta(name: "report-1-abcde", labels: ["job-name": "report-1"])), in: namespace)
+        _ = try await client.create(Pod(metadata: ObjectMeta(name: "other-1-fghij", labels: ["job-name": "other-1"])), in: namespace)
+        let fixture = try KubernetesJSON.decoder.decode(ObjectList<Event>.self, from: Fixture.data("events.json"))
+        for (index, podName) in ["report-1-abcde", "other-1-fghij"].enumerated() {
+            var event = fixture.items[index]
+            event.metadata = ObjectMeta(name: "\(podName).\(index)")
+            event.involvedObject.name = podName
+            event.involvedObject.namespace = namespace
+            _ = try await client.create(event, in: namespace)
+        }
+        let events = try await client.events(aboutPodsOfJob: "report-1", in: namespace)
+        #expect(events.map(\.involvedObject.name) == ["report-1-abcde"])
+        #expect(events.first?.reason == "LoggingDisabled")
+    }
+
     @Test func watcherSeesChangesAndRelistsAfterExpiry() async throws {
         let client = try Peer.client()
         let namespace = Peer.namespace("watch")

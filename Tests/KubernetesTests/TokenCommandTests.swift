@@ -98,3 +98,52 @@ struct TokenCommandTests {
         #expect(list.items.allSatisfy { $0.metadata.namespace == "in-cluster" })
     }
 }
+
+/// Mutual TLS: a kubeconfig user with `client-certificate-data`/`client-key-data` against the
+/// emulator's port that demands a client certificate.
+@Suite(.enabled(if: Peer.environment["FARGATE_CRON_TEST_KUBE_MTLS"] != nil, "needs the emulator's mTLS port"))
+struct ClientCertificateTests {
+    func kubeconfig(_ scratch: Scratch, withCertificate: Bool) throws -> String {
+        let certificate = try Data(contentsOf: URL(fileURLWithPath: Peer.environment["FARGATE_CRON_TEST_KUBE_CLIENT_CERT"]!))
+        let key = try Data(contentsOf: URL(fileURLWithPath: Peer.environment["FARGATE_CRON_TEST_KUBE_CLIENT_KEY"]!))
+        let user = withCertificate
+            ? "client-certificate-data: \(certificate.base64EncodedString())\n    client-key-data: \(key.base64EncodedString())"
+            : "token: not-a-certificate"
+        return try scratch.write("config", """
+            apiVersion: v1
+            kind: Config
+            current-context: mtls
+            clusters:
+            - name: emulator
+              cluster:
+                server: \(Peer.environment["FARGATE_CRON_TEST_KUBE_MTLS"]!)
+                certificate-authority-data: \(try Peer.caPEM().base64EncodedString())
+            users:
+            - name: admin
+              user:
+                \(user)
+            contexts:
+            - name: mtls
+              context: {cluster: emulator, user: admin, namespace: mtls}
+            """)
+    }
+
+    @Test func clientCertificateFromTheKubeconfigIsAccepted() async throws {
+        try Curl.ready()
+        let scratch = try Scratch()
+        let connection = try Kubeconfig.load(path: try kubeconfig(scratch, withCertificate: true))
+            .connection(environment: [:])
+        let created = try await connection.makeClient().create(sampleJob("mutual"), in: "mtls")
+        #expect(created.metadata.uid != nil)
+    }
+
+    @Test func withoutAClientCertificateTheServerRefuses() async throws {
+        try Curl.ready()
+        let scratch = try Scratch()
+        let connection = try Kubeconfig.load(path: try kubeconfig(scratch, withCertificate: false))
+            .connection(environment: [:])
+        await #expect(throws: KubernetesError.self) {
+            try await connection.makeClient(retry: RetryPolicy(maximumAttempts: 1)).list(Job.self, in: "mtls")
+        }
+    }
+}

@@ -4,6 +4,8 @@
 # client must refuse). Appends to $PEER_ENV:
 #   FARGATE_CRON_TEST_KUBE_HTTP, FARGATE_CRON_TEST_KUBE_HTTPS (base URLs),
 #   FARGATE_CRON_TEST_KUBE_CA, FARGATE_CRON_TEST_KUBE_WRONG_CA (PEM files),
+#   FARGATE_CRON_TEST_KUBE_MTLS (HTTPS that requires a client certificate), and the client's
+#   FARGATE_CRON_TEST_KUBE_CLIENT_CERT / _CLIENT_KEY (signed by the test CA),
 #   FARGATE_CRON_TEST_KUBE_SCRIPTS (this folder, for the fault proxy).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,17 +24,24 @@ make_certificates() {
     printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >"$d/server.ext"
     openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial -days 2 \
         -extfile "$d/server.ext" -out "$d/server.pem" 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=fargate-cron-test-client/O=system:masters" \
+        -keyout "$d/client.key" -out "$d/client.csr" 2>/dev/null
+    printf 'extendedKeyUsage=clientAuth\n' >"$d/client.ext"
+    openssl x509 -req -in "$d/client.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial -days 2 \
+        -extfile "$d/client.ext" -out "$d/client.pem" 2>/dev/null
 }
 
 start() {
     mkdir -p "$run_dir"
     make_certificates "$run_dir"
-    local http_port https_port
+    local http_port https_port mtls_port
     http_port=$(free_port)
     https_port=$(free_port)
+    mtls_port=$(free_port)
     rm -f "$run_dir/ready"
     nohup python3 "$here/kube_emulator.py" --http-port "$http_port" --https-port "$https_port" \
         --cert "$run_dir/server.pem" --key "$run_dir/server.key" --ready-file "$run_dir/ready" \
+        --mtls-port "$mtls_port" --client-ca "$run_dir/ca.pem" \
         >"$run_dir/emulator.log" 2>&1 &
     echo $! >"$run_dir/pid"
     for _ in $(seq 1 100); do  # up to 10 s
@@ -46,6 +55,9 @@ start() {
         echo "FARGATE_CRON_TEST_KUBE_HTTPS=https://127.0.0.1:$https_port"
         echo "FARGATE_CRON_TEST_KUBE_CA=$run_dir/ca.pem"
         echo "FARGATE_CRON_TEST_KUBE_WRONG_CA=$run_dir/wrong-ca.pem"
+        echo "FARGATE_CRON_TEST_KUBE_MTLS=https://127.0.0.1:$mtls_port"
+        echo "FARGATE_CRON_TEST_KUBE_CLIENT_CERT=$run_dir/client.pem"
+        echo "FARGATE_CRON_TEST_KUBE_CLIENT_KEY=$run_dir/client.key"
         echo "FARGATE_CRON_TEST_KUBE_SCRIPTS=$here"
     } >>"${PEER_ENV:-/dev/stdout}"
 }

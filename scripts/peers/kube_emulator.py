@@ -25,6 +25,7 @@ Extension point: `controllers` (a list of async callables taking (emulator, even
 change, for a test-side Job/Pod controller to be added in its own module.
 
 Usage: kube_emulator.py --http-port P --https-port Q --cert server.pem --key server.key [--ready-file F]
+                        [--mtls-port R --client-ca ca.pem]
 """
 import argparse
 import asyncio
@@ -382,6 +383,13 @@ async def serve(args: argparse.Namespace) -> None:
         secure = aiohttp.web.TCPSite(runner, "127.0.0.1", args.https_port, ssl_context=context)
         await plain.start()
         await secure.start()
+        if args.mtls_port:
+            # A third port that demands a client certificate signed by --client-ca (kubeconfig client-certificate users).
+            mutual = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            mutual.load_cert_chain(args.cert, args.key)
+            mutual.load_verify_locations(args.client_ca)
+            mutual.verify_mode = ssl.CERT_REQUIRED
+            await aiohttp.web.TCPSite(runner, "127.0.0.1", args.mtls_port, ssl_context=mutual).start()
         if args.ready_file:
             with open(args.ready_file, "w") as ready:
                 ready.write("ready\n")
@@ -398,6 +406,8 @@ def main() -> int:
     parser.add_argument("--cert", required=True)
     parser.add_argument("--key", required=True)
     parser.add_argument("--ready-file")
+    parser.add_argument("--mtls-port", type=int, help="also serve HTTPS that requires a client certificate")
+    parser.add_argument("--client-ca", help="the CA that signs accepted client certificates (with --mtls-port)")
     parser.add_argument("--bookmark-interval", type=float, default=1.0)
     args = parser.parse_args()
     try:

@@ -49,3 +49,19 @@ struct TransportTests {
         }
     }
 }
+
+/// HTTP/2 when the server offers it over TLS (nghttpd), HTTP/1.1 otherwise (kmock's aiohttp).
+@Suite(.enabled(if: Peer.environment["FARGATE_CRON_TEST_HTTP2"] != nil, "needs nghttpd from the kmock peer"))
+struct HTTPVersionTests {
+    @Test func http2IsUsedWhenTheServerOffersIt() async throws {
+        try Curl.ready()
+        let transport = CurlTransport(configuration: .init(tls: TLSConfiguration(certificateAuthority: try Peer.caPEM())))
+        let h2 = try await transport.send(HTTPRequest(method: .get, url: Peer.environment["FARGATE_CRON_TEST_HTTP2"]! + "/status.json"))
+        #expect(h2.status == 200)
+        #expect(h2.httpVersion == "2")
+        #expect(String(decoding: h2.body, as: UTF8.self).contains("Success"))
+        let h1 = try await transport.send(HTTPRequest(method: .get, url: Peer.https + "/version"))
+        #expect(h1.status == 200)
+        #expect(h1.httpVersion == "1.1")
+    }
+}

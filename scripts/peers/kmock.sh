@@ -6,7 +6,8 @@
 #   FARGATE_CRON_TEST_KUBE_CA, FARGATE_CRON_TEST_KUBE_WRONG_CA (PEM files),
 #   FARGATE_CRON_TEST_KUBE_MTLS (HTTPS that requires a client certificate), and the client's
 #   FARGATE_CRON_TEST_KUBE_CLIENT_CERT / _CLIENT_KEY (signed by the test CA),
-#   FARGATE_CRON_TEST_KUBE_SCRIPTS (this folder, for the fault proxy).
+#   FARGATE_CRON_TEST_KUBE_SCRIPTS (this folder, for the fault proxy),
+#   FARGATE_CRON_TEST_HTTP2 (nghttpd over TLS with the same certificate, when nghttp2-server is installed).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 run_dir="${PEER_RUN_DIR:-/tmp/fargate-cron-peers}/kmock"
@@ -50,6 +51,21 @@ start() {
         sleep 0.1
     done
     [ -e "$run_dir/ready" ] || { echo "kmock: emulator did not start" >&2; cat "$run_dir/emulator.log" >&2; exit 1; }
+    # nghttpd (Debian nghttp2-server), an HTTP/2 server with the same certificate, to show that the
+    # client speaks HTTP/2 when a server offers it over TLS (kmock's aiohttp speaks HTTP/1.1 only).
+    local h2_port=""
+    if command -v nghttpd >/dev/null; then
+        h2_port=$(free_port)
+        mkdir -p "$run_dir/h2"
+        echo '{"kind":"Status","status":"Success"}' >"$run_dir/h2/status.json"
+        nohup nghttpd --address=127.0.0.1 -d "$run_dir/h2" "$h2_port" "$run_dir/server.key" "$run_dir/server.pem" \
+            >"$run_dir/nghttpd.log" 2>&1 &
+        echo $! >"$run_dir/h2.pid"
+        for _ in $(seq 1 50); do
+            (exec 3<>"/dev/tcp/127.0.0.1/$h2_port") 2>/dev/null && break
+            sleep 0.1
+        done
+    fi
     {
         echo "FARGATE_CRON_TEST_KUBE_HTTP=http://127.0.0.1:$http_port"
         echo "FARGATE_CRON_TEST_KUBE_HTTPS=https://127.0.0.1:$https_port"
@@ -59,10 +75,15 @@ start() {
         echo "FARGATE_CRON_TEST_KUBE_CLIENT_CERT=$run_dir/client.pem"
         echo "FARGATE_CRON_TEST_KUBE_CLIENT_KEY=$run_dir/client.key"
         echo "FARGATE_CRON_TEST_KUBE_SCRIPTS=$here"
+        [ -z "$h2_port" ] || echo "FARGATE_CRON_TEST_HTTP2=https://127.0.0.1:$h2_port"
     } >>"${PEER_ENV:-/dev/stdout}"
 }
 
 stop() {
+    if [ -e "$run_dir/h2.pid" ]; then
+        kill "$(cat "$run_dir/h2.pid")" 2>/dev/null || true
+        rm -f "$run_dir/h2.pid"
+    fi
     [ -e "$run_dir/pid" ] || return 0
     local pid
     pid=$(cat "$run_dir/pid")

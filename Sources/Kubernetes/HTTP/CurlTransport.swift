@@ -50,7 +50,8 @@ public final class CurlTransport: Transport {
                     let state = TransferState(cancellation: flag, delivery: .buffered)
                     do {
                         try pool.perform(request, configuration: configuration, streaming: false, state: state)
-                        continuation.resume(returning: HTTPResponse(status: state.status, headers: state.headers, body: state.body))
+                        continuation.resume(returning: HTTPResponse(
+                            status: state.status, headers: state.headers, body: state.body, httpVersion: state.httpVersion))
                     } catch {
                         continuation.resume(throwing: error.isCancellation ? CancellationError() : error)
                     }

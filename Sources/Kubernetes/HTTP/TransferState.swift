@@ -11,6 +11,7 @@ final class TransferState {
     let cancellation: CancellationFlag
     private let delivery: Delivery
     var status = 0
+    var httpVersion = "1.1"
     var headers: [String: String] = [:]
     var body = Data()
     /// Called once, when the final response's header block is complete.
@@ -30,6 +31,7 @@ final class TransferState {
         if line.hasPrefix("HTTP/") {
             // A new status line (after a 100 Continue, or an informational response) starts a new head.
             let parts = line.split(separator: " ", maxSplits: 2)
+            httpVersion = String(parts[0].dropFirst("HTTP/".count))
             status = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
             headers = [:]
         } else if line.isEmpty {

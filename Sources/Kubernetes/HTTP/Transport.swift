@@ -36,12 +36,15 @@ public struct HTTPResponse: Sendable {
     public var headers: [String: String]
     /// The whole body.
     public var body: Data
+    /// The HTTP version of the answer, from its status line: `1.1` or `2`.
+    public var httpVersion: String
 
     /// Creates a response.
-    public init(status: Int, headers: [String: String] = [:], body: Data = Data()) {
+    public init(status: Int, headers: [String: String] = [:], body: Data = Data(), httpVersion: String = "1.1") {
         self.status = status
         self.headers = headers
         self.body = body
+        self.httpVersion = httpVersion
     }
 }
 

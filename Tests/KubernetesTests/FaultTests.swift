@@ -116,4 +116,31 @@ struct FaultTests {
         #expect(names == ["j1", "j2", "j3", "j4"])
         #expect(try await proxy.requests().filter { $0.contains("watch=true") }.count >= 2)
     }
+
+    /// While the watch is stalled, the server forgets its history (a compaction): the reconnect from
+    /// the old version gets 410 Expired, and the watcher lists again and reports the difference.
+    @Test func expiredVersionAfterAStallIsRelistedAndDiffed() async throws {
+        let proxy = try FaultProxy()
+        let direct = try Peer.client()
+        let namespace = Peer.namespace("expired")
+        _ = try await direct.create(sampleJob("old"), in: namespace)
+        try await proxy.arm(.array([rule("stall_after", path: "watch=true", ["bytes": .integer(0)])]))
+        let client = try Peer.client(server: proxy.url, idleTimeout: .seconds(2))
+        var events = Watcher<Job>(client: client, namespace: namespace).makeAsyncIterator()
+        guard case .added? = try await events.next() else { throw KubernetesError.invalidResponse("no old") }
+        try await direct.delete(Job.self, named: "old", in: namespace)
+        _ = try await direct.create(sampleJob("new"), in: namespace)
+        try await Peer.control("compact", .object(["namespace": .string(namespace)]))
+        var seen: [String] = []
+        for _ in 0..<2 {
+            switch try await events.next() {
+            case .added(let job)?: seen.append("added \(job.metadata.name!)")
+            case .deleted(let job)?: seen.append("deleted \(job.metadata.name!)")
+            case let other: seen.append("unexpected \(String(describing: other))")
+            }
+        }
+        #expect(seen.sorted() == ["added new", "deleted old"])
+        let lists = try await proxy.requests().filter { $0.hasPrefix("GET /apis/batch/v1/namespaces/\(namespace)/jobs") && !$0.contains("watch=true") }
+        #expect(lists.count == 2)  // the first list, and the relist after 410
+    }
 }

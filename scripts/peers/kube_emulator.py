@@ -19,6 +19,7 @@ and answers the Kubernetes REST paths. This launcher fills the gaps listed in sh
 Test controls under /_emulator/ (plain JSON over the same ports):
   POST /_emulator/logs/NS/POD   {"lines": ["text" | {"time": RFC3339, "text": "..."}], "close": bool}
   POST /_emulator/compact       forget the history, so older resourceVersions get 410
+                                ({"namespace": NS}: only for watches of that namespace)
   GET  /_emulator/health        200 when serving
 
 Extension point: `controllers` (a list of async callables taking (emulator, event)) is run after every
@@ -72,6 +73,7 @@ class FargateCronEmulator(kmock.KubernetesEmulator):
         super().__attrs_post_init__()
         self.revision = 1000
         self.compacted = 0
+        self.compacted_namespaces: dict[str, int] = {}
         self.history: list[tuple[int, Any, str | None, dict]] = []  # (rv, resource, namespace, event)
         self.history_rvs: list[int] = []
         self.changed = asyncio.Event()
@@ -279,10 +281,11 @@ class FargateCronEmulator(kmock.KubernetesEmulator):
             await response.write(json.dumps(event).encode() + b"\n")
 
         try:
-            if since != "0" and int(since) < self.compacted:
+            oldest = max(self.compacted, self.compacted_namespaces.get(request.namespace or "", 0))
+            if since != "0" and int(since) < oldest:
                 await send({"type": "ERROR", "object": {
                     "apiVersion": "v1", "kind": "Status", "metadata": {}, "status": "Failure", "code": 410,
-                    "reason": "Expired", "message": f"too old resource version: {since} ({self.compacted})"}})
+                    "reason": "Expired", "message": f"too old resource version: {since} ({oldest})"}})
                 return response
             if since == "0":
                 cursor = self.revision
@@ -352,6 +355,11 @@ class FargateCronEmulator(kmock.KubernetesEmulator):
         if parts[1:2] == ["health"]:
             return aiohttp.web.json_response({"ok": True})
         if parts[1:2] == ["compact"]:
+            # {"namespace": NS} expires versions for watches of that namespace only, so that tests
+            # running side by side in other namespaces keep their history.
+            if body.get("namespace"):
+                self.compacted_namespaces[body["namespace"]] = self.revision + 1
+                return aiohttp.web.json_response({"compacted": self.revision + 1, "namespace": body["namespace"]})
             self.compacted = self.revision + 1
             self.history.clear()
             self.history_rvs.clear()

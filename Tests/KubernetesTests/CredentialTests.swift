@@ -268,4 +268,37 @@ final class ManualTime: Sendable {
         #expect(source.identity.contains("cluster \"c\""))
         #expect(!source.identity.contains("env-secret"))
     }
+
+    /// `--eks-cluster`: DescribeCluster is signed with SigV4 for service `eks`, and its endpoint and
+    /// CA become the connection, with native EKS tokens as credentials.
+    @Test func eksClusterOptionDescribesTheClusterAndSignsTokens() async throws {
+        let ca = Data("-----BEGIN CERTIFICATE-----\nEKS\n-----END CERTIFICATE-----\n".utf8)
+        let transport = ScriptedTransport([.response(status: 200, body: """
+            {"cluster":{"name":"batch","arn":"arn:aws:eks:ap-northeast-1:123456789012:cluster/batch",
+             "endpoint":"https://ABC.gr7.ap-northeast-1.eks.amazonaws.com","status":"ACTIVE",
+             "certificateAuthority":{"data":"\(ca.base64EncodedString())"}}}
+            """)])
+        let connection = try await ClusterConnection.resolve(
+            ConnectionOptions(eksCluster: "batch", region: "ap-northeast-1"),
+            environment: keys.merging(["HOME": "/nonexistent"]) { $1 }, awsTransport: transport,
+            now: { RFC3339.parse("2026-03-08T07:30:15Z")! })
+        #expect(connection.server == "https://ABC.gr7.ap-northeast-1.eks.amazonaws.com")
+        #expect(connection.tls.certificateAuthority == ca)
+        #expect(transport.requests == ["GET https://eks.ap-northeast-1.amazonaws.com/clusters/batch"])
+        let authorization = transport.headers.first?["authorization"] ?? ""
+        #expect(authorization.hasPrefix(
+            "AWS4-HMAC-SHA256 Credential=AKIAENV/20260308/ap-northeast-1/eks/aws4_request, SignedHeaders=host;x-amz-date, Signature="))
+        #expect(transport.headers.first?["x-amz-date"] == "20260308T073015Z")
+        let header = try await connection.credentials.authorizationHeader(refreshing: false)
+        #expect(header?.hasPrefix("Bearer k8s-aws-v1.") == true)
+        #expect(connection.credentials.identity.contains("cluster \"batch\" in ap-northeast-1"))
+    }
+
+    @Test func eksClusterWithoutARegionSaysSo() async throws {
+        await #expect {
+            try await ClusterConnection.resolve(
+                ConnectionOptions(eksCluster: "batch"), environment: keys, awsTransport: ScriptedTransport([]),
+                now: { RFC3339.parse("2026-03-08T07:30:15Z")! })
+        } throws: { "\($0)".contains("--eks-cluster batch needs --region") }
+    }
 }

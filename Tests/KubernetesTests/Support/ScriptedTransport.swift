@@ -12,6 +12,10 @@ final class ScriptedTransport: Transport {
     }
 
     private let state: Mutex<(answers: [Answer], requests: [String])>
+    private let headerLog = Mutex<[[String: String]]>([])
+
+    /// The headers of every request so far (names lower-cased).
+    var headers: [[String: String]] { headerLog.withLock { $0 } }
 
     init(_ answers: [Answer]) {
         state = Mutex((answers, []))
@@ -21,7 +25,10 @@ final class ScriptedTransport: Transport {
     var requests: [String] { state.withLock { $0.requests } }
 
     private func next(for request: HTTPRequest) throws -> Answer {
-        try state.withLock { state in
+        headerLog.withLock { log in
+            log.append(Dictionary(request.headers.map { ($0.name.lowercased(), $0.value) }, uniquingKeysWith: { $1 }))
+        }
+        return try state.withLock { state in
             state.requests.append("\(request.method.rawValue) \(request.url)")
             guard !state.answers.isEmpty else { throw CurlError(code: 7, detail: "script exhausted") }
             return state.answers.removeFirst()

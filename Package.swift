@@ -87,6 +87,7 @@ let package = Package(
         .testTarget(
             name: "KubernetesTests",
             dependencies: ["Kubernetes"],
+            exclude: ["Fixtures"],
             swiftSettings: strictSettings
         ),
 

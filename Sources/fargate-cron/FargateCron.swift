@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import Kubernetes
 
 /// The `fargate-cron` command: a cron daemon whose jobs run on AWS Fargate.
 ///
@@ -18,6 +20,19 @@ struct FargateCron: AsyncParsableCommand {
             NextCommand.self,
             CheckCommand.self,
             HistoryCommand.self,
+            TokenCommand.self,
+            KubeBenchCommand.self,
         ]
     )
+
+    /// The process entry: libcurl's global state is set up here, once, before any command or task
+    /// runs (STYLE.md: `curl_global_init` appears only in `main`).
+    static func main() async {
+        do {
+            try initializeCurlForProcess()
+        } catch {
+            exit(withError: error)
+        }
+        await main(nil)
+    }
 }

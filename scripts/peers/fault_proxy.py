@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+"""A TCP proxy in front of the Kubernetes emulator that the tests steer, to inject faults.
+
+Started per test: `fault_proxy.py --target 127.0.0.1:PORT` prints "PROXY_PORT CONTROL_PORT" on its
+first line of output, then serves until stdin closes (so it dies with the test that started it).
+
+The proxy reads each HTTP/1.1 request the client sends (head and Content-Length body), records it,
+and looks for the first armed rule whose method and path-substring match. Rules, armed with
+`POST /rules` on the control port (a JSON list; each used `times` times, default 1):
+
+  {"action": "respond", "status": 503, "retry_after": "1"}   answer here, without the server
+  {"action": "drop_response"}       forward the request, then reset the client before any answer
+  {"action": "reset_after", "bytes": N}   forward, relay N bytes of the answer, then reset
+  {"action": "stall_after", "bytes": N}   forward, relay N bytes, then relay nothing more (a stalled watch)
+  {"action": "delay", "ms": M}      wait M ms before forwarding
+  "match": {"method": "POST", "path": "/jobs"}   optional on every rule
+
+Control: GET /requests lists "METHOD PATH" of every request seen (forwarded or answered here);
+GET /connections counts the client connections accepted so far;
+POST /latency {"ms": M} adds M ms before every forwarded request; POST /reset-all resets every
+open connection.
+"""
+import argparse
+import asyncio
+import json
+import socket
+import struct
+import sys
+
+
+class Proxy:
+    def __init__(self, target_host: str, target_port: int):
+        self.target = (target_host, target_port)
+        self.rules: list[dict] = []
+        self.seen: list[str] = []
+        self.latency_ms = 0
+        self.connections: set[asyncio.StreamWriter] = set()
+        self.accepted = 0
+
+    def take_rule(self, method: str, path: str) -> dict | None:
+        for rule in self.rules:
+            match = rule.get("match", {})
+            if match.get("method", method) == method and match.get("path", "") in path:
+                rule["times"] = rule.get("times", 1) - 1
+                if rule["times"] <= 0:
+                    self.rules.remove(rule)
+                return rule
+        return None
+
+    @staticmethod
+    def reset(writer: asyncio.StreamWriter) -> None:
+        sock = writer.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        writer.transport.abort()
+
+    async def client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections.add(writer)
+        self.accepted += 1
+        upstream_reader, upstream_writer = await asyncio.open_connection(*self.target)
+        # What the relay does with the answer to the request in flight.
+        mode = {"limit": None, "then": None}
+        relay = asyncio.create_task(self.relay(upstream_reader, writer, mode))
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n")[1:]:
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":", 1)[1])
+                body = await reader.readexactly(length) if length else b""
+                method, path = head.split(b" ", 2)[:2]
+                method, path = method.decode(), path.decode()
+                self.seen.append(f"{method} {path}")
+                rule = self.take_rule(method, path)
+                action = rule["action"] if rule else None
+                if action == "respond":
+                    status = int(rule.get("status", 503))
+                    payload = json.dumps({"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": status,
+                                          "reason": rule.get("reason", "ServiceUnavailable"),
+                                          "message": "injected by fault_proxy"}).encode()
+                    extra = f"Retry-After: {rule['retry_after']}\r\n" if "retry_after" in rule else ""
+                    writer.write(f"HTTP/1.1 {status} Injected\r\nContent-Type: application/json\r\n{extra}"
+                                 f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n".encode() + payload)
+                    await writer.drain()
+                    break
+                delay = self.latency_ms + (rule.get("ms", 0) if action == "delay" else 0)
+                if delay:
+                    await asyncio.sleep(delay / 1000)
+                if action in ("reset_after", "stall_after"):
+                    mode["limit"], mode["then"] = int(rule.get("bytes", 0)), action
+                elif action == "drop_response":  # the server acts on it; the client never hears back
+                    mode["limit"], mode["then"] = 0, "reset_after"
+                upstream_writer.write(head + body)
+                await upstream_writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
+            pass
+        finally:
+            relay.cancel()
+            self.connections.discard(writer)
+            upstream_writer.close()
+            if not writer.is_closing():
+                writer.close()
+
+    async def relay(self, upstream: asyncio.StreamReader, writer: asyncio.StreamWriter, mode: dict) -> None:
+        try:
+            while True:
+                chunk = await upstream.read(65536)
+                if not chunk:
+                    writer.close()
+                    return
+                if mode["limit"] is not None:
+                    allowed = chunk[: mode["limit"]]
+                    writer.write(allowed)
+                    await writer.drain()
+                    mode["limit"] -= len(allowed)
+                    if mode["limit"] <= 0:
+                        if mode["then"] == "reset_after":
+                            self.reset(writer)
+                        else:  # stall: keep the connection open and silent until the client gives up
+                            await asyncio.Event().wait()
+                        return
+                    continue
+                writer.write(chunk)
+                await writer.drain()
+        except (ConnectionError, asyncio.CancelledError):
+            return
+
+    async def control(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n")[1:]:
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":", 1)[1])
+            body = json.loads(await reader.readexactly(length) or b"null") if length else None
+            method, path = head.decode().split(" ", 2)[:2]
+            answer: object = {"ok": True}
+            if method == "POST" and path == "/rules":
+                self.rules.extend(body)
+            elif method == "POST" and path == "/latency":
+                self.latency_ms = int(body["ms"])
+            elif method == "POST" and path == "/reset-all":
+                for connection in list(self.connections):
+                    self.reset(connection)
+            elif method == "GET" and path == "/requests":
+                answer = self.seen
+            elif method == "GET" and path == "/connections":
+                answer = self.accepted
+            else:
+                answer = {"error": f"unknown control {method} {path}"}
+            payload = json.dumps(answer).encode()
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                         + f"Content-Length: {len(payload)}\r\n\r\n".encode() + payload)
+            await writer.drain()
+        finally:
+            writer.close()
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser(description="fault-injecting TCP proxy for fargate-cron's tests")
+    parser.add_argument("--target", required=True, help="HOST:PORT of the server")
+    args = parser.parse_args()
+    host, port = args.target.rsplit(":", 1)
+    proxy = Proxy(host, int(port))
+    server = await asyncio.start_server(proxy.client, "127.0.0.1", 0)
+    control = await asyncio.start_server(proxy.control, "127.0.0.1", 0)
+    print(server.sockets[0].getsockname()[1], control.sockets[0].getsockname()[1], flush=True)
+    loop = asyncio.get_running_loop()
+    # Serve until the test that started us closes our stdin (or dies).
+    await loop.run_in_executor(None, sys.stdin.read)
+    server.close()
+    control.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))

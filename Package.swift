@@ -86,6 +86,18 @@ let package = Package(
         ),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd"], swiftSettings: strictSettings),
 
+        // The daemon's core: timers, policies, executors, reconcile. Sees protocols, not concrete types.
+        .target(
+            name: "Scheduler",
+            dependencies: [
+                "CronExpression",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "SchedulerTests", dependencies: ["Scheduler"], swiftSettings: strictSettings),
+
         // The command line: the only place that builds and connects concrete types.
         .executableTarget(
             name: "fargate-cron",

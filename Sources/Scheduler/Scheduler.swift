@@ -1,0 +1,1 @@
+// The Scheduler module: the daemon core (see DESIGN.md).

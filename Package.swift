@@ -96,7 +96,13 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "SchedulerTests", dependencies: ["Scheduler"], swiftSettings: strictSettings),
+        // ManualClock, FakeExecutor, InMemoryRunStore: what the scheduler's tests drive it with.
+        .target(name: "SchedulerTesting", dependencies: ["Scheduler"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "SchedulerTests",
+            dependencies: ["Scheduler", "SchedulerTesting", "CronExpression"],
+            swiftSettings: strictSettings
+        ),
 
         // The command line: the only place that builds and connects concrete types.
         .executableTarget(

@@ -267,4 +267,10 @@ public struct ReloadDiff: Hashable, Sendable, Codable {
     public var removed: [String] = []
     public var changed: [String] = []
     public var isEmpty: Bool { added.isEmpty && removed.isEmpty && changed.isEmpty }
+
+    public init(added: [String] = [], removed: [String] = [], changed: [String] = []) {
+        self.added = added
+        self.removed = removed
+        self.changed = changed
+    }
 }

@@ -62,6 +62,9 @@ public final class FakeExecutor: Executor {
         end(handle, outcome)
     }
 
+    /// Ends a run that a restart adopted (it was never started by this executor).
+    public func finishAdopted(_ handle: RunHandle, _ outcome: RunOutcome) { end(handle, outcome) }
+
     public func start(_ request: RunRequest, output: any OutputSink) async throws(ExecutorError) -> RunHandle {
         let (failing, lines) = setup.withLock { ($0.failingJobs.contains(request.slot.job), $0.output) }
         if failing { throw ExecutorError("the fake executor was told to fail \(request.slot.job)") }

@@ -34,8 +34,11 @@ let package = Package(
         .testTarget(
             name: "CronExpressionTests",
             dependencies: ["CronExpression"],
+            exclude: ["Fixtures"],
             swiftSettings: strictSettings
         ),
+        // Release-built benchmark of CronExpression, run by scripts/bench/cron.
+        .executableTarget(name: "CronBenchmark", dependencies: ["CronExpression"], swiftSettings: strictSettings),
 
         // Schedule files (crontab syntax) -> validated job specifications.
         .target(

@@ -10,6 +10,6 @@ struct FargateCron: AsyncParsableCommand {
         commandName: "fargate-cron",
         abstract: "A cron daemon whose jobs run as Kubernetes Jobs on EKS Fargate.",
         version: "0.1.0",
-        subcommands: []
+        subcommands: [NextCommand.self]
     )
 }

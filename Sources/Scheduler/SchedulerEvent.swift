@@ -60,4 +60,21 @@ public struct JobStatus: Hashable, Sendable, Codable {
     public var executor: ExecutorKind
     public var activeRuns: [RunID]
     public var lastRun: RunRecord?
+
+    /// Creates a status row (the command line builds them from the ledger when the daemon is down).
+    public init(
+        name: String, schedule: String, zone: String, nextFireDate: Date?, isSuspended: Bool,
+        concurrency: ConcurrencyPolicy, executor: ExecutorKind, activeRuns: [RunID], lastRun: RunRecord?
+    ) {
+        self.name = name
+        self.schedule = schedule
+        self.zone = zone
+        self.nextFireDate = nextFireDate
+        self.isSuspended = isSuspended
+        self.concurrency = concurrency
+        self.executor = executor
+        self.activeRuns = activeRuns
+        self.lastRun = lastRun
+    }
 }
+

@@ -37,6 +37,8 @@ public struct SchedulerState: Sendable {
         /// The latest slot already handled; the next one is the first after it.
         var lastConsidered: Date
         var generation: Int
+        /// The slot of the latest manual trigger.
+        var lastTriggered: Date? = nil
     }
 
     struct PendingStart: Sendable {
@@ -122,10 +124,13 @@ public struct SchedulerState: Sendable {
 
     /// Queues a manual run of `job` at `now`, decided by the next `tick` under the job's policy.
     public mutating func trigger(_ job: String, now: Date) -> Slot? {
-        guard let timeline = timelines[job] else { return nil }
-        // A slot is recorded once: a trigger at the very instant of a slot already handled (easy on a
-        // manual clock) gets the next millisecond instead.
-        let at = now > timeline.lastConsidered ? now : timeline.lastConsidered.addingTimeInterval(0.001)
+        guard var timeline = timelines[job] else { return nil }
+        // A slot is recorded once: a trigger at the very instant of a slot already handled, or of
+        // another trigger (easy on a manual clock), gets the next free millisecond instead.
+        let taken = max(timeline.lastConsidered, timeline.lastTriggered ?? .distantPast)
+        let at = now > taken ? now : taken.addingTimeInterval(0.001)
+        timeline.lastTriggered = at
+        timelines[job] = timeline
         let slot = Slot(job: job, scheduledAt: at)
         pending.append(PendingStart(slot: slot, trigger: .manual))
         return slot

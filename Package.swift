@@ -87,7 +87,15 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "SystemdTests", dependencies: ["Systemd"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "SystemdTests",
+            dependencies: [
+                "Systemd",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strictSettings
+        ),
 
         // The daemon's core: timers, policies, executors, reconcile. Sees protocols, not concrete types.
         .target(

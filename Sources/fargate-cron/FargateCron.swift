@@ -10,6 +10,8 @@ struct FargateCron: AsyncParsableCommand {
         commandName: "fargate-cron",
         abstract: "A cron daemon whose jobs run as Kubernetes Jobs on EKS Fargate.",
         version: "0.1.0",
-        subcommands: [NextCommand.self]
+        subcommands: [
+            NextCommand.self, LogsCommand.self, NotifyProbeCommand.self, LogProbeCommand.self, OutputProbeCommand.self,
+        ]
     )
 }

@@ -1,0 +1,139 @@
+import Foundation
+import Logging
+import Systemd
+import Testing
+
+/// The log handler and run events against a real journald, read back with `journalctl -o json`
+/// and with ``JournalReader``.
+@Suite("Log handler and run events in a real journal", .enabled(if: Journal.isAvailable))
+struct JournalHandlerTests {
+    let runID = "test-\(UUID().uuidString)"
+    let writer = EntryWriter(destination: .journal, identifier: "fargate-cron-test")
+
+    @Test func levelsBecomePrioritiesAndMetadataBecomesFields() async throws {
+        var logger = Logger(label: "systemd-tests") { label in
+            JournalLogHandler(label: label, writer: writer, logLevel: .trace)
+        }
+        logger[metadataKey: "cron.job"] = "handler-test"
+        let levels: [Logger.Level] = [.trace, .debug, .info, .notice, .warning, .error, .critical]
+        for level in levels {
+            logger.log(
+                level: level, "message at \(level)",
+                metadata: ["cron_run_id": "\(runID)", "k8s-pod": "pod-1", "9lives": "cat", "_private": "yes"])
+        }
+        #expect(writer.statistics.sentToJournal == levels.count)
+        #expect(writer.statistics.fellBack == 0)
+
+        let entries = try await Journal.entries(["CRON_RUN_ID=\(runID)"])
+        #expect(entries.map { $0[text: "MESSAGE"] } == levels.map { "message at \($0)" })
+        #expect(entries.map { $0[text: "PRIORITY"] } == ["7", "7", "6", "5", "4", "3", "2"])
+        for entry in entries {
+            #expect(entry[text: "SYSLOG_IDENTIFIER"] == "fargate-cron-test")
+            #expect(entry[text: "CRON_JOB"] == "handler-test")
+            #expect(entry[text: "K8S_POD"] == "pod-1")
+            #expect(entry[text: "F_9LIVES"] == "cat")
+            #expect(entry[text: "PRIVATE"] == "yes")
+            #expect(entry[text: "CODE_FILE"] == "SystemdTests/JournalHandlerTests.swift")
+            #expect(entry[text: "CODE_FUNC"] == "levelsBecomePrioritiesAndMetadataBecomesFields()")
+            #expect(entry[text: "CODE_LINE"].flatMap(Int.init) != nil)
+            #expect(entry[text: "LOGGER_LABEL"] == "systemd-tests")
+            #expect(entry[text: "_TRANSPORT"] == "journal")
+        }
+
+        // The same entries through sd_journal.
+        let reader = try JournalReader()
+        try reader.addMatch(JournalField.cronRunID, runID)
+        try reader.seekToHead()
+        var read: [JournalRecord] = []
+        while let record = try reader.next() { read.append(record) }
+        #expect(read.map { $0[JournalField.message] } == levels.map { "message at \($0)" })
+        #expect(read.map { $0[JournalField.priority] } == ["7", "7", "6", "5", "4", "3", "2"])
+        #expect(read.allSatisfy { $0[JournalField.k8sPod] == "pod-1" && $0[JournalField.cronJob] == "handler-test" })
+        #expect(zip(read, read.dropFirst()).allSatisfy { $0.realtimeMicroseconds <= $1.realtimeMicroseconds })
+    }
+
+    @Test func everyRunEventCarriesItsMessageIDAndRunFields() async throws {
+        let logger = Logger(label: "systemd-tests") { label in JournalLogHandler(label: label, writer: writer) }
+        let slot = Date(timeIntervalSince1970: 1_795_923_000)  // 2026-11-29T03:30:00Z
+        for kind in RunEvent.Kind.allCases {
+            logger.log(
+                RunEvent(
+                    kind, job: "event-test", runID: runID, scheduledAt: slot, namespace: "batch",
+                    kubernetesJob: "event-test-29400000", pod: "event-test-29400000-abcde", exitCode: 3,
+                    fargateCapacity: "0.25vCPU 0.5GB", reason: "because", scheduleFile: "crontabs/a.cron"))
+        }
+        let entries = try await Journal.entries(["CRON_RUN_ID=\(runID)"])
+        #expect(entries.map { $0[text: "MESSAGE_ID"] } == RunEvent.Kind.allCases.map(\.messageID))
+        #expect(
+            entries.map { $0[text: "PRIORITY"] }
+                == RunEvent.Kind.allCases.map { String(JournalLogHandler.priority(of: $0.level)) })
+        for entry in entries {
+            #expect(entry[text: "CRON_JOB"] == "event-test")
+            #expect(entry[text: "CRON_SCHEDULED_AT"] == "2026-11-29T03:30:00Z")
+            #expect(entry[text: "K8S_NAMESPACE"] == "batch")
+            #expect(entry[text: "K8S_JOB"] == "event-test-29400000")
+            #expect(entry[text: "K8S_POD"] == "event-test-29400000-abcde")
+            #expect(entry[text: "EXIT_CODE"] == "3")
+            #expect(entry[text: "FARGATE_CAPACITY"] == "0.25vCPU 0.5GB")
+            #expect(entry[text: "CRON_REASON"] == "because")
+        }
+        let failed = try #require(entries.first { $0[text: "MESSAGE_ID"] == RunEvent.Kind.failed.messageID })
+        #expect(failed[text: "MESSAGE"] == "Run \(runID) of event-test failed with exit code 3: because")
+    }
+
+    @Test func aReaderAtTheTailSeesOnlyNewEntriesAndWaitsForThem() async throws {
+        let logger = Logger(label: "systemd-tests") { label in JournalLogHandler(label: label, writer: writer) }
+        logger.info("old", metadata: ["cron_run_id": "\(runID)"])
+        try await Journal.sync()
+        let reader = try JournalReader()
+        try reader.addMatch(JournalField.cronRunID, runID)
+        try reader.seekToTail()
+        #expect(try reader.next() == nil)
+
+        logger.info("new", metadata: ["cron_run_id": "\(runID)"])
+        let deadline = ContinuousClock.now + .seconds(10)
+        var record = try reader.next()
+        while record == nil, ContinuousClock.now < deadline {
+            try reader.wait(timeout: .seconds(1))
+            record = try reader.next()
+        }
+        #expect(record?[JournalField.message] == "new")
+        #expect(try reader.next() == nil)
+    }
+
+    /// A journald whose socket file is left but nobody reads it (a killed journald, in a private
+    /// mount namespace) refuses the entry: the handler must write it to standard error instead.
+    @Test(.enabled(if: getuid() == 0 && Paths.which("unshare") != nil))
+    func aRefusedEntryGoesToStandardErrorInstead() async throws {
+        let script = """
+            mount -t tmpfs none /run/systemd/journal && \
+            python3 -c 'import socket; s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind("/run/systemd/journal/socket"); s.close()' && \
+            exec "$0" log-probe --destination journal --run-id "$1" "kept despite the journal"
+            """
+        let result = try await ChildProcess.run(
+            try #require(Paths.which("unshare")), ["--mount", "sh", "-c", script, Paths.fargateCron, runID])
+        #expect(result.status == 0, "stderr: \(result.errors)")
+        #expect(String(decoding: result.output, as: UTF8.self) == "sent=0 fellBack=1\n")
+        #expect(result.errors.contains("fargate-cron warning: kept despite the journal"))
+        #expect(result.errors.contains("CRON_RUN_ID=\(runID)"))
+        #expect(result.errors.contains("journal refused entry: sd_journal_sendv: Connection refused"))
+    }
+
+    /// Under systemd, JOURNAL_STREAM names the stream journald reads from the service's stderr.
+    @Test func theJournalIsChosenWhenJournalStreamNamesStandardError() async throws {
+        let child = try ChildProcess(Paths.fargateCron, ["log-probe", "--run-id", runID, "chosen"])
+        defer { child.cleanUp() }
+        #expect(try await child.waitForExit() == 0)
+        // That child had no JOURNAL_STREAM: it wrote text. Now one whose JOURNAL_STREAM names its stderr file.
+        #expect(child.errors.contains("fargate-cron warning: chosen"))
+        var status = stat()
+        try #require(stat(child.standardError.path, &status) == 0)
+        let inJournal = try await ChildProcess.run(
+            "/bin/sh", ["-c", "exec \"$0\" log-probe --run-id \"$1\" chosen 2>>\"$2\"", Paths.fargateCron, runID,
+                        child.standardError.path],
+            environment: ["JOURNAL_STREAM": "\(status.st_dev):\(status.st_ino)"])
+        #expect(String(decoding: inJournal.output, as: UTF8.self) == "sent=1 fellBack=0\n")
+        let entries = try await Journal.entries(["CRON_RUN_ID=\(runID)"])
+        #expect(entries.map { $0[text: "MESSAGE"] } == ["chosen"])
+    }
+}

@@ -1,1 +1,0 @@
-// Tests of the Systemd module live beside this file.

@@ -12,7 +12,7 @@ extension Scheduler {
         for id in replacing {
             if let old = following.removeValue(forKey: id) {
                 await executors[old.handle.executor]?.cancel(old.handle, reason: "replaced by the slot at \(slot)")
-                logger.notice("run replaced", metadata: metadata(old.slot, id, ["replaced_by": "\(slot)"]))
+                logger.debug("run replaced", metadata: metadata(old.slot, id, ["replaced_by": "\(slot)"]))
                 await record(id, old.slot, .replaced)
                 hooks.event(.replaced(old.slot, run: id))
             }
@@ -59,7 +59,7 @@ extension Scheduler {
         let observation = Observation(slot: slot, id: id, handle: handle)
         following[id] = observation
         observationSink.yield(observation)
-        logger.info("run started", metadata: metadata(slot, id, ["trigger": "\(trigger.rawValue)", "handle": "\(handle)"]))
+        logger.debug("run started", metadata: metadata(slot, id, ["trigger": "\(trigger.rawValue)", "handle": "\(handle)"]))
         hooks.event(.started(slot, run: id, trigger: trigger, handle: handle))
         triggerWaiters.removeValue(forKey: slot)?.resume(returning: .started(id))
     }
@@ -82,8 +82,7 @@ extension Scheduler {
         state.runEnded(slot)
         wake.signal()
         await record(id, slot, .ended(outcome))
-        let level: Logger.Level = outcome == .succeeded ? .info : .warning
-        logger.log(level: level, "run ended", metadata: metadata(slot, id, ["outcome": "\(outcome)"]))
+        logger.debug("run ended", metadata: metadata(slot, id, ["outcome": "\(outcome)"]))
         hooks.event(.ended(slot, run: id, outcome: outcome))
         if following.isEmpty || !following.values.contains(where: { !survivesShutdown($0) }) {
             drainWaiter?.resume()

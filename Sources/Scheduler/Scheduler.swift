@@ -87,7 +87,7 @@ public actor Scheduler: Service {
             waiter.resume(returning: .unknownJob(slot.job))
         }
         wake.signal()
-        logger.info(
+        logger.debug(
             "schedules reloaded", metadata: ["added": "\(diff.added)", "removed": "\(diff.removed)", "changed": "\(diff.changed)"])
         hooks.event(.reloaded(diff))
         return diff
@@ -144,7 +144,7 @@ public actor Scheduler: Service {
                 let observation = Observation(slot: run.slot, id: run.id, handle: handle)
                 following[run.id] = observation
                 observationSink.yield(observation)
-                logger.notice("run adopted", metadata: metadata(run.slot, run.id, ["handle": "\(handle)"]))
+                logger.debug("run adopted", metadata: metadata(run.slot, run.id, ["handle": "\(handle)"]))
                 hooks.event(.adopted(run.slot, run: run.id, handle: handle))
             case .ended(let outcome):
                 await record(run.id, run.slot, .ended(outcome))
@@ -210,14 +210,14 @@ public actor Scheduler: Service {
                 do { try await store.recordSkipped(slot, trigger: trigger, reason: reason) } catch {
                     logger.error("cannot record a skipped slot", metadata: metadata(slot, nil, ["error": "\(error)"]))
                 }
-                logger.info("slot skipped", metadata: metadata(slot, nil, ["reason": "\(reason)"]))
+                logger.debug("slot skipped", metadata: metadata(slot, nil, ["reason": "\(reason)"]))
                 hooks.event(.skipped(slot, trigger: trigger, reason: reason))
                 triggerWaiters.removeValue(forKey: slot)?.resume(returning: .skipped(reason))
             case .miss(let slot, let reason):
                 do { try await store.recordMissed(slot, reason: reason) } catch {
                     logger.error("cannot record a missed slot", metadata: metadata(slot, nil, ["error": "\(error)"]))
                 }
-                logger.warning("slot missed", metadata: metadata(slot, nil, ["reason": "\(reason)"]))
+                logger.debug("slot missed", metadata: metadata(slot, nil, ["reason": "\(reason)"]))
                 hooks.event(.missed(slot, reason: reason))
             case .missedUnrecorded(let job, let count, let atLeast):
                 logger.warning(

@@ -58,7 +58,13 @@ let package = Package(
             dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "LedgerTests", dependencies: ["Ledger"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "LedgerTests",
+            dependencies: ["Ledger", "ledger-crash-writer", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strictSettings
+        ),
+        // A child process for LedgerTests' crash test: records runs in a loop until SIGKILLed.
+        .executableTarget(name: "ledger-crash-writer", dependencies: ["Ledger"], swiftSettings: strictSettings),
 
         // The Kubernetes API over libcurl, with kubeconfig, in-cluster and native EKS credentials.
         .target(

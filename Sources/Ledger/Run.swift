@@ -1,0 +1,123 @@
+public import Foundation
+
+/// The ledger's identifier of one run (SQLite's row id; never reused, the table is `AUTOINCREMENT`).
+public struct RunID: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
+    public var rawValue: Int64
+    public init(rawValue: Int64) { self.rawValue = rawValue }
+    public static func < (a: RunID, b: RunID) -> Bool { a.rawValue < b.rawValue }
+    public var description: String { String(rawValue) }
+}
+
+/// One fire time of one job: the unit the ledger records at most once.
+public struct Slot: Hashable, Sendable, CustomStringConvertible {
+    /// The job's name, a DNS-1123 label starting with a letter (see ``Slot/isValidJobName(_:)``).
+    public var job: String
+    /// The fire time (for a manual trigger, the time it was asked for). Stored to the millisecond.
+    public var scheduledAt: Date
+
+    public init(job: String, scheduledAt: Date) {
+        self.job = job
+        self.scheduledAt = scheduledAt
+    }
+
+    public var description: String { "\(job)@\(scheduledAt.formatted(.iso8601))" }
+
+    /// Whether `name` can be a job name: 1 to 63 lowercase letters, digits and `-`, starting with a
+    /// letter and ending with a letter or digit (a DNS-1123 label, as Kubernetes object names need).
+    public static func isValidJobName(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        guard (1...63).contains(bytes.count), let first = bytes.first, let last = bytes.last else { return false }
+        func isLower(_ b: UInt8) -> Bool { b >= UInt8(ascii: "a") && b <= UInt8(ascii: "z") }
+        func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
+        guard isLower(first), isLower(last) || isDigit(last) else { return false }
+        return bytes.allSatisfy { isLower($0) || isDigit($0) || $0 == UInt8(ascii: "-") }
+    }
+}
+
+/// The Kubernetes Job a run started, as the API server named it.
+public struct KubernetesJobReference: Hashable, Sendable {
+    public var name: String
+    public var uid: String
+    public init(name: String, uid: String) {
+        self.name = name
+        self.uid = uid
+    }
+}
+
+/// One run of a job as the ledger records it.
+public struct Run: Hashable, Sendable, Identifiable {
+    public var id: RunID
+    public var slot: Slot
+    public var trigger: Trigger
+    /// The concurrency policy the run was recorded under.
+    public var policy: ConcurrencyPolicy
+    public var state: RunState
+    /// When the intent (or, for a slot that never ran, the outcome) was written.
+    public var recordedAt: Date
+    /// When the Kubernetes Job was created (`started`).
+    public var createdAt: Date?
+    /// When the pod was first seen running.
+    public var runningAt: Date?
+    /// When the run reached a terminal state.
+    public var finishedAt: Date?
+    public var kubernetesJob: KubernetesJobReference?
+    public var pod: String?
+    /// Fargate's `CapacityProvisioned` annotation of the pod, e.g. `0.25vCPU 0.5GB`.
+    public var capacity: String?
+    public var exitCode: Int32?
+    /// Why the run failed, was cancelled, replaced, skipped or missed, in words.
+    public var reason: String?
+    /// For a skipped slot: the run that was active and blocked it.
+    public var blockedBy: RunID?
+    /// The Fargate billed duration, once known.
+    public var billedDuration: Duration?
+
+    public var job: String { slot.job }
+    public var scheduledAt: Date { slot.scheduledAt }
+}
+
+/// A transition of a run, with what the ledger learns at that moment.
+public enum RunEvent: Hashable, Sendable {
+    /// The Kubernetes Job was created (or found already existing after a crash).
+    case started(kubernetesJob: String, uid: String)
+    /// The pod was seen running, on a Fargate node of the given capacity.
+    case running(pod: String, capacity: String?)
+    case succeeded
+    case failed(exitCode: Int32?, reason: String)
+    case cancelled(reason: String)
+    /// Stopped by a newer run under the `replace` policy.
+    case replaced(by: RunID?)
+    /// An intended run found too late to start (the daemon was down past the starting deadline).
+    case missed(reason: String)
+
+    /// The state the run is in after this event.
+    public var resultingState: RunState {
+        switch self {
+        case .started: .started
+        case .running: .running
+        case .succeeded: .succeeded
+        case .failed: .failed
+        case .cancelled: .cancelled
+        case .replaced: .replaced
+        case .missed: .missed
+        }
+    }
+}
+
+/// What became of a slot that never ran.
+public enum NeverRanOutcome: Hashable, Sendable {
+    /// Another run of the job was active (the `forbid` policy).
+    case skipped(blockedBy: RunID)
+    /// The daemon was down past the starting deadline.
+    case missed(reason: String)
+    /// The job was suspended.
+    case suspended
+
+    var state: RunState {
+        switch self {
+        case .skipped: .skipped
+        case .missed: .missed
+        case .suspended: .suspended
+        }
+    }
+}

@@ -1,0 +1,71 @@
+public import Foundation
+import GRDB
+
+extension RunLedger {
+    /// The run with this id.
+    /// - Throws: ``LedgerError/noSuchRun(_:)``.
+    public func run(_ id: RunID) throws(LedgerError) -> Run {
+        try translating { try reader.read { try fetchRun(id, in: $0) } }
+    }
+
+    /// Every run that is not over (`intended`, `started`, `running`), oldest first.
+    public func activeRuns() throws(LedgerError) -> [Run] {
+        try fetch("SELECT \(Run.columns) FROM run WHERE state IN (\(Self.activeList)) ORDER BY id", [])
+    }
+
+    /// The active run of `job`, if any (the oldest, if the job allows overlap).
+    public func activeRun(of job: String) throws(LedgerError) -> Run? {
+        try fetch(
+            "SELECT \(Run.columns) FROM run WHERE job = ? AND state IN (\(Self.activeList)) ORDER BY id LIMIT 1",
+            [job]
+        ).first
+    }
+
+    /// The most recent finished (terminal) run of `job`, by scheduled time, if any.
+    public func lastRun(of job: String) throws(LedgerError) -> Run? {
+        try fetch(
+            """
+            SELECT \(Run.columns) FROM run WHERE job = ? AND state NOT IN (\(Self.activeList))
+            ORDER BY scheduled_at DESC LIMIT 1
+            """,
+            [job]
+        ).first
+    }
+
+    /// Runs, newest scheduled first.
+    /// - Parameters:
+    ///   - job: only this job's runs; all jobs when `nil`.
+    ///   - limit: at most this many runs.
+    ///   - since: only runs scheduled at or after this instant.
+    public func history(job: String? = nil, limit: Int = 50, since: Date? = nil) throws(LedgerError) -> [Run] {
+        var conditions: [String] = []
+        var arguments: [any DatabaseValueConvertible] = []
+        if let job {
+            conditions.append("job = ?")
+            arguments.append(job)
+        }
+        if let since {
+            conditions.append("scheduled_at >= ?")
+            arguments.append(since.ledgerMilliseconds)
+        }
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        arguments.append(max(0, limit))
+        return try fetch("SELECT \(Run.columns) FROM run \(filter) ORDER BY scheduled_at DESC, id DESC LIMIT ?", arguments)
+    }
+
+    /// Runs `PRAGMA integrity_check` (the full form; `open` runs the quick one) and returns its
+    /// report: `["ok"]` when the database is sound.
+    public func integrityReport() throws(LedgerError) -> [String] {
+        try translating { try reader.read { try String.fetchAll($0, sql: "PRAGMA integrity_check") } }
+    }
+
+    static let activeList = RunState.activeStates.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+
+    private func fetch(_ sql: String, _ arguments: [any DatabaseValueConvertible]) throws(LedgerError) -> [Run] {
+        try translating {
+            try reader.read { db in
+                try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map { try Run(row: $0) }
+            }
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// Tests of the Ledger module live beside this file.

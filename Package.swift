@@ -49,6 +49,7 @@ let package = Package(
         .testTarget(
             name: "SchedulesTests",
             dependencies: ["Schedules"],
+            exclude: ["Fixtures", "Snapshots"],  // read through #filePath, not as resources
             swiftSettings: strictSettings
         ),
 

@@ -1,0 +1,101 @@
+public import CronExpression
+
+/// A problem found in a schedule file, with where it is.
+///
+/// Most kinds are errors, which reject the whole file; a few are warnings (`isWarning`), which are
+/// reported but do not. `description` is `FILE:LINE:COL: error: MESSAGE` (or `warning:`), one a line.
+public struct ScheduleError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// What is wrong.
+    public var kind: Kind
+    /// Where: the file, the 1-based line, and the 1-based column in UTF-8 bytes.
+    public var location: SourceLocation
+
+    /// Creates a problem at a location.
+    public init(_ kind: Kind, at location: SourceLocation) {
+        self.kind = kind
+        self.location = location
+    }
+
+    /// Whether this is only a warning: reported, but the file is still accepted.
+    public var isWarning: Bool {
+        switch kind {
+        case .fargateSizeJump, .settingWithoutJobs, .templateNameIgnored: true
+        default: false
+        }
+    }
+
+    /// `FILE:LINE:COL: error: MESSAGE`.
+    public var description: String { "\(location): \(isWarning ? "warning" : "error"): \(kind.message)" }
+
+    /// The kinds of problem, each with what was found and what was expected.
+    public enum Kind: Error, Hashable, Sendable {
+        case fileTooLarge(size: Int, limit: Int)
+        case unreadable(reason: String)
+        case notUTF8(byte: UInt8)
+        case nulByte
+        case controlCharacter(UInt8)
+        case cronSyntax(CronSyntaxError)
+        case missingName
+        case tooFewFields(found: Int, name: String)
+        case invalidJobName(String, JobName.Problem)
+        case missingCommand(JobName)
+        case unescapedPercent
+        case duplicateJobName(JobName, firstDefinedAt: SourceLocation)
+        case invalidAssignmentName(String)
+        case unknownSetting(name: String, didYouMean: String?)
+        case invalidSettingValue(Setting, value: String, expected: String)
+        case missingImage(JobName)
+        case templateUnreadable(path: String, reason: String)
+        case templateInvalid(path: String, JobTemplate.TemplateProblem)
+        case noFargateSize(cpu: ResourceQuantity, memory: ResourceQuantity)
+        case fargateSizeJump(cpu: ResourceQuantity, memory: ResourceQuantity, billed: FargateSize)
+        case settingWithoutJobs(String)
+        case templateNameIgnored(path: String)
+
+        /// The message, without location or severity.
+        public var message: String {
+            switch self {
+            case .fileTooLarge(let size, let limit):
+                "file is \(size) bytes; a schedule file may be at most \(limit) bytes"
+            case .unreadable(let reason): "cannot read the file: \(reason)"
+            case .notUTF8(let byte):
+                "file is not UTF-8 text (byte 0x\(String(byte, radix: 16, uppercase: true)) here); is it binary?"
+            case .nulByte: "file contains a NUL byte; is it binary?"
+            case .controlCharacter(let byte):
+                "control character 0x\(String(byte, radix: 16, uppercase: true).leftPadded(2)) in the line; only tabs and spaces separate fields"
+            case .cronSyntax(let error): error.message
+            case .missingName: "expected a job name and a command after the schedule"
+            case .tooFewFields(let found, let name):
+                "schedule has \(found) field\(found == 1 ? "" : "s") before '\(name)', which cannot be a cron field; expected 5 fields, 6 with seconds, or an @ form such as @daily"
+            case .invalidJobName(let name, let problem): "'\(name)' is not a valid job name: \(problem)"
+            case .missingCommand(let name): "job '\(name)' has no command"
+            case .unescapedPercent:
+                "unescaped '%' in the command: cron would turn it into a newline and standard input, which a Fargate job cannot take; write '\\%' for a percent sign"
+            case .duplicateJobName(let name, let first): "job '\(name)' is already defined at \(first)"
+            case .invalidAssignmentName(let name):
+                "'\(name)' is not a valid variable name; use letters, digits and '_', not starting with a digit"
+            case .unknownSetting(let name, let suggestion):
+                "unknown setting \(name)" + (suggestion.map { "; did you mean \($0)?" } ?? "; the settings are listed in the README")
+            case .invalidSettingValue(let setting, let value, let expected):
+                "\(setting.rawValue) '\(value)' is not valid; expected \(expected)"
+            case .missingImage(let name):
+                "job '\(name)' has no image; set CRON_IMAGE above it, or CRON_TEMPLATE to a manifest whose first container has one"
+            case .templateUnreadable(let path, let reason): "cannot read template '\(path)': \(reason)"
+            case .templateInvalid(let path, let problem): "template '\(path)' \(problem)"
+            case .noFargateSize(let cpu, let memory):
+                "no Fargate size fits CPU \(cpu) and memory \(memory) (+256Mi for Kubernetes); the largest is 16 vCPU / 120 GB"
+            case .fargateSizeJump(let cpu, let memory, let billed):
+                "CPU \(cpu) and memory \(memory) (+256Mi for Kubernetes) are billed as \(billed), a larger vCPU than requested"
+            case .settingWithoutJobs(let name): "\(name) has no effect: no job follows it in this file"
+            case .templateNameIgnored(let path):
+                "template '\(path)' sets metadata.name, which is ignored: each run's Job is named after the job and its slot"
+            }
+        }
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(_ width: Int) -> String {
+        String(repeating: "0", count: Swift.max(0, width - count)) + self
+    }
+}

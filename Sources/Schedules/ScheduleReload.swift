@@ -1,0 +1,101 @@
+/// Loading and reloading schedule files, as a pure function of what runs and what is on disk.
+public enum ScheduleReload {
+    /// The outcome of a reload.
+    public struct Result: Hashable, Sendable {
+        /// The jobs to run from now on.
+        public var schedules: ScheduleSet
+        /// What changed from the running set.
+        public var diff: ScheduleDiff
+        /// Every error and warning, sorted by location.
+        public var diagnostics: [ScheduleError]
+        /// Files that have errors now but keep their last valid version running.
+        public var keptFiles: [String]
+        /// Files that have errors and have no valid version to keep: none of their jobs run.
+        public var rejectedFiles: [String]
+        /// Every file considered, sorted.
+        public var files: [String]
+
+        /// Whether every file is valid (warnings allowed): `check`'s exit status.
+        public var isValid: Bool { !diagnostics.contains { !$0.isWarning } }
+    }
+
+    /// Computes the new set of jobs from the running set and the files on disk now.
+    ///
+    /// - A file with an error is rejected whole; if it was loaded before, its last valid version stays.
+    /// - A file no longer on disk has its jobs removed.
+    /// - A job name defined in two files is an error in the second, naming both places. Files that
+    ///   were already loaded are considered first (in path order), then new files (in path order), so
+    ///   that a new file can never push a running job out.
+    /// - Parameters:
+    ///   - running: what runs now (`ScheduleSet()` for the first load and for `check`).
+    ///   - files: every schedule file on disk now.
+    ///   - parser: the parser, which reads templates.
+    ///   - readProblems: problems found while reading the files (unreadable, too large); their files
+    ///     count as invalid.
+    public static func reload(
+        running: ScheduleSet, files: [ScheduleFile], parser: ScheduleParser, readProblems: [ScheduleError] = []
+    ) -> Result {
+        var parsed: [String: ParsedScheduleFile] = [:]
+        for file in files { parsed[file.path] = parser.parse(file) }
+        for problem in readProblems where parsed[problem.location.file] == nil {
+            parsed[problem.location.file] = ParsedScheduleFile(path: problem.location.file, jobs: [], diagnostics: [])
+        }
+        for problem in readProblems { parsed[problem.location.file]!.diagnostics.append(problem) }
+
+        let paths = parsed.keys.sorted { (running.jobsByFile[$0] == nil ? 1 : 0, $0) < (running.jobsByFile[$1] == nil ? 1 : 0, $1) }
+        var diagnostics: [ScheduleError] = []
+        var accepted: [String: [JobSpec]] = [:]
+        var owner: [JobName: SourceLocation] = [:]
+        var kept: [String] = []
+        var rejected: [String] = []
+        for path in paths {
+            let file = parsed[path]!
+            diagnostics += file.diagnostics
+            var jobs: [JobSpec]? = file.isValid ? file.jobs : nil
+            if let candidate = jobs {
+                let clashes = candidate.compactMap { job in
+                    owner[job.name].map { ScheduleError(.duplicateJobName(job.name, firstDefinedAt: $0), at: job.location) }
+                }
+                if !clashes.isEmpty {
+                    diagnostics += clashes
+                    jobs = nil
+                }
+            }
+            if jobs == nil, let previous = running.jobsByFile[path],
+                !previous.contains(where: { owner[$0.name] != nil })
+            {
+                jobs = previous
+                kept.append(path)
+            } else if jobs == nil {
+                rejected.append(path)
+            }
+            guard let jobs else { continue }
+            accepted[path] = jobs
+            for job in jobs { owner[job.name] = job.location }
+        }
+
+        let schedules = ScheduleSet(jobsByFile: accepted)
+        return Result(
+            schedules: schedules, diff: diff(from: running, to: schedules),
+            diagnostics: diagnostics.enumerated().sorted { ($0.element.location, $0.offset) < ($1.element.location, $1.offset) }
+                .map(\.element),
+            keptFiles: kept.sorted(), rejectedFiles: rejected.sorted(), files: parsed.keys.sorted())
+    }
+
+    /// The changes between two sets of jobs, by name; each list sorted by name.
+    public static func diff(from old: ScheduleSet, to new: ScheduleSet) -> ScheduleDiff {
+        let oldJobs = Dictionary(old.jobs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let newJobs = Dictionary(new.jobs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        var diff = ScheduleDiff()
+        for (name, job) in newJobs.sorted(by: { $0.key < $1.key }) {
+            guard let before = oldJobs[name] else {
+                diff.added.append(job)
+                continue
+            }
+            let fields = before.fields(differingFrom: job)
+            if !fields.isEmpty { diff.changed.append(JobChange(old: before, new: job, fields: fields)) }
+        }
+        diff.removed = oldJobs.filter { newJobs[$0.key] == nil }.sorted { $0.key < $1.key }.map(\.value)
+        return diff
+    }
+}

@@ -1,1 +1,0 @@
-// Tests of the Schedules module live beside this file.

@@ -85,11 +85,14 @@ public enum MissReason: Hashable, Sendable, Codable, CustomStringConvertible {
     case pastStartingDeadline(lateBy: Duration)
     /// It was passed over (the daemon was down, or the clock jumped) and the catch-up policy did not start it.
     case passedOver(CatchUpPolicy)
+    /// The reason as a run store recorded it, in words.
+    case recorded(String)
 
     public var description: String {
         switch self {
         case .pastStartingDeadline(let late): "it was \(late.formatted(.units(allowed: [.hours, .minutes, .seconds, .milliseconds], width: .narrow))) late, past the starting deadline"
         case .passedOver(let policy): "it was passed over and the catch-up policy is \(policy)"
+        case .recorded(let text): text
         }
     }
 }

@@ -10,14 +10,14 @@ public protocol RunStore: Sendable {
     func recordStarted(_ run: RunID, handle: RunHandle, at instant: Date) async throws(RunStoreError)
     /// Records how a non-terminal run ended (as ended, or as replaced).
     func recordEnd(_ run: RunID, _ state: RunState, at instant: Date) async throws(RunStoreError)
-    /// Records a slot that came but was not started.
-    func recordSkipped(_ slot: Slot, trigger: RunTrigger, reason: SkipReason) async throws(RunStoreError)
-    /// Records a slot that was never started.
-    func recordMissed(_ slot: Slot, reason: MissReason) async throws(RunStoreError)
+    /// Records a slot that came but was not started, under the job's policy.
+    func recordSkipped(_ slot: Slot, trigger: RunTrigger, reason: SkipReason, policy: ConcurrencyPolicy) async throws(RunStoreError)
+    /// Records a slot that was never started, under the job's policy.
+    func recordMissed(_ slot: Slot, reason: MissReason, policy: ConcurrencyPolicy) async throws(RunStoreError)
     /// The runs that are not terminal: reconciled on start before any new slot fires.
     func nonTerminalRuns() async throws(RunStoreError) -> [RunRecord]
-    /// The latest slot on record for each job, in any state.
-    func latestSlots() async throws(RunStoreError) -> [String: Date]
+    /// The latest slot on record, in any state, of each of these jobs that has one.
+    func latestSlots(of jobs: [String]) async throws(RunStoreError) -> [String: Date]
     /// The latest run on record for a job.
     func lastRun(of job: String) async throws(RunStoreError) -> RunRecord?
 }

@@ -26,7 +26,7 @@ extension Scheduler {
             if case .overlap(_, let blocking) = error {
                 // The store saw an active run the core did not (another daemon, or an end not yet recorded).
                 let reason = SkipReason.overlap(blocking: blocking)
-                do { try await store.recordSkipped(slot, trigger: trigger, reason: reason) } catch {
+                do { try await store.recordSkipped(slot, trigger: trigger, reason: reason, policy: job.concurrency) } catch {
                     logger.error("cannot record a skipped slot", metadata: metadata(slot, nil, ["error": "\(error)"]))
                 }
                 hooks.event(.skipped(slot, trigger: trigger, reason: reason))

@@ -152,7 +152,8 @@ public actor Scheduler: Service {
                 await record(run.id, run.slot, .ended(.failed(exitCode: nil, reason: "lost: \(reason)")))
             }
         }
-        state.load(configuredJobs, latestSlots: try await store.latestSlots(), now: clock.now())
+        let latest = try await store.latestSlots(of: configuredJobs.map(\.name))
+        state.load(configuredJobs, latestSlots: latest, now: clock.now())
         isLoaded = true
     }
 
@@ -207,14 +208,16 @@ public actor Scheduler: Service {
             case .start(let slot, let trigger, let replacing):
                 await start(slot, trigger: trigger, replacing: replacing)
             case .skip(let slot, let trigger, let reason):
-                do { try await store.recordSkipped(slot, trigger: trigger, reason: reason) } catch {
+                let policy = state.job(named: slot.job)?.concurrency ?? .forbid
+                do { try await store.recordSkipped(slot, trigger: trigger, reason: reason, policy: policy) } catch {
                     logger.error("cannot record a skipped slot", metadata: metadata(slot, nil, ["error": "\(error)"]))
                 }
                 logger.debug("slot skipped", metadata: metadata(slot, nil, ["reason": "\(reason)"]))
                 hooks.event(.skipped(slot, trigger: trigger, reason: reason))
                 triggerWaiters.removeValue(forKey: slot)?.resume(returning: .skipped(reason))
             case .miss(let slot, let reason):
-                do { try await store.recordMissed(slot, reason: reason) } catch {
+                let policy = state.job(named: slot.job)?.concurrency ?? .forbid
+                do { try await store.recordMissed(slot, reason: reason, policy: policy) } catch {
                     logger.error("cannot record a missed slot", metadata: metadata(slot, nil, ["error": "\(error)"]))
                 }
                 logger.debug("slot missed", metadata: metadata(slot, nil, ["reason": "\(reason)"]))

@@ -46,11 +46,11 @@ public final class InMemoryRunStore: RunStore {
         try transition(run, to: state) { $0.endedAt = instant }
     }
 
-    public func recordSkipped(_ slot: Slot, trigger: RunTrigger, reason: SkipReason) async throws(RunStoreError) {
+    public func recordSkipped(_ slot: Slot, trigger: RunTrigger, reason: SkipReason, policy: ConcurrencyPolicy) async throws(RunStoreError) {
         _ = try insert(slot, trigger: trigger, state: .skipped(reason), policy: nil)
     }
 
-    public func recordMissed(_ slot: Slot, reason: MissReason) async throws(RunStoreError) {
+    public func recordMissed(_ slot: Slot, reason: MissReason, policy: ConcurrencyPolicy) async throws(RunStoreError) {
         _ = try insert(slot, trigger: .catchUp, state: .missed(reason), policy: nil)
     }
 
@@ -58,8 +58,9 @@ public final class InMemoryRunStore: RunStore {
         records.filter { !$0.state.isTerminal }
     }
 
-    public func latestSlots() async throws(RunStoreError) -> [String: Date] {
-        records.reduce(into: [:]) { latest, record in
+    public func latestSlots(of jobs: [String]) async throws(RunStoreError) -> [String: Date] {
+        let wanted = Set(jobs)
+        return records.filter { wanted.contains($0.slot.job) }.reduce(into: [:]) { latest, record in
             latest[record.slot.job] = max(latest[record.slot.job] ?? .distantPast, record.slot.scheduledAt)
         }
     }

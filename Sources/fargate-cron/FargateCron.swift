@@ -11,8 +11,8 @@ struct FargateCron: AsyncParsableCommand {
         abstract: "A cron daemon whose jobs run as Kubernetes Jobs on EKS Fargate.",
         version: "0.1.0",
         subcommands: [
-            NextCommand.self, CheckCommand.self, LogsCommand.self, NotifyProbeCommand.self, LogProbeCommand.self,
-            OutputProbeCommand.self,
+            NextCommand.self, CheckCommand.self, DaemonCommand.self, StatusCommand.self, TriggerCommand.self,
+            LogsCommand.self, NotifyProbeCommand.self, LogProbeCommand.self, OutputProbeCommand.self,
         ]
     )
 }

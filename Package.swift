@@ -118,7 +118,7 @@ let package = Package(
         .target(name: "SchedulerTesting", dependencies: ["Scheduler"], swiftSettings: strictSettings),
         .testTarget(
             name: "SchedulerTests",
-            dependencies: ["Scheduler", "SchedulerTesting", "CronExpression"],
+            dependencies: ["Scheduler", "SchedulerTesting", "CronExpression", "Ledger"],
             swiftSettings: strictSettings
         ),
 

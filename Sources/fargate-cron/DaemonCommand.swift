@@ -89,7 +89,8 @@ struct DaemonCommand: AsyncParsableCommand {
             }
         }
         let reloader = ScheduleReloader(
-            folder: folder, initial: loaded.schedules, scheduler: scheduler, notifier: notifier, logger: logger)
+            folder: folder, initial: loaded.schedules, scheduler: scheduler, notifier: notifier, logger: logger,
+            hangups: await UnixSignalsSequence(trapping: .sighup))
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [

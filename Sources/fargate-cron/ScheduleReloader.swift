@@ -16,6 +16,8 @@ struct ScheduleReloader: Service {
     let scheduler: Scheduler
     let notifier: Notifier
     let logger: Logger
+    /// SIGHUP, trapped before the services start, so that a SIGHUP never finds its default action (exit).
+    let hangups: UnixSignalsSequence
     /// How long file changes are collected before one reload (an editor writes a file in several steps).
     var debounce: Duration = .milliseconds(300)
 
@@ -23,7 +25,7 @@ struct ScheduleReloader: Service {
 
     func run() async throws {
         var running = initial
-        let signals = await UnixSignalsSequence(trapping: .sighup)
+        let signals = hangups
         let watcher: FolderWatcher?
         do { watcher = try FolderWatcher(folder: folder) } catch {
             logger.warning("schedule files are reloaded on SIGHUP only: \(error)")

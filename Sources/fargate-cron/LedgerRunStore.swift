@@ -78,9 +78,16 @@ final class LedgerRunStore: RunStore {
     }
 
     func latestSlots(of jobs: [String]) async throws(RunStoreError) -> [String: Date] {
+        // One query for the newest runs of all jobs; a query per job only for jobs not among them,
+        // and none when that query read the whole ledger (10,000 queries would slow start-up).
+        // Somewhat arbitrarily 20,000 rows.
+        let window = 20_000
         var latest: [String: Date] = [:]
         do {
-            for job in jobs {
+            let recent = try ledger.history(job: nil, limit: window)
+            for run in recent where latest[run.job] == nil { latest[run.job] = run.scheduledAt }
+            guard recent.count == window else { return latest }
+            for job in jobs where latest[job] == nil {
                 if let run = try ledger.history(job: job, limit: 1).first { latest[job] = run.scheduledAt }
             }
         } catch { throw RunStoreError(error, slot: nil) }

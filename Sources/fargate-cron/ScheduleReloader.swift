@@ -10,7 +10,7 @@ import UnixSignals
 /// Reloads the schedule folder on SIGHUP and when its files change (inotify, debounced), applying
 /// the schedules module's reload: a file that became invalid keeps its last valid version, and the
 /// scheduler keeps running jobs running.
-struct ScheduleReloader: Service {
+struct ScheduleReloader: Service, CustomStringConvertible {
     let folder: String
     let initial: ScheduleSet
     let scheduler: Scheduler
@@ -22,6 +22,9 @@ struct ScheduleReloader: Service {
     var debounce: Duration = .milliseconds(300)
 
     private enum Reason: Sendable { case signal, files }
+
+    /// Short: ServiceLifecycle describes each service, and reflection would print every job.
+    var description: String { "ScheduleReloader(\(folder))" }
 
     func run() async throws {
         var running = initial

@@ -89,7 +89,7 @@ struct DaemonEndToEndTests {
         #expect(try runs(of: "long", in: daemon).first?.state == .cancelled)
     }
 
-    @Test func triggerStatusAndSighupReloadWorkOnTheRunningDaemon() async throws {
+    @Test func triggerStatusSighupAndFolderChangesWorkOnTheRunningDaemon() async throws {
         let daemon = try DaemonProcess()
         defer { daemon.cleanUp() }
         try daemon.write("yearly.cron", "CRON_EXECUTOR=local\nCRON_TZ=UTC\n0 0 1 1 * yearly sleep 3\n")
@@ -117,6 +117,11 @@ struct DaemonEndToEndTests {
             try await poll(within: .seconds(15)) { daemon.log.contains("SIGHUP: added other") || daemon.log.contains("SIGHUP: nothing changed") })
         let reloaded = try #require(try await daemon.status()["jobs"] as? [[String: Any]])
         #expect(reloaded.map { $0["name"] as? String } == ["other", "yearly"])
+        // Without a signal: inotify sees the new file, and a debounced reload picks it up.
+        try daemon.write("third.cron", "CRON_EXECUTOR=local\n@daily third true\n")
+        #expect(try await poll(within: .seconds(15)) { daemon.log.contains("files changed: added third") }, "log:\n\(daemon.log)")
+        let watched = try #require(try await daemon.status()["jobs"] as? [[String: Any]])
+        #expect(watched.map { $0["name"] as? String } == ["other", "third", "yearly"])
 
         try daemon.send(SIGTERM)
         #expect(try await daemon.waitForExit(within: .seconds(10)) == 0)

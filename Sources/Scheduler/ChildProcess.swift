@@ -68,6 +68,12 @@ private func spawnShellLocked(command: String, environment: [String: String]) th
         try check("posix_spawn_file_actions_addopen", posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0))
         try check("posix_spawn_file_actions_adddup2", posix_spawn_file_actions_adddup2(&actions, out.write, 1))
         try check("posix_spawn_file_actions_adddup2", posix_spawn_file_actions_adddup2(&actions, err.write, 2))
+        // Cron closes every other descriptor before the command runs. Ours are close-on-exec, but the
+        // daemon may have inherited some that are not (from whoever started it); a job must not hold
+        // them, or its parent's parent may wait for the daemon's end until the job's end.
+        for fd in inheritedDescriptors() where fd != out.write && fd != err.write {
+            try check("posix_spawn_file_actions_addclose", posix_spawn_file_actions_addclose(&actions, fd))
+        }
         // Its own process group, so a timeout or a cancel reaches everything the command started;
         // default dispositions and an empty mask, whatever the daemon does with signals.
         try check("posix_spawnattr_setpgroup", posix_spawnattr_setpgroup(&attributes, 0))
@@ -97,6 +103,17 @@ private func spawnShellLocked(command: String, environment: [String: String]) th
         close(out.read)
         close(err.read)
         throw error
+    }
+}
+
+/// The descriptors above 2 that an exec would keep (no FD_CLOEXEC); Glibc's module has no
+/// posix_spawn_file_actions_addclosefrom_np.
+private func inheritedDescriptors() -> [Int32] {
+    let listed = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+    return listed.compactMap { Int32($0) }.filter { fd in
+        guard fd > 2 else { return false }
+        let flags = fcntl(fd, F_GETFD)
+        return flags >= 0 && flags & FD_CLOEXEC == 0
     }
 }
 

@@ -9,12 +9,14 @@ import Synchronization
 ///
 /// Connections are accepted and read on a thread of its own (blocking calls stay off the
 /// cooperative pool); answering happens in the service's task, through `handler`.
-public final class ControlServer: Service {
+public final class ControlServer: Service, CustomStringConvertible {
     public typealias Handler = @Sendable (ControlRequest) async -> ControlResponse
 
     private let path: String
     private let handler: Handler
     private let logger: Logger
+
+    public var description: String { "ControlServer(\(path))" }
 
     /// - Parameter path: the socket's path; a stale socket file there (a previous daemon's) is replaced.
     public init(path: String, logger: Logger, handler: @escaping Handler) {

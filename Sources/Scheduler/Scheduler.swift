@@ -8,7 +8,7 @@ import Synchronization
 ///
 /// One loop sleeps until the earliest next slot and wakes only when a slot is due, on a reload, a
 /// trigger, a run's end, or a shutdown.
-public actor Scheduler: Service {
+public actor Scheduler: Service, CustomStringConvertible {
     struct Observation: Sendable {
         var slot: Slot
         var id: RunID
@@ -122,6 +122,10 @@ public actor Scheduler: Service {
         await withCheckedContinuation { settleWaiters.append((target, $0)) }
     }
 
+    /// A short name: ServiceLifecycle describes each service, and the default reflection would print
+    /// every job (10,000 jobs took most of a second to print).
+    public nonisolated var description: String { "Scheduler" }
+
     /// Asks the loop to stop (as a graceful shutdown does).
     public nonisolated func stop() {
         stopping.store(true, ordering: .relaxed)
@@ -154,6 +158,7 @@ public actor Scheduler: Service {
         }
         let latest = try await store.latestSlots(of: configuredJobs.map(\.name))
         state.load(configuredJobs, latestSlots: latest, now: clock.now())
+        configuredJobs = []  // the core holds them now
         isLoaded = true
     }
 

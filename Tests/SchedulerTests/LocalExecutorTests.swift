@@ -60,7 +60,8 @@ struct LocalExecutorTests {
         #expect(outcome == .failed(exitCode: nil, reason: "timed out after 0.2 seconds and was stopped; it killed by signal 15 (SIGTERM)"))
         // The background `sleep` was in the run's process group, so it was stopped too.
         let pid = try #require(lines.first.flatMap { Int32($0.text) })
-        #expect(ProcessIdentity.of(pid).map(\.isAlive) != true)
+        // (Signals are delivered asynchronously: give it a bounded moment to be gone.)
+        #expect(try await poll(within: .seconds(5)) { ProcessIdentity.of(pid).map(\.isAlive) != true })
     }
 
     @Test func aCommandThatIgnoresSigtermGetsSigkillAfterTheGrace() async throws {

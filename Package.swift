@@ -66,6 +66,12 @@ let package = Package(
         ),
         // A child process for LedgerTests' crash test: records runs in a loop until SIGKILLed.
         .executableTarget(name: "ledger-crash-writer", dependencies: ["Ledger"], swiftSettings: strictSettings),
+        // The ledger's benchmark driver (scripts/bench/ledger): durable transitions, bulk fill, history latency.
+        .executableTarget(
+            name: "ledger-bench",
+            dependencies: ["Ledger", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strictSettings
+        ),
 
         // The Kubernetes API over libcurl, with kubeconfig, in-cluster and native EKS credentials.
         .target(

@@ -13,6 +13,11 @@ extension RunLedger {
         try fetch("SELECT \(Run.columns) FROM run WHERE state IN (\(Self.activeList)) ORDER BY id", [])
     }
 
+    /// Every run that is not terminal, oldest first: the same set as ``activeRuns()``, since an
+    /// `intended` run already holds its job's slot. Named for reconciliation, which must look at all
+    /// of them (``runsToReconcile`` is this list taken when the ledger was opened).
+    public func nonTerminalRuns() throws(LedgerError) -> [Run] { try activeRuns() }
+
     /// The active run of `job`, if any (the oldest, if the job allows overlap).
     public func activeRun(of job: String) throws(LedgerError) -> Run? {
         try fetch(
@@ -50,7 +55,8 @@ extension RunLedger {
         }
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         arguments.append(max(0, limit))
-        return try fetch("SELECT \(Run.columns) FROM run \(filter) ORDER BY scheduled_at DESC, id DESC LIMIT ?", arguments)
+        return try fetch(
+            "SELECT \(Run.columns) FROM run \(filter) ORDER BY scheduled_at DESC, id DESC LIMIT ?", arguments)
     }
 
     /// Runs `PRAGMA integrity_check` (the full form; `open` runs the quick one) and returns its

@@ -38,11 +38,8 @@ extension RunLedger {
         let writer = try requireWriter()
         return try translating {
             try writer.write { db in
-                let run = try fetchRun(id, in: db)
-                guard run.state.canMove(to: event.resultingState) else {
-                    throw LedgerError.transitionNotAllowed(id, from: run.state, to: event.resultingState)
-                }
-                var changes: [String: (any DatabaseValueConvertible)?] = ["state": event.resultingState.rawValue]
+                let target = event.resultingState
+                var changes: [String: (any DatabaseValueConvertible)?] = ["state": target.rawValue]
                 let ms = now.ledgerMilliseconds
                 switch event {
                 case .started(let name, let uid):
@@ -68,11 +65,22 @@ extension RunLedger {
                     changes["reason"] = newer.map { "replaced by run \($0)" } ?? "replaced by a newer run"
                 }
                 let columns = changes.keys.sorted()
-                try db.execute(
-                    sql: "UPDATE run SET \(columns.map { "\($0) = ?" }.joined(separator: ", ")) WHERE id = ? AND state = ?",
-                    arguments: StatementArguments(columns.map { changes[$0]! } + [id.rawValue, run.state.rawValue])
-                )
-                return try fetchRun(id, in: db)
+                // One statement checks the state machine, updates and returns the run: it matches only
+                // if the run is in a state allowed to move to `target`. The SQL text depends only on the
+                // event's kind, so the prepared statement is reused.
+                let predecessors = RunState.allCases.filter { $0.canMove(to: target) }
+                let update = try db.cachedStatement(
+                    sql: """
+                        UPDATE run SET \(columns.map { "\($0) = ?" }.joined(separator: ", "))
+                        WHERE id = ? AND state IN (\(predecessors.map { "'\($0.rawValue)'" }.joined(separator: ", ")))
+                        RETURNING \(Run.columns)
+                        """)
+                let arguments = StatementArguments(columns.map { changes[$0]! } + [id.rawValue])
+                guard let row = try Row.fetchOne(update, arguments: arguments) else {
+                    let run = try fetchRun(id, in: db)  // throws noSuchRun
+                    throw LedgerError.transitionNotAllowed(id, from: run.state, to: target)
+                }
+                return try Run(row: row)
             }
         }
     }
@@ -147,12 +155,13 @@ extension RunLedger {
                     throw LedgerError.jobHasActiveRun(job: slot.job, blocking: RunID(rawValue: blocking))
                 }
                 do {
-                    try db.execute(
+                    try db.cachedStatement(
                         sql: """
                             INSERT INTO run (job, scheduled_at, trigger, policy, state, recorded_at, finished_at,
                                              blocked_by, reason)
                             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                            """,
+                            """
+                    ).execute(
                         arguments: [
                             slot.job, slot.scheduledAt.ledgerMilliseconds, trigger.rawValue, policy.rawValue,
                             state.rawValue, now.ledgerMilliseconds, finishedAt, blockedBy, reason,
@@ -162,7 +171,14 @@ extension RunLedger {
                     // The schema refused the row; say which guarantee it was.
                     throw try explainRefusal(of: slot, in: db) ?? error
                 }
-                return try fetchRun(RunID(rawValue: db.lastInsertedRowID), in: db)
+                return Run(
+                    id: RunID(rawValue: db.lastInsertedRowID),
+                    slot: Slot(
+                        job: slot.job, scheduledAt: Date(ledgerMilliseconds: slot.scheduledAt.ledgerMilliseconds)),
+                    trigger: trigger, policy: policy, state: state,
+                    recordedAt: Date(ledgerMilliseconds: now.ledgerMilliseconds),
+                    finishedAt: finishedAt.map(Date.init(ledgerMilliseconds:)), reason: reason,
+                    blockedBy: blockedBy.map(RunID.init(rawValue:)))
             }
         }
     }
@@ -182,16 +198,18 @@ extension RunLedger {
 
     private func activeRunID(of job: String, in db: Database, recordedUnderForbid: Bool) throws -> Int64? {
         try Int64.fetchOne(
-            db,
-            sql: """
-                SELECT id FROM run WHERE job = ? AND state IN (\(Self.activeList)) AND (policy = 'forbid') = ?
-                ORDER BY id LIMIT 1
-                """,
+            db.cachedStatement(
+                sql: """
+                    SELECT id FROM run WHERE job = ? AND state IN (\(Self.activeList)) AND (policy = 'forbid') = ?
+                    ORDER BY id LIMIT 1
+                    """),
             arguments: [job, recordedUnderForbid])
     }
 
     func fetchRun(_ id: RunID, in db: Database) throws -> Run {
-        guard let row = try Row.fetchOne(db, sql: "SELECT \(Run.columns) FROM run WHERE id = ?", arguments: [id.rawValue])
+        guard
+            let row = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT \(Run.columns) FROM run WHERE id = ?"), arguments: [id.rawValue])
         else { throw LedgerError.noSuchRun(id) }
         return try Run(row: row)
     }

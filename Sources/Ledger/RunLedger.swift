@@ -153,7 +153,8 @@ public final class RunLedger: Sendable {
             case .SQLITE_FULL: throw .diskFull(path: path)
             case .SQLITE_NOTADB: throw .notADatabase(path: path)
             default:
-                throw .database(path: path, code: error.extendedResultCode.rawValue, message: error.message ?? "\(error)")
+                throw .database(
+                    path: path, code: error.extendedResultCode.rawValue, message: error.message ?? "\(error)")
             }
         } catch {
             throw .database(path: path, code: -1, message: "\(error)")

@@ -1,3 +1,5 @@
+import Foundation
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
@@ -72,8 +74,6 @@ final class StateDirectoryLock: Sendable {
         return Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 }
-
-import Foundation
 
 /// `open(2)` under a name that the ledger's own `open` methods do not shadow.
 func openFile(_ path: String, _ flags: Int32, _ mode: mode_t) -> Int32 {

@@ -12,7 +12,8 @@ struct FargateCron: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             NextCommand.self, CheckCommand.self, DaemonCommand.self, StatusCommand.self, TriggerCommand.self,
-            LogsCommand.self, NotifyProbeCommand.self, LogProbeCommand.self, OutputProbeCommand.self,
+            HistoryCommand.self, LogsCommand.self, NotifyProbeCommand.self, LogProbeCommand.self,
+            OutputProbeCommand.self,
         ]
     )
 }

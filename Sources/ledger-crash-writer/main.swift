@@ -48,8 +48,12 @@ do {
             try ledger.recordIntent(for: slot, policy: .forbid, at: Date())
             fail("a second intent for \(slot) was accepted")
         } catch .slotAlreadyRecorded(_, let existing) where existing == run.id {}
-        report(try ledger.record(.started(kubernetesJob: "\(slot.job)-\(index)", uid: "uid-\(run.id)"), for: run.id, at: Date()))
-        report(try ledger.record(.running(pod: "\(slot.job)-\(index)-pod", capacity: "0.25vCPU 0.5GB"), for: run.id, at: Date()))
+        report(
+            try ledger.record(
+                .started(kubernetesJob: "\(slot.job)-\(index)", uid: "uid-\(run.id)"), for: run.id, at: Date()))
+        report(
+            try ledger.record(
+                .running(pod: "\(slot.job)-\(index)-pod", capacity: "0.25vCPU 0.5GB"), for: run.id, at: Date()))
         let end: RunEvent = index % 4 == 0 ? .failed(exitCode: 1, reason: "exit 1") : .succeeded
         report(try ledger.record(end, for: run.id, at: Date()))
     }

@@ -21,12 +21,22 @@ import Testing
             }
             let remounted = try run("/bin/mount", ["-o", "remount,ro", mount])
             try #require(remounted.status == 0, "\(remounted.stderr)")
-            #expect(throws: LedgerError.stateDirectoryUnusable(path: directory, operation: "open \(directory)/ledger.lock", errno: EROFS)) {
+            #expect(
+                throws: LedgerError.stateDirectoryUnusable(
+                    path: directory, operation: "open \(directory)/ledger.lock", errno: EROFS)
+            ) {
                 try RunLedger.open(stateDirectory: directory)
             }
-            let message = LedgerError.stateDirectoryUnusable(path: directory, operation: "open \(directory)/ledger.lock", errno: EROFS).description
-            #expect(message == "cannot use state directory \(directory): open \(directory)/ledger.lock failed: Read-only file system")
-            #expect(throws: LedgerError.stateDirectoryUnusable(path: mount + "/fresh", operation: "mkdir", errno: EROFS)) {
+            let message = LedgerError.stateDirectoryUnusable(
+                path: directory, operation: "open \(directory)/ledger.lock", errno: EROFS
+            ).description
+            #expect(
+                message
+                    == "cannot use state directory \(directory): open \(directory)/ledger.lock failed: Read-only file system"
+            )
+            #expect(
+                throws: LedgerError.stateDirectoryUnusable(path: mount + "/fresh", operation: "mkdir", errno: EROFS)
+            ) {
                 try RunLedger.open(stateDirectory: mount + "/fresh")
             }
             // Readers still see everything.
@@ -49,7 +59,8 @@ import Testing
                 let reason = String(repeating: "a reason long enough to fill pages quickly ", count: 20)
                 for slot in 0..<100_000 {
                     do throws(LedgerError) {
-                        let run = try ledger.recordIntent(for: Slot(job: "fill", scheduledAt: minute(slot)), policy: .allow, at: t0)
+                        let run = try ledger.recordIntent(
+                            for: Slot(job: "fill", scheduledAt: minute(slot)), policy: .allow, at: t0)
                         committed.append(run.id)
                         try ledger.record(.failed(exitCode: 1, reason: reason), for: run.id, at: t0)
                     } catch {
@@ -60,7 +71,9 @@ import Testing
             }
             try #require(failure != nil, "the file system never filled up")
             #expect(failure == .diskFull(path: directory + "/ledger.sqlite"), "\(String(describing: failure))")
-            #expect(failure?.description == "the file system holding \(directory)/ledger.sqlite is full; the last change was not recorded")
+            #expect(
+                failure?.description
+                    == "the file system holding \(directory)/ledger.sqlite is full; the last change was not recorded")
             try #require(try run("/bin/mount", ["-o", "remount,size=32m", mount]).status == 0)
             let ledger = try RunLedger.open(stateDirectory: directory)
             #expect(try ledger.integrityReport() == ["ok"])
@@ -78,10 +91,13 @@ import Testing
             let garbage = Data(String(repeating: "this is not an SQLite database\n", count: 300).utf8)
             try garbage.write(to: URL(fileURLWithPath: path))
             #expect(throws: LedgerError.notADatabase(path: path)) { try RunLedger.open(stateDirectory: directory) }
-            #expect(throws: LedgerError.notADatabase(path: path)) { try RunLedger.openForReading(stateDirectory: directory) }
+            #expect(throws: LedgerError.notADatabase(path: path)) {
+                try RunLedger.openForReading(stateDirectory: directory)
+            }
             #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == garbage)
-            #expect(LedgerError.notADatabase(path: path).description
-                == "\(path) is not an SQLite database (was it replaced?); it was left untouched")
+            #expect(
+                LedgerError.notADatabase(path: path).description
+                    == "\(path) is not an SQLite database (was it replaced?); it was left untouched")
         }
     }
 
@@ -121,8 +137,9 @@ import Testing
             #expect(throws: LedgerError.stateDirectoryLocked(lockFile: lock, holderPID: getpid())) {
                 try RunLedger.open(stateDirectory: directory)
             }
-            #expect(LedgerError.stateDirectoryLocked(lockFile: lock, holderPID: 4242).description
-                == "another fargate-cron daemon (pid 4242) is using this state directory: \(lock) is locked")
+            #expect(
+                LedgerError.stateDirectoryLocked(lockFile: lock, holderPID: 4242).description
+                    == "another fargate-cron daemon (pid 4242) is using this state directory: \(lock) is locked")
             try makeRun(in: first, slot: 1, reaching: .succeeded)
         }
     }
@@ -149,7 +166,10 @@ import Testing
                 try #require(!chunk.isEmpty, "the writer exited before ready")
                 received.append(chunk)
             }
-            #expect(throws: LedgerError.stateDirectoryLocked(lockFile: directory + "/ledger.lock", holderPID: child.processIdentifier)) {
+            #expect(
+                throws: LedgerError.stateDirectoryLocked(
+                    lockFile: directory + "/ledger.lock", holderPID: child.processIdentifier)
+            ) {
                 try RunLedger.open(stateDirectory: directory)
             }
             // Readers see a growing history while the writer commits.
@@ -165,7 +185,6 @@ import Testing
             }
             kill(child.processIdentifier, SIGKILL)
             child.waitUntilExit()
-            output.fileHandleForReading.readDataToEndOfFile()
             let ledger = try RunLedger.open(stateDirectory: directory)
             #expect(ledger.runsToReconcile.count <= 1)
             #expect(try ledger.history(limit: Int.max).count >= seen)
@@ -183,8 +202,9 @@ import Testing
 
     @Test func filesArePrivate() throws {
         try withStateDirectory { directory in
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false,
-                                                    attributes: [.posixPermissions: 0o755])
+            try FileManager.default.createDirectory(
+                atPath: directory, withIntermediateDirectories: false,
+                attributes: [.posixPermissions: 0o755])
             let ledger = try RunLedger.open(stateDirectory: directory)
             try makeRun(in: ledger, slot: 1, reaching: .started)
             func mode(_ path: String) throws -> Int {

@@ -64,7 +64,8 @@ import Testing
                 received.append(output.fileHandleForReading.readDataToEndOfFile())
                 child.waitUntilExit()
                 let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                #expect(child.terminationReason == .uncaughtSignal, "kill \(kill): the writer stopped by itself: \(stderr)")
+                #expect(
+                    child.terminationReason == .uncaughtSignal, "kill \(kill): the writer stopped by itself: \(stderr)")
                 let lines = String(decoding: received, as: UTF8.self).split(separator: "\n")
                 let committed = lines.compactMap(Committed.init)
                 if lines.last.map({ Committed($0) != nil }) == true { killedWhileRecording += 1 }
@@ -91,8 +92,12 @@ import Testing
                 Issue.record("kill \(kill): run \(committed.run) was reported committed and is gone")
                 continue
             }
-            #expect(run.job == committed.job && run.scheduledAt.timeIntervalSince1970 * 1000 == Double(committed.scheduledMs))
-            #expect(committed.state.canReach(run.state), "kill \(kill): run \(run.id) is \(run.state), was \(committed.state)")
+            #expect(
+                run.job == committed.job
+                    && run.scheduledAt.timeIntervalSince1970 * 1000 == Double(committed.scheduledMs))
+            #expect(
+                committed.state.canReach(run.state),
+                "kill \(kill): run \(run.id) is \(run.state), was \(committed.state)")
             switch committed.state {
             case .started: #expect(run.kubernetesJob?.uid == "uid-\(run.id)", "kill \(kill): run \(run.id)")
             case .running: #expect(run.pod != nil && run.runningAt != nil, "kill \(kill): run \(run.id)")

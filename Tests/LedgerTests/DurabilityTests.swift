@@ -1,6 +1,7 @@
 import GRDB
-@testable import Ledger
 import Testing
+
+@testable import Ledger
 
 /// Regression: GRDB's WAL set-up sets `synchronous = NORMAL` after `prepareDatabase` runs, which
 /// silently made commits non-durable until the ledger set FULL after opening the pool.

@@ -1,12 +1,16 @@
 import Foundation
 import GRDB
 import Ledger
+import Synchronization
 import Testing
 
 /// Once per slot and no overlap, hammered from concurrent tasks, and shown to live in the schema.
 @Suite struct GuaranteeTests {
     /// Outcome of one attempt, for counting.
-    enum Attempt: Sendable { case recorded(Run), refused(LedgerError) }
+    enum Attempt: Sendable {
+        case recorded(Run)
+        case refused(LedgerError)
+    }
 
     static func attempt(_ body: @Sendable @escaping () throws(LedgerError) -> Run, times: Int) async -> [Attempt] {
         await withTaskGroup(of: Attempt.self) { group in
@@ -25,9 +29,10 @@ import Testing
         let ledger = try RunLedger.open(stateDirectory: directory)
         for (round, policy) in zip(0..., [ConcurrencyPolicy.forbid, .allow, .replace, .forbid, .allow, .replace]) {
             let slot = Slot(job: "sync-users", scheduledAt: minute(round))
-            let attempts = await Self.attempt({ () throws(LedgerError) -> Run in
-                try ledger.recordIntent(for: slot, policy: policy, trigger: .manual, at: minute(round))
-            }, times: 16)
+            let attempts = await Self.attempt(
+                { () throws(LedgerError) -> Run in
+                    try ledger.recordIntent(for: slot, policy: policy, trigger: .manual, at: minute(round))
+                }, times: 16)
             let winners = attempts.compactMap { if case .recorded(let run) = $0 { run } else { nil } }
             try #require(winners.count == 1, "round \(round): \(winners.count) intents recorded for one slot")
             for case .refused(let error) in attempts {
@@ -43,10 +48,11 @@ import Testing
         let ledger = try RunLedger.open(stateDirectory: directory)
         for round in 0..<10 {
             let counter = Counter()
-            let attempts = await Self.attempt({ () throws(LedgerError) -> Run in
-                let slot = Slot(job: "nightly-report", scheduledAt: minute(round * 100 + counter.next()))
-                return try ledger.recordIntent(for: slot, policy: .forbid, at: minute(round * 100))
-            }, times: 16)
+            let attempts = await Self.attempt(
+                { () throws(LedgerError) -> Run in
+                    let slot = Slot(job: "nightly-report", scheduledAt: minute(round * 100 + counter.next()))
+                    return try ledger.recordIntent(for: slot, policy: .forbid, at: minute(round * 100))
+                }, times: 16)
             let winners = attempts.compactMap { if case .recorded(let run) = $0 { run } else { nil } }
             try #require(winners.count == 1, "round \(round): \(winners.count) active runs of one job")
             for case .refused(let error) in attempts {
@@ -54,9 +60,12 @@ import Testing
             }
             #expect(try ledger.activeRuns() == [winners[0]])
             // Move the winner along while others keep trying: it stays the only active run until it ends.
-            try ledger.record(.started(kubernetesJob: "nightly-report-\(round)", uid: "u\(round)"), for: winners[0].id, at: minute(round * 100))
-            try ledger.record(round.isMultiple(of: 2) ? .succeeded : .failed(exitCode: 1, reason: "x"),
-                              for: winners[0].id, at: minute(round * 100 + 50))
+            try ledger.record(
+                .started(kubernetesJob: "nightly-report-\(round)", uid: "u\(round)"), for: winners[0].id,
+                at: minute(round * 100))
+            try ledger.record(
+                round.isMultiple(of: 2) ? .succeeded : .failed(exitCode: 1, reason: "x"),
+                for: winners[0].id, at: minute(round * 100 + 50))
         }
         #expect(try ledger.activeRuns().isEmpty)
         #expect(try ledger.history(job: "nightly-report", limit: 100).count == 10)
@@ -90,12 +99,16 @@ import Testing
                 }
             }
             func isUniqueViolation(_ body: () throws -> Void) -> Bool {
-                do { try body() } catch let error as DatabaseError { return error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE } catch { return false }
+                do { try body() } catch let error as DatabaseError {
+                    return error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
+                } catch { return false }
                 return false
             }
             try insert("a", at: 1, policy: "forbid", state: "running")
             #expect(isUniqueViolation { try insert("a", at: 1, policy: "allow", state: "succeeded") }, "same slot")
-            #expect(isUniqueViolation { try insert("a", at: 2, policy: "forbid", state: "intended") }, "two active under forbid")
+            #expect(
+                isUniqueViolation { try insert("a", at: 2, policy: "forbid", state: "intended") },
+                "two active under forbid")
             try insert("a", at: 3, policy: "forbid", state: "skipped")  // a terminal row is no overlap
             try insert("a", at: 4, policy: "allow", state: "running")  // allow is outside the index
             try insert("b", at: 2, policy: "forbid", state: "started")  // another job
@@ -111,7 +124,8 @@ import Testing
                     try ledger.recordIntent(for: Slot(job: name, scheduledAt: t0), policy: .forbid, at: t0)
                 }
             }
-            try ledger.recordIntent(for: Slot(job: String(repeating: "a", count: 63), scheduledAt: t0), policy: .forbid, at: t0)
+            try ledger.recordIntent(
+                for: Slot(job: String(repeating: "a", count: 63), scheduledAt: t0), policy: .forbid, at: t0)
         }
     }
 }
@@ -119,7 +133,10 @@ import Testing
 /// A thread-safe counter, so that concurrent attempts use different slots.
 final class Counter: Sendable {
     private let value = Mutex(0)
-    func next() -> Int { value.withLock { $0 += 1; return $0 } }
+    func next() -> Int {
+        value.withLock {
+            $0 += 1
+            return $0
+        }
+    }
 }
-
-import Synchronization

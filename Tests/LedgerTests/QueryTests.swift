@@ -52,6 +52,7 @@ import Testing
             }
             let reopened = try RunLedger.open(stateDirectory: directory)
             #expect(reopened.runsToReconcile == expected)
+            #expect(try reopened.nonTerminalRuns() == expected)
         }
     }
 
@@ -70,11 +71,14 @@ import Testing
     @Test func pruningRemovesOldFinishedRunsInBatchesAndKeepsActiveOnes() throws {
         try withStateDirectory { directory in
             let ledger = try RunLedger.open(stateDirectory: directory)
-            for slot in 0..<25 { try makeRun(in: ledger, job: "old", slot: slot, reaching: slot % 2 == 0 ? .succeeded : .skipped) }
+            for slot in 0..<25 {
+                try makeRun(in: ledger, job: "old", slot: slot, reaching: slot % 2 == 0 ? .succeeded : .skipped)
+            }
             let stillRunning = try makeRun(in: ledger, job: "slow", slot: 1, reaching: .running)
             try makeRun(in: ledger, job: "old", slot: 100, reaching: .succeeded)
             #expect(try ledger.prune(olderThan: minute(50), batchSize: 4) == 25)
-            #expect(try ledger.history(limit: 100).map(\.id) == [try ledger.history(job: "old").first!.id, stillRunning.id])
+            #expect(
+                try ledger.history(limit: 100).map(\.id) == [try ledger.history(job: "old").first!.id, stillRunning.id])
             #expect(try ledger.prune(olderThan: minute(50), batchSize: 4) == 0)
             #expect(RunLedger.defaultRetention == .seconds(7_776_000))
         }
@@ -84,7 +88,8 @@ import Testing
         try withStateDirectory { directory in
             let ledger = try RunLedger.open(stateDirectory: directory)
             let asked = Date(timeIntervalSince1970: 1_798_761_600.123)
-            let run = try ledger.recordIntent(for: Slot(job: "report", scheduledAt: asked), policy: .allow, trigger: .manual, at: asked)
+            let run = try ledger.recordIntent(
+                for: Slot(job: "report", scheduledAt: asked), policy: .allow, trigger: .manual, at: asked)
             let stored = try ledger.run(run.id)
             #expect(stored.trigger == .manual && stored.policy == .allow && stored.state == .intended)
             #expect(stored.scheduledAt == asked && stored.recordedAt == asked)

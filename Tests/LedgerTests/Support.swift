@@ -83,12 +83,15 @@ func makeRun(in ledger: RunLedger, job: String = "report", slot: Int, reaching s
         case .intended: []
         case .missed: [.missed(reason: "daemon down")]
         case .started: [.started(kubernetesJob: "\(job)-\(slot)", uid: "uid-\(slot)")]
-        case .running: [.started(kubernetesJob: "\(job)-\(slot)", uid: "uid-\(slot)"), .running(pod: "p", capacity: nil)]
+        case .running:
+            [.started(kubernetesJob: "\(job)-\(slot)", uid: "uid-\(slot)"), .running(pod: "p", capacity: nil)]
         case .succeeded, .failed, .cancelled, .replaced:
             [
                 .started(kubernetesJob: "\(job)-\(slot)", uid: "uid-\(slot)"), .running(pod: "p", capacity: nil),
-                [RunState.succeeded: .succeeded, .failed: .failed(exitCode: 2, reason: "exit 2"),
-                 .cancelled: .cancelled(reason: "asked"), .replaced: .replaced(by: nil)][state]!,
+                [
+                    RunState.succeeded: .succeeded, .failed: .failed(exitCode: 2, reason: "exit 2"),
+                    .cancelled: .cancelled(reason: "asked"), .replaced: .replaced(by: nil),
+                ][state]!,
             ]
         case .skipped, .suspended: []
         }

@@ -76,8 +76,9 @@ import Testing
 
     @Test func forbiddenTransitionMessageListsTheAllowedOnes() {
         let error = LedgerError.transitionNotAllowed(RunID(rawValue: 7), from: .intended, to: .running)
-        #expect(error.description == "run 7 cannot move from intended to running; from intended it may move to "
-            + "cancelled, failed, missed, started")
+        #expect(
+            error.description == "run 7 cannot move from intended to running; from intended it may move to "
+                + "cancelled, failed, missed, started")
         let terminal = LedgerError.transitionNotAllowed(RunID(rawValue: 7), from: .succeeded, to: .failed)
         #expect(terminal.description.hasSuffix("nothing (succeeded is terminal)"))
     }

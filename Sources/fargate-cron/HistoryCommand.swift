@@ -1,0 +1,199 @@
+import ArgumentParser
+import Foundation
+import Ledger
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `fargate-cron history [JOB] [--limit N] [--since DURATION] [--json] [--state-dir DIR]`: runs from
+/// the ledger, newest first. Opens the ledger read-only, so it works while the daemon writes.
+struct HistoryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "history",
+        abstract: "Show runs from the ledger, newest first.",
+        discussion: """
+            Reads the ledger in the state directory (--state-dir, else $FARGATE_CRON_STATE_DIR, else \
+            $STATE_DIRECTORY, else ./state) without disturbing a running daemon.
+            """
+    )
+
+    @Argument(help: "Only this job's runs.")
+    var job: String?
+
+    @Option(help: "At most this many runs.")
+    var limit: Int = 50
+
+    @Option(help: "Only runs scheduled within this long before now (e.g. 90s, 15m, 1h30m, 7d).")
+    var since: LookbackDuration?
+
+    @Flag(help: "Print one JSON array.")
+    var json = false
+
+    @Option(name: .customLong("state-dir"), help: "The daemon's state directory.")
+    var stateDirectory: String?
+
+    func validate() throws {
+        guard limit > 0 else { throw ValidationError("--limit must be at least 1, got \(limit)") }
+    }
+
+    func run() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let directory =
+            stateDirectory ?? environment["FARGATE_CRON_STATE_DIR"] ?? environment["STATE_DIRECTORY"] ?? "./state"
+        let now = Date()
+        let runs: [Run]
+        do {
+            let ledger = try RunLedger.openForReading(stateDirectory: directory)
+            runs = try ledger.history(job: job, limit: limit, since: since.map { now.addingTimeInterval(-$0.seconds) })
+        } catch {
+            FileHandle.standardError.write(Data("fargate-cron history: error: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            let text = String(decoding: try encoder.encode(runs.map(RunJSON.init)), as: UTF8.self)
+            print(text)
+        } else {
+            print(HistoryTable(runs).text, terminator: "")
+        }
+    }
+}
+
+/// A duration for `--since`: `90s`, `15m`, `1h30m`, `7d` (a number and a unit, repeated).
+// NOTE: the Schedules module owns the canonical duration type; this small parser is local to the
+// command until the two are unified.
+struct LookbackDuration: ExpressibleByArgument, Equatable {
+    var seconds: Double
+
+    init?(argument: String) {
+        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604_800]
+        var total = 0.0
+        var digits = ""
+        for character in argument {
+            if character.isASCII, character.isNumber {
+                digits.append(character)
+            } else if let unit = units[character], let value = Double(digits) {
+                total += value * unit
+                digits = ""
+            } else {
+                return nil
+            }
+        }
+        guard digits.isEmpty, total > 0 else { return nil }
+        seconds = total
+    }
+
+    static var defaultCompletionKind: CompletionKind { .default }
+}
+
+/// The JSON form of a run (`history --json`): times as ISO-8601 UTC strings, absent fields null.
+struct RunJSON: Encodable {
+    var id: Int64, job: String, scheduledAt: String, state: String, trigger: String, policy: String
+    var recordedAt: String, createdAt: String?, runningAt: String?, finishedAt: String?
+    var kubernetesJob: String?, kubernetesUID: String?, pod: String?, capacity: String?
+    var exitCode: Int32?, reason: String?, blockedBy: Int64?, billedSeconds: Double?
+
+    init(_ run: Run) {
+        func iso(_ date: Date?) -> String? { date.map(utcTimestamp) }
+        id = run.id.rawValue
+        job = run.job
+        scheduledAt = utcTimestamp(run.scheduledAt)
+        state = run.state.rawValue
+        trigger = run.trigger.rawValue
+        policy = run.policy.rawValue
+        recordedAt = utcTimestamp(run.recordedAt)
+        createdAt = iso(run.createdAt)
+        runningAt = iso(run.runningAt)
+        finishedAt = iso(run.finishedAt)
+        kubernetesJob = run.kubernetesJob?.name
+        kubernetesUID = run.kubernetesJob?.uid
+        pod = run.pod
+        capacity = run.capacity
+        exitCode = run.exitCode
+        reason = run.reason
+        blockedBy = run.blockedBy?.rawValue
+        billedSeconds = run.billedDuration.map {
+            Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18
+        }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        // Write nulls explicitly, so every object has the same keys.
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(job, forKey: .job)
+        try c.encode(scheduledAt, forKey: .scheduledAt)
+        try c.encode(state, forKey: .state)
+        try c.encode(trigger, forKey: .trigger)
+        try c.encode(policy, forKey: .policy)
+        try c.encode(recordedAt, forKey: .recordedAt)
+        try c.encode(createdAt, forKey: .createdAt)
+        try c.encode(runningAt, forKey: .runningAt)
+        try c.encode(finishedAt, forKey: .finishedAt)
+        try c.encode(kubernetesJob, forKey: .kubernetesJob)
+        try c.encode(kubernetesUID, forKey: .kubernetesUID)
+        try c.encode(pod, forKey: .pod)
+        try c.encode(capacity, forKey: .capacity)
+        try c.encode(exitCode, forKey: .exitCode)
+        try c.encode(reason, forKey: .reason)
+        try c.encode(blockedBy, forKey: .blockedBy)
+        try c.encode(billedSeconds, forKey: .billedSeconds)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, job, scheduledAt, state, trigger, policy, recordedAt, createdAt, runningAt, finishedAt
+        case kubernetesJob, kubernetesUID, pod, capacity, exitCode, reason, blockedBy, billedSeconds
+    }
+}
+
+/// The text form of `history`: one aligned row per run.
+struct HistoryTable {
+    var text: String
+
+    init(_ runs: [Run]) {
+        guard !runs.isEmpty else {
+            text = "no runs\n"
+            return
+        }
+        let header = ["RUN", "JOB", "SCHEDULED", "STATE", "TRIGGER", "TOOK", "DETAIL"]
+        let rows = runs.map { run -> [String] in
+            let took =
+                run.runningAt.flatMap { start in run.finishedAt.map { Self.format($0.timeIntervalSince(start)) } }
+                ?? "-"
+            var detail: [String] = []
+            if let code = run.exitCode, run.state != .succeeded { detail.append("exit \(code)") }
+            if let reason = run.reason { detail.append(reason) }
+            if let pod = run.pod, run.state == .running { detail.append("pod \(pod)") }
+            return [
+                String(run.id.rawValue), run.job, utcTimestamp(run.scheduledAt), run.state.rawValue,
+                run.trigger.rawValue, took, detail.joined(separator: ": "),
+            ]
+        }
+        let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+        text = ([header] + rows).map { row in
+            zip(row, widths).enumerated().map { index, cell in
+                index == row.count - 1 ? cell.0 : cell.0.padding(toLength: cell.1, withPad: " ", startingAt: 0)
+            }.joined(separator: "  ").trimmingCharacters(in: .whitespaces) + "\n"
+        }.joined()
+    }
+
+    static func format(_ seconds: TimeInterval) -> String {
+        let total = Int(seconds.rounded())
+        return total >= 3600
+            ? "\(total / 3600)h\(total % 3600 / 60)m" : total >= 60 ? "\(total / 60)m\(total % 60)s" : "\(total)s"
+    }
+}
+
+/// `2027-01-01T00:00:00Z`: a time as ISO-8601 in UTC, to the second.
+// NOTE: written out with gmtime_r because Foundation's ISO-8601 format style costs milliseconds on
+// its first use on Linux, which `history` pays on every invocation.
+func utcTimestamp(_ date: Date) -> String {
+    var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+    var parts = tm()
+    guard gmtime_r(&seconds, &parts) != nil else { return "\(date.timeIntervalSince1970)" }
+    func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+    return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T"
+        + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
+}

@@ -1,3 +1,4 @@
+import CronExpression
 import Foundation
 import Scheduler
 import SchedulerTesting
@@ -151,6 +152,18 @@ struct LifecycleScenarioTests {
             await h.advance(to: t0.adding(.seconds(60)))
         }
         #expect(h2.states(of: "report") == [.started])
+    }
+
+    @Test func aRebootJobRunsOnceAtStartAndNotOnAReload() async throws {
+        let boot = ScheduledJob(name: "warm", schedule: try CronExpression("@reboot"), zone: utc, command: "true")
+        let h = Harness(jobs: [boot], at: t0)
+        try await h.run { h in
+            #expect(h.executor.started.map(\.request.trigger) == [.reboot])
+            _ = await h.scheduler.reload([boot, job("other", every: .seconds(3600))])
+            await h.advance(to: t0.adding(.seconds(86_400)))
+            #expect(h.store.records(of: "warm").count == 1)
+            #expect(await h.scheduler.nextWake() == t0.adding(.seconds(86_400 + 3600)))
+        }
     }
 
     @Test func outputLinesReachTheSinkTaggedWithTheRun() async throws {

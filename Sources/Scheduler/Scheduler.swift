@@ -174,7 +174,7 @@ public actor Scheduler: Service, CustomStringConvertible {
                 hooks.heartbeat?.beat()
                 var deadline = state.nextWake
                 if let interval = hooks.heartbeat?.interval {
-                    let beat = now.addingTimeInterval(Double(interval.components.seconds))
+                    let beat = now.addingTimeInterval(interval.timeInterval)
                     deadline = min(deadline ?? beat, beat)
                 }
                 await waitForWake(until: deadline)

@@ -24,3 +24,8 @@ public struct SystemWallClock: WallClock {
         try await Task.sleep(for: min(Duration.seconds(remaining), longestSleep), clock: .continuous)
     }
 }
+
+extension Duration {
+    /// The duration in seconds, as Foundation counts them (attoseconds included).
+    var timeInterval: TimeInterval { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

@@ -133,4 +133,37 @@ struct DaemonEndToEndTests {
         #expect(lastRun["run"] as? Int == 2)
         #expect((lastRun["state"] as? String)?.hasPrefix("skipped") == true)
     }
+
+    @Test func theDaemonTellsSystemdReadyWatchdogReloadingAndStopping() async throws {
+        let daemon = try DaemonProcess()
+        defer { daemon.cleanUp() }
+        try daemon.write("idle.cron", "CRON_EXECUTOR=local\n@yearly idle true\n")
+        let notify = try NotifyListener(path: daemon.folder.appendingPathComponent("notify.sock").path)
+        // A 1 s watchdog: the loop must ping every 0.5 s.
+        try daemon.start(environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "1000000"])
+        var messages: [String] = []
+        #expect(try await poll(within: .seconds(15)) {
+            messages += notify.receive()
+            return messages.contains { $0.split(separator: "\n").contains("READY=1") }
+        }, "messages: \(messages)")
+        #expect(messages.first { $0.contains("READY=1") }?.contains("STATUS=1 jobs loaded") == true)
+        messages = []
+        let window = ContinuousClock.now
+        // Not waiting for something: the cadence itself is measured, over a fixed 2 s window.
+        try await Task.sleep(for: .seconds(2))
+        let elapsed = ContinuousClock.now - window
+        let pings = notify.receive().filter { $0 == "WATCHDOG=1" }.count
+        // About one ping per half second: 2 s gives 3 to 5; a spinning loop would send thousands.
+        #expect((2...Int(elapsed / .milliseconds(250))).contains(pings), "\(pings) pings in \(elapsed)")
+
+        try daemon.send(SIGHUP)
+        #expect(try await poll(within: .seconds(10)) {
+            messages += notify.receive()
+            return messages.contains { $0.contains("RELOADING=1") } && messages.last { $0.contains("READY=1") } != nil
+        }, "messages: \(messages)")
+        try daemon.send(SIGTERM)
+        #expect(try await daemon.waitForExit(within: .seconds(10)) == 0)
+        messages += notify.receive()
+        #expect(messages.contains { $0.split(separator: "\n").contains("STOPPING=1") }, "messages: \(messages)")
+    }
 }

@@ -40,7 +40,8 @@ struct DaemonEndToEndTests {
         let started = slow.filter { $0.createdAt != nil }
         try #require(started.count == 1)
         groups = started.compactMap { $0.kubernetesJob.flatMap { Int32($0.name.split(separator: " ")[0].dropFirst(4)) } }
-        #expect(slow.dropFirst().allSatisfy { $0.state == .skipped && $0.blockedBy == started[0].id })
+        // (A slot the loop reached late on a loaded machine may be missed instead; never started.)
+        #expect(slow.filter { $0.id != started[0].id }.allSatisfy { ($0.state == .skipped && $0.blockedBy == started[0].id) || $0.state == .missed })
 
         let status = try await daemon.status()
         #expect(status["daemon"] as? String == "running")
@@ -81,7 +82,7 @@ struct DaemonEndToEndTests {
         let long = try runs(of: "long", in: daemon)
         #expect(long.filter { $0.createdAt != nil }.map(\.id) == [first.id], "a second copy was started")
         #expect(long.filter { $0.state.isActive }.map(\.id) == [first.id])
-        #expect(long.dropFirst().allSatisfy { $0.blockedBy == first.id || $0.state == .missed })
+        #expect(long.filter { $0.id != first.id }.allSatisfy { ($0.state == .skipped && $0.blockedBy == first.id) || $0.state == .missed })
         #expect(daemon.log.contains("run \(first.id) of long survived a restart and was adopted"))
 
         try daemon.send(SIGTERM)

@@ -111,6 +111,24 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // The daemon's core: timers, policies, executors, reconcile. Sees protocols, not concrete types.
+        .target(
+            name: "Scheduler",
+            dependencies: [
+                "CronExpression",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // ManualClock, FakeExecutor, InMemoryRunStore: what the scheduler's tests drive it with.
+        .target(name: "SchedulerTesting", dependencies: ["Scheduler"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "SchedulerTests",
+            dependencies: ["Scheduler", "SchedulerTesting", "CronExpression", "Ledger"],
+            swiftSettings: strictSettings
+        ),
+
         // The command line: the only place that builds and connects concrete types.
         .executableTarget(
             name: "fargate-cron",
@@ -120,8 +138,11 @@ let package = Package(
                 "Ledger",
                 "Kubernetes",
                 "Systemd",
+                "Scheduler",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),

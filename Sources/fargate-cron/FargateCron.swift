@@ -13,15 +13,10 @@ struct FargateCron: AsyncParsableCommand {
         abstract: "A cron daemon whose jobs run as Kubernetes Jobs on EKS Fargate.",
         version: "0.1.0",
         subcommands: [
-            LogsCommand.self,
-            NotifyProbeCommand.self,
-            LogProbeCommand.self,
-            OutputProbeCommand.self,
-            NextCommand.self,
-            CheckCommand.self,
-            HistoryCommand.self,
-            TokenCommand.self,
-            KubeBenchCommand.self,
+            DaemonCommand.self, CheckCommand.self, NextCommand.self, StatusCommand.self, HistoryCommand.self,
+            TriggerCommand.self, LogsCommand.self, TokenCommand.self,
+            // Hidden: probes and benchmark drivers used by the tests and scripts/bench.
+            NotifyProbeCommand.self, LogProbeCommand.self, OutputProbeCommand.self, KubeBenchCommand.self,
         ]
     )
 

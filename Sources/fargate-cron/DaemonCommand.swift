@@ -1,0 +1,123 @@
+import ArgumentParser
+import Foundation
+import Ledger
+import Logging
+import Scheduler
+import Schedules
+import ServiceLifecycle
+import Systemd
+import UnixSignals
+
+/// `fargate-cron daemon`: the scheduler in the foreground, as systemd's `Type=notify` service.
+struct DaemonCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "daemon",
+        abstract: "Run the scheduler in the foreground (systemd Type=notify).",
+        discussion: """
+            Every option can also come from the environment as FARGATE_CRON_<OPTION> (for example
+            FARGATE_CRON_CRONTABS, FARGATE_CRON_STATE_DIR), so the unit file can read /etc/default/fargate-cron.
+            SIGHUP, or a change in the schedule folder, reloads it; SIGTERM stops the daemon.
+            """)
+
+    @Option(help: "The folder of schedule files (default: $FARGATE_CRON_CRONTABS, else crontabs).")
+    var crontabs: String?
+
+    @OptionGroup var state: StateOptions
+
+    @Option(help: "At most this many runs started per second across all jobs (default: $FARGATE_CRON_MAX_STARTS_PER_SECOND, else 50).")
+    var maxStartsPerSecond: Int?
+
+    @Option(help: "At most this many runs active at once across all jobs (default: $FARGATE_CRON_MAX_ACTIVE_RUNS, else 500).")
+    var maxActiveRuns: Int?
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let writer = EntryWriter(destination: LogDestination.select(journalStream: environment["JOURNAL_STREAM"]))
+        let logger = Logger(label: "fargate-cron") { JournalLogHandler(label: $0, writer: writer) }
+        let notifier = Notifier()
+        let folder = crontabs ?? environment["FARGATE_CRON_CRONTABS"] ?? "crontabs"
+        let stateDirectory = state.resolved(in: environment)
+
+        let ledger: RunLedger
+        do { ledger = try RunLedger.open(stateDirectory: stateDirectory) } catch {
+            logger.critical("cannot open the run ledger: \(error)")
+            do { _ = try notifier.failed(errnoCode: EIO, status: "cannot open the run ledger: \(error)") } catch {
+                logger.error("cannot notify systemd of the failure: \(error)")
+            }
+            throw ExitCode.failure
+        }
+        let loaded = ScheduleLoader.load(paths: [folder])
+        report(loaded.diagnostics, logger: logger)
+        let jobs = loaded.schedules.jobs.map(ScheduledJob.init)
+        let available: Set<SchedulerExecutorKind> = [.local]
+        for job in jobs where !available.contains(job.executor) {
+            logger.error("job \(job.name) uses the \(job.executor) executor, which this build does not have; its runs will fail")
+        }
+
+        let clock = SystemWallClock()
+        let limits = SchedulerLimits(
+            maxStartsPerSecond: maxStartsPerSecond ?? environment["FARGATE_CRON_MAX_STARTS_PER_SECOND"].flatMap { Int($0) } ?? 50,
+            maxActiveRuns: maxActiveRuns ?? environment["FARGATE_CRON_MAX_ACTIVE_RUNS"].flatMap { Int($0) } ?? 500)
+        let watchdog: Duration?
+        do { watchdog = try notifier.watchdogInterval } catch {
+            logger.error("WATCHDOG_USEC is malformed, so no watchdog pings are sent: \(error)")
+            watchdog = nil
+        }
+        let hooks = SchedulerHooks(
+            ready: {
+                do { _ = try notifier.ready(status: "\(jobs.count) jobs loaded") } catch {
+                    logger.error("cannot notify systemd that the daemon is ready: \(error)")
+                }
+            },
+            heartbeat: watchdog.map { interval in
+                (interval, {
+                    do { _ = try notifier.watchdog() } catch { logger.error("cannot send the watchdog ping: \(error)") }
+                })
+            },
+            event: { $0.log(to: logger) })
+        let scheduler = Scheduler(
+            jobs: jobs, clock: clock, store: LedgerRunStore(ledger: ledger, clock: clock),
+            executors: [.local: LocalExecutor(baseEnvironment: Self.cronEnvironment(environment))],
+            output: JournalOutput(writer: writer), limits: limits, hooks: hooks, logger: logger)
+        let control = ControlServer(path: state.controlSocket(in: environment), logger: logger) { request in
+            switch request.command {
+            case .status:
+                return ControlResponse(ok: true, jobs: await scheduler.status())
+            case .trigger:
+                guard let job = request.job else { return .failure("trigger needs a job name") }
+                return ControlResponse(ok: true, trigger: await scheduler.trigger(job))
+            }
+        }
+        let reloader = ScheduleReloader(
+            folder: folder, initial: loaded.schedules, scheduler: scheduler, notifier: notifier, logger: logger,
+            hangups: await UnixSignalsSequence(trapping: .sighup))
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [
+                    .init(service: scheduler), .init(service: control), .init(service: reloader),
+                    .init(service: StoppingNotice(notifier: notifier, logger: logger)),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
+    /// What cron passes every command (crontab(5)): a plain PATH and SHELL, and who runs it.
+    static func cronEnvironment(_ environment: [String: String]) -> [String: String] {
+        var base = ["PATH": "/usr/local/bin:/usr/bin:/bin", "SHELL": "/bin/sh"]
+        for name in ["HOME", "LOGNAME", "USER", "LANG", "TZ"] { base[name] = environment[name] }
+        return base
+    }
+}
+
+/// Sends `STOPPING=1` as soon as a graceful shutdown begins (it is the last service, so it hears first).
+struct StoppingNotice: Service {
+    let notifier: Notifier
+    let logger: Logger
+
+    func run() async throws {
+        do { try await gracefulShutdown() } catch { return }
+        do { _ = try notifier.stopping(status: "stopping") } catch {
+            logger.error("cannot notify systemd that the daemon is stopping: \(error)")
+        }
+    }
+}

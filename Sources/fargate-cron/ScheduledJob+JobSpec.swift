@@ -1,0 +1,26 @@
+import Foundation
+import Scheduler
+import Schedules
+
+extension ScheduledJob {
+    /// The scheduler's view of a job from a schedule file.
+    init(_ spec: JobSpec) {
+        self.init(
+            name: spec.name.rawValue, schedule: spec.schedule, zone: spec.timeZone,
+            concurrency: SchedulerConcurrencyPolicy(rawValue: spec.concurrency.rawValue) ?? .forbid,
+            startingDeadline: spec.startingDeadline, catchUp: SchedulerCatchUpPolicy(spec.catchUp),
+            isSuspended: spec.isSuspended, timeout: spec.timeout,
+            executor: SchedulerExecutorKind(rawValue: spec.executor.rawValue), command: spec.command,
+            environment: Dictionary(spec.environment.map { ($0.name, $0.value) }, uniquingKeysWith: { _, later in later }))
+    }
+}
+
+extension SchedulerCatchUpPolicy {
+    init(_ policy: Schedules.CatchUpPolicy) {
+        switch policy {
+        case .skip: self = .skip
+        case .latest: self = .latest
+        case .all: self = .all(limit: Schedules.CatchUpPolicy.maximumRuns)
+        }
+    }
+}

@@ -1,0 +1,124 @@
+"""Drives the daemon benchmark; see scripts/bench/daemon. Prints a Markdown table."""
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+binary, idle_seconds, firings = os.path.abspath(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+ticks = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / ticks  # utime, stime (fields 14 and 15)
+
+
+def rss_mib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+def start(folder, crontabs):
+    notify = os.path.join(folder, "notify.sock")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    listener.bind(notify)
+    env = {k: v for k, v in os.environ.items() if k not in ("JOURNAL_STREAM", "WATCHDOG_USEC")}
+    env["NOTIFY_SOCKET"] = notify
+    log = open(os.path.join(folder, "daemon.log"), "w")
+    began = time.monotonic()
+    daemon = subprocess.Popen(
+        [binary, "daemon", "--crontabs", crontabs, "--state-dir", os.path.join(folder, "state")],
+        env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+    listener.settimeout(30)
+    while True:
+        message = listener.recv(4096)
+        if b"READY=1" in message.split(b"\n"):
+            return daemon, time.monotonic() - began, listener
+
+
+def stop(daemon):
+    began = time.monotonic()
+    daemon.send_signal(signal.SIGTERM)
+    code = daemon.wait(timeout=30)
+    return code, time.monotonic() - began
+
+
+def percentile(values, p):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+with tempfile.TemporaryDirectory(prefix="fc-bench-", dir="/tmp") as folder:
+    crontabs = os.path.join(folder, "crontabs")
+    os.mkdir(crontabs)
+    # 10,000 jobs whose slots are all in January: loaded and timed, none fires during the idle window.
+    with open(os.path.join(crontabs, "jobs.cron"), "w") as f:
+        f.write("CRON_EXECUTOR=local\nCRON_TZ=UTC\n")
+        for i in range(10_000):
+            f.write(f"{i % 60} {(i // 60) % 24} {1 + (i // 1440) % 28} 1 * job-{i:05d} true\n")
+    daemon, startup, listener = start(folder, crontabs)
+    rss_ready = rss_mib(daemon.pid)
+    time.sleep(2)  # let start-up work settle before measuring idleness
+    cpu_before, wall_before = cpu_seconds(daemon.pid), time.monotonic()
+    time.sleep(idle_seconds)
+    cpu_idle = cpu_seconds(daemon.pid) - cpu_before
+    wall_idle = time.monotonic() - wall_before
+    rss_idle = rss_mib(daemon.pid)
+    code, stop_time = stop(daemon)
+    listener.close()
+
+def fire(jobs, count):
+    """Runs `jobs` per-second jobs until `count` runs started; returns the delays and what was skipped."""
+    with tempfile.TemporaryDirectory(prefix="fc-bench-", dir="/tmp") as folder:
+        crontabs = os.path.join(folder, "crontabs")
+        os.mkdir(crontabs)
+        with open(os.path.join(crontabs, "fire.cron"), "w") as f:
+            f.write("CRON_EXECUTOR=local\nCRON_CONCURRENCY=allow\n")
+            for i in range(jobs):
+                f.write(f"* * * * * * fire-{i:02d} true\n")
+        daemon, _, listener = start(folder, crontabs)
+        database = os.path.join(folder, "state", "ledger.sqlite")
+        deadline = time.monotonic() + count / jobs + 30
+        while time.monotonic() < deadline:
+            time.sleep(1)
+            with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
+                if db.execute("SELECT count(*) FROM run WHERE created_at IS NOT NULL").fetchone()[0] >= count:
+                    break
+        code, _ = stop(daemon)
+        listener.close()
+        with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
+            rows = db.execute(
+                "SELECT scheduled_at, recorded_at, created_at FROM run WHERE created_at IS NOT NULL "
+                "ORDER BY scheduled_at LIMIT ?", (count,)).fetchall()
+            skipped = db.execute("SELECT count(*) FROM run WHERE state IN ('skipped', 'missed')").fetchone()[0]
+    to_intent = [recorded - scheduled for scheduled, recorded, _ in rows]
+    to_started = [created - scheduled for scheduled, _, created in rows]
+    return to_intent, to_started, skipped, code
+
+
+def row(label, values):
+    return f"| {label}, {len(values)} firings | p50 {percentile(values, 50)} ms, p99 {percentile(values, 99)} ms, max {max(values)} ms |"
+
+
+single_intent, single_started, single_skipped, single_code = fire(1, max(10, firings // 10))
+herd_intent, herd_started, herd_skipped, herd_code = fire(10, firings)
+
+print("| measure | value | bar |")
+print("|---|---|---|")
+print(f"| start-up with 10,000 jobs (exec to READY=1) | {startup * 1000:.0f} ms | < 1 s |")
+print(f"| RSS at READY=1 / after {idle_seconds} s idle | {rss_ready:.1f} MiB / {rss_idle:.1f} MiB | < 40 MB |")
+print(f"| CPU over {wall_idle:.0f} idle seconds | {cpu_idle:.2f} s = {100 * cpu_idle / wall_idle:.3f} % of one core | < 0.5 % |")
+print(f"| SIGTERM to exit (10,000 jobs) | {stop_time * 1000:.0f} ms, exit {code} | exit 0 within 10 s |")
+print(row("one job a second: slot to intent recorded (the start call follows)", single_intent) + " p99 ≤ 5 ms |")
+print(row("one job a second: slot to start recorded (after the spawn)", single_started) + " |")
+print(row("10 jobs a second: slot to intent recorded", herd_intent) + " p99 ≤ 5 ms |")
+print(row("10 jobs a second: slot to start recorded", herd_started) + " |")
+print(f"| slots skipped or missed / exit status on SIGTERM in the firing runs | {single_skipped + herd_skipped} / {single_code}, {herd_code} | 0 / 0 |")

@@ -71,6 +71,7 @@ let package = Package(
         .testTarget(
             name: "KubernetesTests",
             dependencies: ["Kubernetes"],
+            exclude: ["Fixtures"],
             swiftSettings: strictSettings
         ),
 

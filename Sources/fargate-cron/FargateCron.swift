@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import Kubernetes
 
 /// The `fargate-cron` command: a cron daemon whose jobs run on AWS Fargate.
 ///
@@ -10,6 +12,19 @@ struct FargateCron: AsyncParsableCommand {
         commandName: "fargate-cron",
         abstract: "A cron daemon whose jobs run as Kubernetes Jobs on EKS Fargate.",
         version: "0.1.0",
-        subcommands: [LogsCommand.self, NotifyProbeCommand.self, LogProbeCommand.self, OutputProbeCommand.self]
+        subcommands: [
+            LogsCommand.self, NotifyProbeCommand.self, LogProbeCommand.self, OutputProbeCommand.self, TokenCommand.self,
+        ]
     )
+
+    /// The process entry: libcurl's global state is set up here, once, before any command or task
+    /// runs (STYLE.md: `curl_global_init` appears only in `main`).
+    static func main() async {
+        do {
+            try initializeCurlForProcess()
+        } catch {
+            exit(withError: error)
+        }
+        await main(nil)
+    }
 }

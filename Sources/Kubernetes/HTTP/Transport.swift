@@ -1,0 +1,77 @@
+public import Foundation
+
+/// An HTTP method the Kubernetes client uses.
+public enum HTTPMethod: String, Sendable, Hashable {
+    case get = "GET", post = "POST", put = "PUT", patch = "PATCH", delete = "DELETE"
+}
+
+/// One HTTP request, fully formed (absolute URL, headers including authorization, body).
+public struct HTTPRequest: Sendable {
+    /// The method.
+    public var method: HTTPMethod
+    /// The absolute URL, already percent-encoded.
+    public var url: String
+    /// Header fields, in order. Values may hold secrets (a bearer token): never log them.
+    public var headers: [(name: String, value: String)]
+    /// The body, if any.
+    public var body: Data?
+
+    /// Creates a request.
+    public init(method: HTTPMethod, url: String, headers: [(name: String, value: String)] = [], body: Data? = nil) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+    }
+
+    /// The request without its secrets, for errors and logs: method and URL only.
+    public var redactedDescription: String { "\(method.rawValue) \(url)" }
+}
+
+/// A complete response.
+public struct HTTPResponse: Sendable {
+    /// The status code.
+    public var status: Int
+    /// Header fields with lower-cased names (the last value wins for a repeated name).
+    public var headers: [String: String]
+    /// The whole body.
+    public var body: Data
+
+    /// Creates a response.
+    public init(status: Int, headers: [String: String] = [:], body: Data = Data()) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// A response whose body arrives line by line, as the server sends it (watches, `follow` logs).
+public struct HTTPStreamResponse: Sendable {
+    /// The status code.
+    public var status: Int
+    /// Header fields with lower-cased names.
+    public var headers: [String: String]
+    /// The body's lines without their `\n`, delivered as they arrive. Ends when the server ends the
+    /// body; throws the transfer's error (a ``CurlError``) if the connection fails mid-body.
+    /// Stopping the iteration (or cancelling the task) aborts the transfer.
+    public var lines: AsyncThrowingStream<Data, any Error>
+
+    /// Creates a streamed response.
+    public init(status: Int, headers: [String: String], lines: AsyncThrowingStream<Data, any Error>) {
+        self.status = status
+        self.headers = headers
+        self.lines = lines
+    }
+}
+
+/// Moves HTTP requests to the API server. ``CurlTransport`` is the real one; tests put their own
+/// in its place to inject faults request by request.
+public protocol Transport: Sendable {
+    /// Sends a request and returns the whole response.
+    /// - Throws: ``CurlError`` when no HTTP response arrived; `CancellationError` when the task was cancelled.
+    func send(_ request: HTTPRequest) async throws -> HTTPResponse
+
+    /// Sends a request and returns as soon as the response's head has arrived; the body follows as lines.
+    /// - Throws: ``CurlError`` when no HTTP response arrived; `CancellationError` when the task was cancelled.
+    func stream(_ request: HTTPRequest) async throws -> HTTPStreamResponse
+}

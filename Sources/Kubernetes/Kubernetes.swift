@@ -1,1 +1,0 @@
-// The Kubernetes module. See DESIGN.md ("Shape of the repository") for what belongs here.

@@ -1,0 +1,137 @@
+public import Foundation
+
+/// A `core/v1` Pod: what fargate-cron reads of a run's pod. Unmodelled fields round-trip as in ``Job``.
+public struct Pod: Hashable, Sendable {
+    public var apiVersion = "v1"
+    public var kind = "Pod"
+    public var metadata: ObjectMeta
+    public var spec: PodSpec?
+    public var status: PodStatus?
+    /// The JSON this Pod was decoded from.
+    public var decodedJSON: JSONValue?
+
+    /// Creates a Pod.
+    public init(metadata: ObjectMeta, spec: PodSpec? = nil) {
+        self.metadata = metadata
+        self.spec = spec
+    }
+}
+
+/// `core/v1` PodSpec.
+public struct PodSpec: Codable, Hashable, Sendable {
+    public var containers: [Container]
+    public var restartPolicy: String?
+    public var serviceAccountName: String?
+    public var activeDeadlineSeconds: Int64?
+    public var nodeSelector: [String: String]?
+
+    /// Creates a pod spec.
+    public init(containers: [Container], restartPolicy: String? = nil) {
+        self.containers = containers
+        self.restartPolicy = restartPolicy
+    }
+}
+
+/// `core/v1` Container.
+public struct Container: Codable, Hashable, Sendable {
+    public var name: String
+    public var image: String?
+    public var command: [String]?
+    public var args: [String]?
+    public var env: [EnvVar]?
+    public var resources: ResourceRequirements?
+
+    /// Creates a container.
+    public init(name: String, image: String?, command: [String]? = nil, env: [EnvVar]? = nil) {
+        self.name = name
+        self.image = image
+        self.command = command
+        self.env = env
+    }
+}
+
+/// `core/v1` EnvVar; `valueFrom` is kept as JSON.
+public struct EnvVar: Codable, Hashable, Sendable {
+    public var name: String
+    public var value: String?
+    public var valueFrom: JSONValue?
+
+    /// Creates a plain variable.
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
+}
+
+/// `core/v1` ResourceRequirements (quantities as the API writes them: `500m`, `1Gi`).
+public struct ResourceRequirements: Codable, Hashable, Sendable {
+    public var limits: [String: String]?
+    public var requests: [String: String]?
+
+    /// Creates requirements.
+    public init(limits: [String: String]? = nil, requests: [String: String]? = nil) {
+        self.limits = limits
+        self.requests = requests
+    }
+}
+
+/// `core/v1` PodStatus.
+public struct PodStatus: Codable, Hashable, Sendable {
+    /// `Pending`, `Running`, `Succeeded`, `Failed` or `Unknown`.
+    public var phase: String?
+    public var reason: String?
+    public var message: String?
+    public var startTime: Date?
+    public var containerStatuses: [ContainerStatus]?
+
+    /// Whether the pod has finished (its phase is `Succeeded` or `Failed`).
+    public var isFinished: Bool { phase == "Succeeded" || phase == "Failed" }
+}
+
+/// `core/v1` ContainerStatus.
+public struct ContainerStatus: Codable, Hashable, Sendable {
+    public var name: String
+    public var ready: Bool?
+    public var restartCount: Int?
+    public var state: ContainerState?
+}
+
+/// `core/v1` ContainerState: exactly one of the three is set.
+public struct ContainerState: Codable, Hashable, Sendable {
+    public var waiting: Waiting?
+    public var running: Running?
+    public var terminated: Terminated?
+
+    public struct Waiting: Codable, Hashable, Sendable { public var reason: String?; public var message: String? }
+    public struct Running: Codable, Hashable, Sendable { public var startedAt: Date? }
+    public struct Terminated: Codable, Hashable, Sendable {
+        public var exitCode: Int32
+        public var reason: String?
+        public var message: String?
+        public var startedAt: Date?
+        public var finishedAt: Date?
+    }
+}
+
+extension Pod: Codable {
+    private enum CodingKeys: String, CodingKey { case apiVersion, kind, metadata, spec, status }
+
+    public init(from decoder: any Decoder) throws {
+        decodedJSON = try JSONValue(from: decoder)
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        apiVersion = try container.decodeIfPresent(String.self, forKey: .apiVersion) ?? "v1"
+        kind = try container.decodeIfPresent(String.self, forKey: .kind) ?? "Pod"
+        metadata = try container.decodeIfPresent(ObjectMeta.self, forKey: .metadata) ?? ObjectMeta()
+        spec = try container.decodeIfPresent(PodSpec.self, forKey: .spec)
+        status = try container.decodeIfPresent(PodStatus.self, forKey: .status)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var typed: [String: JSONValue] = [
+            "apiVersion": .string(apiVersion), "kind": .string(kind), "metadata": try JSONValue(encoding: metadata),
+        ]
+        if let spec { typed["spec"] = try JSONValue(encoding: spec) }
+        if let status { typed["status"] = try JSONValue(encoding: status) }
+        try (decodedJSON ?? .object([:])).overlaid(with: .object(typed)).encode(to: encoder)
+    }
+}

@@ -1,1 +1,0 @@
-// Tests of the Kubernetes module live beside this file.

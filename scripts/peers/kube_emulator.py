@@ -1,0 +1,450 @@
+#!/usr/bin/env python3
+"""A Kubernetes API server for fargate-cron's tests: kmock's KubernetesEmulator plus what it lacks.
+
+kmock (pinned at 0.8 in scripts/deps, because this file reaches into its internals) stores objects
+and answers the Kubernetes REST paths. This launcher fills the gaps listed in shared/TEST-PEERS.md:
+
+* create answers 201 and adds metadata.uid, resourceVersion and creationTimestamp (and generateName);
+* a duplicate create is 409 with reason AlreadyExists; unknown objects are 404 NotFound;
+* every change bumps one cluster-wide resourceVersion and is kept in a history, so that
+  list honours labelSelector/fieldSelector and returns the list's resourceVersion, and
+  watch honours resourceVersion (replays what came after), allowWatchBookmarks (BOOKMARK events),
+  timeoutSeconds, and answers 410 Expired for a version older than the last compaction;
+* PUT replaces an object, with resourceVersion as an optimistic-concurrency precondition (409 Conflict);
+* DELETE honours preconditions.uid and, with propagationPolicy Background/Foreground, deletes the
+  pods a Job owns (ownerReferences or controller-uid label);
+* pod logs come from a store the tests fill (follow, timestamps, sinceTime);
+* bearer token "reject-401" gets 401 and "forbid-403" gets 403, with the Status texts the real server uses.
+
+Test controls under /_emulator/ (plain JSON over the same ports):
+  POST /_emulator/logs/NS/POD   {"lines": ["text" | {"time": RFC3339, "text": "..."}], "close": bool}
+  POST /_emulator/compact       forget the history, so older resourceVersions get 410
+  GET  /_emulator/health        200 when serving
+
+Extension point: `controllers` (a list of async callables taking (emulator, event)) is run after every
+change, for a test-side Job/Pod controller to be added in its own module.
+
+Usage: kube_emulator.py --http-port P --https-port Q --cert server.pem --key server.key [--ready-file F]
+"""
+import argparse
+import asyncio
+import bisect
+import datetime
+import json
+import random
+import ssl
+import string
+import sys
+import uuid
+from typing import Any, Awaitable, Callable
+
+import aiohttp.web
+import kmock
+from kmock._internal import enums, k8s
+
+LIST_KINDS = {"jobs": "Job", "pods": "Pod", "events": "Event", "leases": "Lease", "namespaces": "Namespace"}
+
+
+def now_rfc3339(fraction: bool = False) -> str:
+    t = datetime.datetime.now(datetime.timezone.utc)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ" if fraction else "%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(text: str) -> datetime.datetime:
+    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def status_error(code: int, reason: str, message: str, details: dict | None = None) -> k8s.KubernetesError:
+    return k8s.KubernetesError(status=code, reason=reason, message=message, details=details or {"causes": []})
+
+
+def describe(resource) -> str:
+    return f"{resource.plural}.{resource.group}" if resource.group else resource.plural
+
+
+def parse_selector(text: str) -> list[Callable[[dict], bool]]:
+    """Equality, inequality, existence and set-based label requirements, comma-separated."""
+    tests = []
+    for raw in filter(None, (part.strip() for part in split_selector(text))):
+        if " notin " in raw or " in " in raw:
+            negate = " notin " in raw
+            key, values = raw.split(" notin " if negate else " in ", 1)
+            allowed = {v.strip() for v in values.strip().strip("()").split(",")}
+            tests.append(lambda labels, k=key.strip(), a=allowed, n=negate: (labels.get(k) in a) != n)
+        elif "!=" in raw:
+            key, value = raw.split("!=", 1)
+            tests.append(lambda labels, k=key.strip(), v=value.strip(): labels.get(k) != v)
+        elif "=" in raw:
+            key, value = raw.replace("==", "=").split("=", 1)
+            tests.append(lambda labels, k=key.strip(), v=value.strip(): labels.get(k) == v)
+        elif raw.startswith("!"):
+            tests.append(lambda labels, k=raw[1:].strip(): k not in labels)
+        else:
+            tests.append(lambda labels, k=raw: k in labels)
+    return tests
+
+
+def split_selector(text: str) -> list[str]:
+    parts, depth, current = [], 0, ""
+    for ch in text:
+        depth += ch == "("
+        depth -= ch == ")"
+        if ch == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += ch
+    return parts + [current]
+
+
+def field_value(obj: dict, path: str) -> Any:
+    for part in path.split("."):
+        obj = obj.get(part, {}) if isinstance(obj, dict) else {}
+    return obj if obj != {} else None
+
+
+class FargateCronEmulator(kmock.KubernetesEmulator):
+    """kmock's emulator with versions, history, selectors, watches, logs and preconditions."""
+
+    def __attrs_post_init__(self) -> None:
+        super().__attrs_post_init__()
+        self.revision = 1000
+        self.compacted = 0
+        self.history: list[tuple[int, Any, str | None, dict]] = []  # (rv, resource, namespace, event)
+        self.history_rvs: list[int] = []
+        self.changed = asyncio.Event()
+        self.logs: dict[tuple[str, str], dict] = {}
+        self.logs_changed = asyncio.Event()
+        self.bookmark_interval = 1.0
+        self.controllers: list[Callable[["FargateCronEmulator", dict], Awaitable[None]]] = []
+
+    # -- bookkeeping ------------------------------------------------------------------------------
+
+    def next_revision(self) -> str:
+        self.revision += 1
+        return str(self.revision)
+
+    async def record(self, resource, namespace: str | None, kind: str, obj: dict) -> None:
+        rv = int(obj.get("metadata", {}).get("resourceVersion") or self.revision)
+        event = {"type": kind, "object": obj}
+        self.history.append((rv, resource, namespace, event))
+        self.history_rvs.append(rv)
+        old, self.changed = self.changed, asyncio.Event()
+        old.set()
+        for controller in self.controllers:
+            await controller(self, event)
+
+    def live_objects(self, resource, namespace: str | None) -> list[dict]:
+        return [obj.raw for (res, ns, _), obj in self._objects.items()
+                if res == resource and (namespace is None or ns == namespace) and not obj.deleted]
+
+    def matches(self, request: kmock.Request, obj: dict) -> bool:
+        labels = obj.get("metadata", {}).get("labels") or {}
+        if not all(test(labels) for test in parse_selector(request.params.get("labelSelector", ""))):
+            return False
+        for requirement in filter(None, request.params.get("fieldSelector", "").split(",")):
+            negate = "!=" in requirement
+            path, value = requirement.replace("!=", "=").replace("==", "=").split("=", 1)
+            if (str(field_value(obj, path.strip())) == value.strip()) == negate:
+                return False
+        return True
+
+    # -- dispatch ---------------------------------------------------------------------------------
+
+    async def _handle(self, request: kmock.Request) -> aiohttp.web.StreamResponse:
+        if request.url.path.startswith("/_emulator/"):
+            return await self.control(request)
+        denied = self.check_token(request)
+        if denied is not None:
+            raise denied
+        if request.resource is None:
+            return await super()._handle(request)
+        method = request._raw_request.method
+        if request.subresource == "log" and method == "GET":
+            return await self.serve_log(request)
+        if request.action == enums.action.WATCH:
+            return await self.serve_watch(request)
+        if request.action == enums.action.LIST:
+            return self.serve_list(request)
+        if request.action == enums.action.CREATE:
+            return await self.serve_create(request)
+        if method == "PUT" and request.name:
+            return await self.serve_replace(request)
+        if request.action == enums.action.UPDATE:
+            return await self.serve_patch(request)
+        if request.action == enums.action.DELETE and request.name:
+            return await self.serve_delete(request)
+        try:
+            return await super()._handle(request)
+        except k8s.KubernetesNotFoundError:
+            raise self.not_found(request)
+
+    def not_found(self, request: kmock.Request) -> k8s.KubernetesError:
+        what = describe(request.resource)
+        return status_error(404, "NotFound", f'{what} "{request.name}" not found',
+                            {"name": request.name, "group": request.resource.group, "kind": request.resource.plural})
+
+    def check_token(self, request: kmock.Request) -> k8s.KubernetesError | None:
+        auth = request.headers.get("Authorization", "")
+        if auth == "Bearer reject-401":
+            return status_error(401, "Unauthorized", "Unauthorized")
+        if auth == "Bearer forbid-403" and request.resource is not None:
+            verb = {"CREATE": "create", "LIST": "list", "WATCH": "watch", "FETCH": "get", "UPDATE": "patch",
+                    "DELETE": "delete"}.get(request.action.name if request.action else "", "get")
+            group = request.resource.group
+            return status_error(403, "Forbidden",
+                                f'{describe(request.resource)} is forbidden: User "system:anonymous" cannot {verb} '
+                                f'resource "{request.resource.plural}" in API group "{group}" in the namespace '
+                                f'"{request.namespace}"')
+        return None
+
+    # -- objects ----------------------------------------------------------------------------------
+
+    async def serve_create(self, request: kmock.Request) -> aiohttp.web.StreamResponse:
+        data = request.data if isinstance(request.data, dict) else {}
+        meta = data.setdefault("metadata", {})
+        if not meta.get("name") and meta.get("generateName"):
+            meta["name"] = meta["generateName"] + "".join(random.choices(string.ascii_lowercase + string.digits, k=5))
+        namespace = request.namespace or meta.get("namespace")
+        if namespace:
+            meta["namespace"] = namespace
+        key = (request.resource, namespace, meta.get("name"))
+        if key in self._objects and not self._objects[key].deleted:
+            raise self.already_exists(request, meta.get("name"))
+        meta["uid"] = str(uuid.uuid4())
+        meta["resourceVersion"] = self.next_revision()
+        meta["creationTimestamp"] = now_rfc3339()
+        try:
+            response = await super()._handle(request)
+        except k8s.KubernetesObjectConflictError:
+            raise self.already_exists(request, meta.get("name"))
+        response.set_status(201)
+        await self.record(request.resource, namespace, "ADDED", self._objects[key].raw)
+        return response
+
+    def already_exists(self, request: kmock.Request, name: str) -> k8s.KubernetesError:
+        return status_error(409, "AlreadyExists", f'{describe(request.resource)} "{name}" already exists',
+                            {"name": name, "group": request.resource.group, "kind": request.resource.plural})
+
+    async def serve_patch(self, request: kmock.Request) -> aiohttp.web.StreamResponse:
+        key = (request.resource, request.namespace, request.name)
+        if key not in self._objects or self._objects[key].deleted:
+            raise self.not_found(request)
+        revision = self.next_revision()
+        if isinstance(request.data, dict):
+            request.data.setdefault("metadata", {})["resourceVersion"] = revision
+        elif isinstance(request.data, list):
+            request.data.append({"op": "add", "path": "/metadata/resourceVersion", "value": revision})
+        response = await super()._handle(request)
+        if not self._objects[key].deleted:
+            await self.record(request.resource, request.namespace, "MODIFIED", self._objects[key].raw)
+        return response
+
+    async def serve_replace(self, request: kmock.Request) -> aiohttp.web.StreamResponse:
+        key = (request.resource, request.namespace, request.name)
+        if key not in self._objects or self._objects[key].deleted:
+            raise self.not_found(request)
+        current = self._objects[key].raw
+        data = request.data if isinstance(request.data, dict) else {}
+        meta = data.setdefault("metadata", {})
+        wanted = meta.get("resourceVersion")
+        if wanted and wanted != current["metadata"].get("resourceVersion"):
+            raise status_error(409, "Conflict",
+                               f'Operation cannot be fulfilled on {describe(request.resource)} "{request.name}": '
+                               'the object has been modified; please apply your changes to the latest version '
+                               'and try again', {"name": request.name, "kind": request.resource.plural})
+        for kept in ("uid", "creationTimestamp", "namespace", "name"):
+            meta[kept] = current["metadata"].get(kept)
+        meta["resourceVersion"] = self.next_revision()
+        self._objects[key].create(data)
+        await self.record(request.resource, request.namespace, "MODIFIED", self._objects[key].raw)
+        return aiohttp.web.json_response(self._objects[key].raw)
+
+    async def serve_delete(self, request: kmock.Request) -> aiohttp.web.StreamResponse:
+        key = (request.resource, request.namespace, request.name)
+        if key not in self._objects or self._objects[key].deleted:
+            raise self.not_found(request)
+        current = self._objects[key].raw
+        options = request.data if isinstance(request.data, dict) else {}
+        expected_uid = (options.get("preconditions") or {}).get("uid")
+        actual_uid = current["metadata"].get("uid")
+        if expected_uid and expected_uid != actual_uid:
+            raise status_error(409, "Conflict",
+                               f"Precondition failed: UID in precondition: {expected_uid}, "
+                               f"UID in object meta: {actual_uid}", {"name": request.name})
+        policy = request.params.get("propagationPolicy") or options.get("propagationPolicy")
+        await self.delete_object(key, current)
+        if policy in ("Background", "Foreground"):
+            await self.delete_dependents(request.namespace, actual_uid)
+        return aiohttp.web.json_response(current)
+
+    async def delete_object(self, key, raw: dict) -> None:
+        self._objects[key].delete()
+        final = json.loads(json.dumps(raw))
+        final["metadata"]["resourceVersion"] = self.next_revision()
+        await self.record(key[0], key[1], "DELETED", final)
+
+    async def delete_dependents(self, namespace: str | None, owner_uid: str) -> None:
+        for key, obj in list(self._objects.items()):
+            if obj.deleted or key[1] != namespace:
+                continue
+            meta = obj.raw.get("metadata", {})
+            labels = meta.get("labels") or {}
+            owners = {ref.get("uid") for ref in meta.get("ownerReferences") or []}
+            if owner_uid in owners or owner_uid in (labels.get("controller-uid"),
+                                                    labels.get("batch.kubernetes.io/controller-uid")):
+                await self.delete_object(key, obj.raw)
+
+    def serve_list(self, request: kmock.Request) -> aiohttp.web.StreamResponse:
+        items = [obj for obj in self.live_objects(request.resource, request.namespace) if self.matches(request, obj)]
+        items.sort(key=lambda o: (o["metadata"].get("namespace") or "", o["metadata"].get("name") or ""))
+        kind = LIST_KINDS.get(request.resource.plural, request.resource.plural.capitalize())
+        api_version = f"{request.resource.group}/{request.resource.version}" if request.resource.group else request.resource.version
+        return aiohttp.web.json_response({"apiVersion": api_version, "kind": f"{kind}List",
+                                          "metadata": {"resourceVersion": str(self.revision)}, "items": items})
+
+    # -- watch ------------------------------------------------------------------------------------
+
+    async def serve_watch(self, request: kmock.Request) -> aiohttp.web.StreamResponse:
+        params = request.params
+        since = params.get("resourceVersion") or "0"
+        bookmarks = params.get("allowWatchBookmarks") == "true"
+        timeout = float(params.get("timeoutSeconds") or 1800)
+        response = aiohttp.web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
+        await response.prepare(request._raw_request)
+
+        async def send(event: dict) -> None:
+            await response.write(json.dumps(event).encode() + b"\n")
+
+        try:
+            if since != "0" and int(since) < self.compacted:
+                await send({"type": "ERROR", "object": {
+                    "apiVersion": "v1", "kind": "Status", "metadata": {}, "status": "Failure", "code": 410,
+                    "reason": "Expired", "message": f"too old resource version: {since} ({self.compacted})"}})
+                return response
+            if since == "0":
+                cursor = self.revision
+                initial = [o for o in self.live_objects(request.resource, request.namespace) if self.matches(request, o)]
+                for obj in initial:
+                    await send({"type": "ADDED", "object": obj})
+            else:
+                cursor = int(since)
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + timeout
+            next_bookmark = loop.time() + self.bookmark_interval
+            while loop.time() < deadline:
+                wakeup = self.changed
+                start = bisect.bisect_right(self.history_rvs, cursor)
+                for rv, resource, namespace, event in self.history[start:]:
+                    cursor = max(cursor, rv)
+                    if resource == request.resource and request.namespace in (None, namespace) \
+                            and self.matches(request, event["object"]):
+                        await send(event)
+                if bookmarks and loop.time() >= next_bookmark:
+                    kind = LIST_KINDS.get(request.resource.plural, request.resource.plural.capitalize())
+                    await send({"type": "BOOKMARK", "object": {"kind": kind, "metadata": {
+                        "resourceVersion": str(max(cursor, self.revision))}}})
+                    next_bookmark = loop.time() + self.bookmark_interval
+                wait = min(deadline, next_bookmark if bookmarks else deadline) - loop.time()
+                try:
+                    await asyncio.wait_for(wakeup.wait(), timeout=max(wait, 0.01))
+                except asyncio.TimeoutError:
+                    pass
+        except (ConnectionResetError, aiohttp.ClientConnectionResetError):
+            pass
+        return response
+
+    # -- logs -------------------------------------------------------------------------------------
+
+    async def serve_log(self, request: kmock.Request) -> aiohttp.web.StreamResponse:
+        pod_key = (kmock.resource("", "v1", "pods"), request.namespace, request.name)
+        if pod_key not in self._objects or self._objects[pod_key].deleted:
+            raise self.not_found(request)
+        params = request.params
+        follow = params.get("follow") == "true"
+        stamps = params.get("timestamps") == "true"
+        since = parse_time(params["sinceTime"]) if params.get("sinceTime") else None
+        store = self.logs.setdefault((request.namespace, request.name), {"lines": [], "closed": False})
+        response = aiohttp.web.StreamResponse(status=200, headers={"Content-Type": "text/plain"})
+        await response.prepare(request._raw_request)
+        position = 0
+        try:
+            while True:
+                wakeup = self.logs_changed
+                for time, text in store["lines"][position:]:
+                    if since is None or parse_time(time) >= since:
+                        await response.write(((time + " ") if stamps else "").encode() + text.encode() + b"\n")
+                position = len(store["lines"])
+                if not follow or store["closed"]:
+                    break
+                await wakeup.wait()
+        except (ConnectionResetError, aiohttp.ClientConnectionResetError):
+            pass
+        return response
+
+    # -- test controls ----------------------------------------------------------------------------
+
+    async def control(self, request: kmock.Request) -> aiohttp.web.StreamResponse:
+        parts = request.url.path.strip("/").split("/")
+        body = request.data if isinstance(request.data, dict) else {}
+        if parts[1:2] == ["health"]:
+            return aiohttp.web.json_response({"ok": True})
+        if parts[1:2] == ["compact"]:
+            self.compacted = self.revision + 1
+            self.history.clear()
+            self.history_rvs.clear()
+            return aiohttp.web.json_response({"compacted": self.compacted})
+        if parts[1:2] == ["logs"] and len(parts) == 4:
+            store = self.logs.setdefault((parts[2], parts[3]), {"lines": [], "closed": False})
+            for line in body.get("lines", []):
+                if isinstance(line, dict):
+                    store["lines"].append((line["time"], line["text"]))
+                else:
+                    store["lines"].append((now_rfc3339(fraction=True), line))
+            store["closed"] = store["closed"] or bool(body.get("close"))
+            old, self.logs_changed = self.logs_changed, asyncio.Event()
+            old.set()
+            return aiohttp.web.json_response({"lines": len(store["lines"]), "closed": store["closed"]})
+        return aiohttp.web.json_response({"error": f"unknown control {request.url.path}"}, status=404)
+
+
+async def serve(args: argparse.Namespace) -> None:
+    emulator = FargateCronEmulator()
+    emulator.bookmark_interval = args.bookmark_interval
+    async with emulator:
+        server = aiohttp.web.Server(emulator)
+        runner = aiohttp.web.ServerRunner(server)
+        await runner.setup()
+        plain = aiohttp.web.TCPSite(runner, "127.0.0.1", args.http_port)
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(args.cert, args.key)
+        secure = aiohttp.web.TCPSite(runner, "127.0.0.1", args.https_port, ssl_context=context)
+        await plain.start()
+        await secure.start()
+        if args.ready_file:
+            with open(args.ready_file, "w") as ready:
+                ready.write("ready\n")
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await runner.cleanup()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--http-port", type=int, required=True)
+    parser.add_argument("--https-port", type=int, required=True)
+    parser.add_argument("--cert", required=True)
+    parser.add_argument("--key", required=True)
+    parser.add_argument("--ready-file")
+    parser.add_argument("--bookmark-interval", type=float, default=1.0)
+    args = parser.parse_args()
+    try:
+        asyncio.run(serve(args))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -34,8 +34,11 @@ let package = Package(
         .testTarget(
             name: "CronExpressionTests",
             dependencies: ["CronExpression"],
+            exclude: ["Fixtures"],
             swiftSettings: strictSettings
         ),
+        // Release-built benchmark of CronExpression, run by scripts/bench/cron.
+        .executableTarget(name: "CronBenchmark", dependencies: ["CronExpression"], swiftSettings: strictSettings),
 
         // Schedule files (crontab syntax) -> validated job specifications.
         .target(
@@ -92,6 +95,24 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
+            swiftSettings: strictSettings
+        ),
+
+        // The daemon's core: timers, policies, executors, reconcile. Sees protocols, not concrete types.
+        .target(
+            name: "Scheduler",
+            dependencies: [
+                "CronExpression",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // ManualClock, FakeExecutor, InMemoryRunStore: what the scheduler's tests drive it with.
+        .target(name: "SchedulerTesting", dependencies: ["Scheduler"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "SchedulerTests",
+            dependencies: ["Scheduler", "SchedulerTesting", "CronExpression"],
             swiftSettings: strictSettings
         ),
 

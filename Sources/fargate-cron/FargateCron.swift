@@ -13,7 +13,8 @@ struct FargateCron: AsyncParsableCommand {
         abstract: "A cron daemon whose jobs run as Kubernetes Jobs on EKS Fargate.",
         version: "0.1.0",
         subcommands: [
-            LogsCommand.self, NotifyProbeCommand.self, LogProbeCommand.self, OutputProbeCommand.self, TokenCommand.self,
+            NextCommand.self, LogsCommand.self, NotifyProbeCommand.self, LogProbeCommand.self, OutputProbeCommand.self,
+            TokenCommand.self,
         ]
     )
 

@@ -1,0 +1,70 @@
+public import Foundation
+
+/// A request on the daemon's control socket: one JSON object on one line.
+public struct ControlRequest: Hashable, Sendable, Codable {
+    /// What is asked.
+    public enum Command: String, Hashable, Sendable, Codable {
+        case status, trigger
+    }
+    public var command: Command
+    /// The job, for `trigger`.
+    public var job: String?
+
+    public init(command: Command, job: String? = nil) {
+        self.command = command
+        self.job = job
+    }
+    /// Every job's status.
+    public static let status = ControlRequest(command: .status)
+    /// A run of `job` now.
+    public static func trigger(_ job: String) -> ControlRequest { ControlRequest(command: .trigger, job: job) }
+}
+
+/// The daemon's answer: one JSON object on one line.
+public struct ControlResponse: Hashable, Sendable, Codable {
+    /// Whether the request was understood and carried out.
+    public var ok: Bool
+    /// Why not, when `ok` is false.
+    public var error: String?
+    /// For `status`.
+    public var jobs: [JobStatus]?
+    /// For `trigger`.
+    public var trigger: TriggerResult?
+
+    public init(ok: Bool, error: String? = nil, jobs: [JobStatus]? = nil, trigger: TriggerResult? = nil) {
+        self.ok = ok
+        self.error = error
+        self.jobs = jobs
+        self.trigger = trigger
+    }
+
+    /// A refusal with its reason.
+    public static func failure(_ message: String) -> ControlResponse { ControlResponse(ok: false, error: message) }
+}
+
+/// Why the control socket could not be used: the C call, its errno, and the socket's path.
+public struct ControlSocketError: Error, Hashable, Sendable, CustomStringConvertible {
+    public var call: String
+    public var code: Int32
+    public var path: String
+    public init(call: String, code: Int32, path: String) {
+        self.call = call
+        self.code = code
+        self.path = path
+    }
+    public var description: String {
+        "\(call) on \(path) failed: \(String(cString: strerror(code))) (errno \(code))"
+    }
+}
+
+/// Where the control socket of a state directory is.
+public enum ControlSocket {
+    /// The socket's file name inside the state directory.
+    public static let fileName = "control.sock"
+    /// The socket of the daemon that uses `stateDirectory`.
+    public static func path(in stateDirectory: URL) -> String {
+        stateDirectory.appendingPathComponent(fileName).path
+    }
+    /// Longest request or response line accepted (somewhat arbitrarily 16 MiB: status of 10,000 jobs fits).
+    static let longestMessage = 16 << 20
+}

@@ -1,0 +1,4 @@
+public import CronExpression
+
+/// The schedules users write are cron expressions.
+extension CronExpression: FireSchedule {}

@@ -1,0 +1,61 @@
+public import Foundation
+
+/// Runs jobs somewhere: starts a run, follows it to the end, cancels it, cleans up after it, and
+/// finds it again after the daemon restarts.
+public protocol Executor: Sendable {
+    /// Whether a run is left running when the daemon stops (to be re-attached on the next start).
+    /// A remote run survives; a child process of the daemon is stopped instead.
+    var runsSurviveShutdown: Bool { get }
+    /// Starts a run and returns once it is started, with what finds it again.
+    /// Its output goes to `output` line by line until it ends.
+    func start(_ request: RunRequest, output: any OutputSink) async throws(ExecutorError) -> RunHandle
+    /// Waits for the run to end. Returns `nil` if the waiting task is cancelled first (the run
+    /// goes on; it is re-attached on the next start).
+    func outcome(of handle: RunHandle) async -> RunOutcome?
+    /// Asks the run to stop; `outcome(of:)` then reports how it ended.
+    func cancel(_ handle: RunHandle, reason: String) async
+    /// Removes what the run left behind once its outcome is recorded.
+    func cleanUp(_ handle: RunHandle) async
+    /// After a restart: finds a run that was not terminal in the run store.
+    func reattach(_ run: RunRecord, job: ScheduledJob?) async -> Reattachment
+}
+
+/// What a run needs to start.
+public struct RunRequest: Hashable, Sendable {
+    public var slot: Slot
+    public var run: RunID
+    public var trigger: RunTrigger
+    public var command: String
+    public var environment: [String: String]
+    /// How long the run may take before the executor stops it.
+    public var timeout: Duration?
+
+    public init(
+        slot: Slot, run: RunID, trigger: RunTrigger, command: String, environment: [String: String],
+        timeout: Duration?
+    ) {
+        self.slot = slot
+        self.run = run
+        self.trigger = trigger
+        self.command = command
+        self.environment = environment
+        self.timeout = timeout
+    }
+}
+
+/// What an executor found of a run after a restart.
+public enum Reattachment: Hashable, Sendable {
+    /// The run is still going: it is adopted and followed to its end.
+    case running(RunHandle)
+    /// The run ended while the daemon was away.
+    case ended(RunOutcome)
+    /// Nothing can be found of it; the reason says why.
+    case lost(reason: String)
+}
+
+/// Why an executor could not start a run.
+public struct ExecutorError: Error, Hashable, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import Synchronization
+
+/// The `local` executor: each run is `/bin/sh -c COMMAND`, a child process of the daemon in its own
+/// process group, with the job's environment, a timeout (SIGTERM, then SIGKILL), and its output
+/// sent to the sink line by line.
+///
+/// Its runs are children, so they do not outlive a graceful stop: the scheduler cancels them. After
+/// a crash, a run whose process is still there (same pid *and* start time) is adopted; its exit
+/// status can no longer be known.
+public final class LocalExecutor: Executor {
+    public let runsSurviveShutdown = false
+    private let baseEnvironment: [String: String]
+    private let stopGrace: Duration
+    private let runs = Mutex<[String: LocalRun]>([:])
+
+    /// - Parameters:
+    ///   - baseEnvironment: what every command sees before its job's own variables (cron passes
+    ///     `HOME`, `LOGNAME`, `PATH`, `SHELL`).
+    ///   - stopGrace: how long after SIGTERM a run that has not ended gets SIGKILL.
+    public init(baseEnvironment: [String: String], stopGrace: Duration = .seconds(5)) {
+        self.baseEnvironment = baseEnvironment
+        self.stopGrace = stopGrace
+    }
+
+    public func start(_ request: RunRequest, output: any OutputSink) async throws(ExecutorError) -> RunHandle {
+        var environment = baseEnvironment
+        environment["CRON_JOB"] = request.slot.job
+        environment["CRON_RUN_ID"] = request.run.description
+        environment["CRON_SCHEDULED_AT"] = request.slot.scheduledAt.formatted(.iso8601)
+        environment.merge(request.environment) { _, job in job }
+        let child: (pid: pid_t, stdout: Int32, stderr: Int32)
+        let run: LocalRun
+        do {
+            child = try spawnShell(command: request.command, environment: environment)
+            let slot = request.slot, id = request.run
+            run = try LocalRun.follow(
+                child: child.pid, stdout: child.stdout, stderr: child.stderr, timeout: request.timeout, stopGrace: stopGrace
+            ) { stream, bytes in
+                output.write(OutputLine(slot: slot, run: id, stream: stream, bytes: bytes))
+            }
+        } catch {
+            throw ExecutorError("cannot start /bin/sh: \(error)")
+        }
+        let handle = RunHandle(executor: .local, reference: run.identity.description)
+        runs.withLock { $0[handle.reference] = run }
+        return handle
+    }
+
+    public func outcome(of handle: RunHandle) async -> RunOutcome? {
+        guard let run = runs.withLock({ $0[handle.reference] }) else {
+            return .failed(exitCode: nil, reason: "the local executor does not know \(handle)")
+        }
+        return await run.outcome.wait()
+    }
+
+    public func cancel(_ handle: RunHandle, reason: String) async {
+        runs.withLock { $0[handle.reference] }?.cancel(reason: reason)
+    }
+
+    public func cleanUp(_ handle: RunHandle) async {
+        _ = runs.withLock { $0.removeValue(forKey: handle.reference) }
+    }
+
+    public func reattach(_ run: RunRecord, job: ScheduledJob?) async -> Reattachment {
+        guard let handle = run.handle else {
+            return .lost(reason: "the daemon stopped between recording the run and starting its process")
+        }
+        guard let identity = ProcessIdentity(reference: handle.reference) else {
+            return .lost(reason: "the run's reference \"\(handle.reference)\" is not a local process")
+        }
+        guard identity.isAlive else {
+            return .lost(reason: "process \(identity.pid) ended while the daemon was down; its exit status is unknown")
+        }
+        let remaining = job?.timeout.map { timeout -> Duration in
+            let elapsed = run.startedAt.map { Date().timeIntervalSince($0) } ?? 0
+            return max(.zero, timeout - .seconds(elapsed))
+        }
+        do {
+            let adopted = try LocalRun.adopt(identity, remaining: remaining, stopGrace: stopGrace)
+            runs.withLock { $0[handle.reference] = adopted }
+            return .running(handle)
+        } catch {
+            return .lost(reason: "cannot follow process \(identity.pid): \(error)")
+        }
+    }
+}

@@ -1,0 +1,106 @@
+public import Foundation
+
+/// The scheduler's view of one job: when it fires, under which policies, and what it runs.
+///
+/// The command line builds it from a schedule file's job specification; the core needs nothing else.
+public struct ScheduledJob: Sendable, CustomStringConvertible {
+    /// The job's name, unique across all schedule files.
+    public var name: String
+    /// When the job fires.
+    public var schedule: any FireSchedule
+    /// The zone the schedule is read in.
+    public var zone: TimeZone
+    /// What happens when a slot comes while a run is still active.
+    public var concurrency: ConcurrencyPolicy
+    /// A slot that cannot be started within this long after its time is missed, not started late.
+    public var startingDeadline: Duration?
+    /// What happens to slots passed over while the daemon was down or the clock jumped forward.
+    public var catchUp: CatchUpPolicy
+    /// Whether scheduled slots are skipped (manual triggers still run).
+    public var isSuspended: Bool
+    /// How long a run may take before it is stopped.
+    public var timeout: Duration?
+    /// Which executor runs the job.
+    public var executor: ExecutorKind
+    /// The command, run as `/bin/sh -c COMMAND`.
+    public var command: String
+    /// The environment the command sees.
+    public var environment: [String: String]
+
+    /// Creates a job; the defaults are those of the schedule files.
+    public init(
+        name: String, schedule: any FireSchedule, zone: TimeZone,
+        concurrency: ConcurrencyPolicy = .forbid, startingDeadline: Duration? = nil,
+        catchUp: CatchUpPolicy = .latest, isSuspended: Bool = false, timeout: Duration? = nil,
+        executor: ExecutorKind = .local, command: String, environment: [String: String] = [:]
+    ) {
+        self.name = name
+        self.schedule = schedule
+        self.zone = zone
+        self.concurrency = concurrency
+        self.startingDeadline = startingDeadline
+        self.catchUp = catchUp
+        self.isSuspended = isSuspended
+        self.timeout = timeout
+        self.executor = executor
+        self.command = command
+        self.environment = environment
+    }
+
+    public var description: String { "\(name) (\(schedule) in \(zone.identifier))" }
+
+    /// Whether the two definitions fire at the same times (so a reload keeps the job's timeline).
+    public func hasSameTimes(as other: ScheduledJob) -> Bool {
+        schedule.description == other.schedule.description && zone.identifier == other.zone.identifier
+    }
+}
+
+extension ScheduledJob: Equatable {
+    public static func == (a: ScheduledJob, b: ScheduledJob) -> Bool {
+        a.name == b.name && a.hasSameTimes(as: b) && a.concurrency == b.concurrency
+            && a.startingDeadline == b.startingDeadline && a.catchUp == b.catchUp
+            && a.isSuspended == b.isSuspended && a.timeout == b.timeout && a.executor == b.executor
+            && a.command == b.command && a.environment == b.environment
+    }
+}
+
+/// What happens when a slot comes while a run of the same job is still active.
+public enum ConcurrencyPolicy: String, Hashable, Sendable, Codable, CaseIterable {
+    /// Skip the slot, recording the run that blocked it.
+    case forbid
+    /// Start another run beside the active one.
+    case allow
+    /// Cancel the active run, record it as replaced, then start.
+    case replace
+}
+
+/// What happens to the slots passed over while the daemon was down or the wall clock jumped forward.
+public enum CatchUpPolicy: Hashable, Sendable, Codable, CustomStringConvertible {
+    /// Start none of them; they are recorded as missed.
+    case skip
+    /// Start the most recent one (if no slot is on time and it is within the starting deadline).
+    case latest
+    /// Start the most recent `limit` of them that are within the starting deadline, oldest first.
+    case all(limit: Int)
+
+    public var description: String {
+        switch self {
+        case .skip: "skip"
+        case .latest: "latest"
+        case .all(let limit): "all (at most \(limit))"
+        }
+    }
+}
+
+/// The name of an executor (`local`, `kubernetes`, `ecs`).
+public struct ExecutorKind: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
+    public var rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    /// A child process on this host.
+    public static let local = ExecutorKind(rawValue: "local")
+    /// A Kubernetes Job on an EKS Fargate profile.
+    public static let kubernetes = ExecutorKind(rawValue: "kubernetes")
+    /// An ECS task with launch type FARGATE.
+    public static let ecs = ExecutorKind(rawValue: "ecs")
+    public var description: String { rawValue }
+}

@@ -1,0 +1,229 @@
+public import Foundation
+public import Logging
+public import ServiceLifecycle
+import Synchronization
+
+/// The daemon's scheduling service: it drives `SchedulerState` with a wall clock, records every
+/// decision in the run store, and starts, follows and cancels runs through the executors.
+///
+/// One loop sleeps until the earliest next slot and wakes only when a slot is due, on a reload, a
+/// trigger, a run's end, or a shutdown.
+public actor Scheduler: Service {
+    struct Observation: Sendable {
+        var slot: Slot
+        var id: RunID
+        var handle: RunHandle
+    }
+
+    var state: SchedulerState
+    private var configuredJobs: [ScheduledJob]
+    private var isLoaded = false
+    let clock: any WallClock
+    let store: any RunStore
+    let executors: [ExecutorKind: any Executor]
+    let output: any OutputSink
+    let hooks: SchedulerHooks
+    let logger: Logger
+    let wake = WakeSignal()
+    private let stopping = Atomic<Bool>(false)
+    /// The runs being followed, by id.
+    var following: [RunID: Observation] = [:]
+    private var lastTick: Date?
+    private var settleWaiters: [(target: Date, continuation: CheckedContinuation<Void, Never>)] = []
+    var triggerWaiters: [Slot: CheckedContinuation<TriggerResult, Never>] = [:]
+    var drainWaiter: CheckedContinuation<Void, Never>?
+    private let observations: AsyncStream<Observation>
+    let observationSink: AsyncStream<Observation>.Continuation
+
+    /// - Parameters:
+    ///   - executors: by kind; a job whose executor is missing fails when it fires, with that reason.
+    ///   - shutdownGrace: how long a stop waits for runs that do not survive it (children) to end.
+    public init(
+        jobs: [ScheduledJob], clock: any WallClock, store: any RunStore, executors: [ExecutorKind: any Executor],
+        output: any OutputSink, limits: SchedulerLimits = SchedulerLimits(), hooks: SchedulerHooks = SchedulerHooks(),
+        logger: Logger
+    ) {
+        self.state = SchedulerState(limits: limits)
+        self.configuredJobs = jobs
+        self.clock = clock
+        self.store = store
+        self.executors = executors
+        self.output = output
+        self.hooks = hooks
+        self.logger = logger
+        (observations, observationSink) = AsyncStream.makeStream()
+    }
+
+    /// Reconciles the run store, loads the jobs, then schedules until a graceful shutdown or cancellation.
+    /// - Throws: `RunStoreError` if the run store cannot be read at start-up.
+    public func run() async throws {
+        try await reconcileAndLoad()
+        hooks.ready()
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.loop() }
+            for await observation in observations {
+                group.addTask { await self.follow(observation) }
+            }
+            group.cancelAll()
+        }
+    }
+
+    /// Asks for a run of `job` now, under its concurrency policy; returns what became of it.
+    public func trigger(_ job: String) async -> TriggerResult {
+        guard let slot = state.trigger(job, now: clock.now()) else { return .unknownJob(job) }
+        wake.signal()
+        return await withCheckedContinuation { triggerWaiters[slot] = $0 }
+    }
+
+    /// Replaces the jobs (a reload): unchanged jobs keep their timelines, running runs keep running.
+    public func reload(_ jobs: [ScheduledJob]) -> ReloadDiff {
+        guard isLoaded else {
+            configuredJobs = jobs
+            return ReloadDiff()
+        }
+        let diff = state.reload(jobs, now: clock.now())
+        for (slot, waiter) in triggerWaiters where state.job(named: slot.job) == nil {
+            triggerWaiters[slot] = nil
+            waiter.resume(returning: .unknownJob(slot.job))
+        }
+        wake.signal()
+        logger.info(
+            "schedules reloaded", metadata: ["added": "\(diff.added)", "removed": "\(diff.removed)", "changed": "\(diff.changed)"])
+        hooks.event(.reloaded(diff))
+        return diff
+    }
+
+    /// Every job with its next fire time, its active runs and its last run on record.
+    public func status() async -> [JobStatus] {
+        var result: [JobStatus] = []
+        for (name, job) in state.jobs.sorted(by: { $0.key < $1.key }) {
+            var lastRun: RunRecord?
+            do { lastRun = try await store.lastRun(of: name) } catch {
+                logger.warning("cannot read the last run", metadata: ["CRON_JOB": "\(name)", "error": "\(error)"])
+            }
+            result.append(
+                JobStatus(
+                    name: name, schedule: job.schedule.description, zone: job.zone.identifier,
+                    nextFireDate: state.nextSlot(of: name), isSuspended: job.isSuspended, concurrency: job.concurrency,
+                    executor: job.executor, activeRuns: state.activeRuns(of: name).compactMap { $0 }, lastRun: lastRun))
+        }
+        return result
+    }
+
+    /// The instant the loop wakes at next for a slot or a queued start, if any.
+    public func nextWake() -> Date? { state.nextWake }
+
+    /// Returns once the loop has handled everything due at the clock's current time (tests advance
+    /// a manual clock, then settle).
+    public func settle() async {
+        let target = clock.now()
+        if let lastTick, lastTick >= target { return }
+        wake.signal()
+        await withCheckedContinuation { settleWaiters.append((target, $0)) }
+    }
+
+    /// Asks the loop to stop (as a graceful shutdown does).
+    public nonisolated func stop() {
+        stopping.store(true, ordering: .relaxed)
+        wake.signal()
+    }
+
+    // MARK: - The loop
+
+    private func reconcileAndLoad() async throws(RunStoreError) {
+        let byName = Dictionary(configuredJobs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        for run in try await store.nonTerminalRuns() {
+            let job = byName[run.slot.job]
+            guard let kind = run.handle?.executor ?? job?.executor, let executor = executors[kind] else {
+                await record(run.id, run.slot, .ended(.failed(exitCode: nil, reason: "lost: no executor can re-attach it")))
+                continue
+            }
+            switch await executor.reattach(run, job: job) {
+            case .running(let handle):
+                state.adopt(run.slot, id: run.id)
+                let observation = Observation(slot: run.slot, id: run.id, handle: handle)
+                following[run.id] = observation
+                observationSink.yield(observation)
+                logger.notice("run adopted", metadata: metadata(run.slot, run.id, ["handle": "\(handle)"]))
+                hooks.event(.adopted(run.slot, run: run.id, handle: handle))
+            case .ended(let outcome):
+                await record(run.id, run.slot, .ended(outcome))
+            case .lost(let reason):
+                await record(run.id, run.slot, .ended(.failed(exitCode: nil, reason: "lost: \(reason)")))
+            }
+        }
+        state.load(configuredJobs, latestSlots: try await store.latestSlots(), now: clock.now())
+        isLoaded = true
+    }
+
+    private func loop() async {
+        await withGracefulShutdownHandler {
+            while !stopping.load(ordering: .relaxed), !Task.isCancelled {
+                let now = clock.now()
+                await perform(state.tick(now: now))
+                lastTick = now
+                let settled = settleWaiters.filter { $0.target <= now }
+                settleWaiters.removeAll { $0.target <= now }
+                for waiter in settled { waiter.continuation.resume() }
+                hooks.heartbeat?.beat()
+                var deadline = state.nextWake
+                if let interval = hooks.heartbeat?.interval {
+                    let beat = now.addingTimeInterval(Double(interval.components.seconds))
+                    deadline = min(deadline ?? beat, beat)
+                }
+                await waitForWake(until: deadline)
+            }
+        } onGracefulShutdown: {
+            self.stop()
+        }
+        await stopRunsThatDoNotSurvive()
+        for waiter in settleWaiters { waiter.continuation.resume() }
+        settleWaiters = []
+        for (_, waiter) in triggerWaiters { waiter.resume(returning: .refused("the daemon is stopping")) }
+        triggerWaiters = [:]
+        observationSink.finish()
+    }
+
+    private func waitForWake(until deadline: Date?) async {
+        let clock = self.clock, wake = self.wake, logger = self.logger
+        // Without a slot ahead, wake once a day anyway; nothing depends on it.
+        let deadline = deadline ?? clock.now().addingTimeInterval(86_400)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                do { try await clock.sleep(until: deadline) } catch {
+                    // Cancelled because the wake signal came first: that is the normal way out.
+                    logger.trace("clock sleep ended early", metadata: ["reason": "\(error)"])
+                }
+            }
+            group.addTask { await wake.wait() }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func perform(_ actions: [SchedulerAction]) async {
+        for action in actions {
+            switch action {
+            case .start(let slot, let trigger, let replacing):
+                await start(slot, trigger: trigger, replacing: replacing)
+            case .skip(let slot, let trigger, let reason):
+                do { try await store.recordSkipped(slot, trigger: trigger, reason: reason) } catch {
+                    logger.error("cannot record a skipped slot", metadata: metadata(slot, nil, ["error": "\(error)"]))
+                }
+                logger.info("slot skipped", metadata: metadata(slot, nil, ["reason": "\(reason)"]))
+                hooks.event(.skipped(slot, trigger: trigger, reason: reason))
+                triggerWaiters.removeValue(forKey: slot)?.resume(returning: .skipped(reason))
+            case .miss(let slot, let reason):
+                do { try await store.recordMissed(slot, reason: reason) } catch {
+                    logger.error("cannot record a missed slot", metadata: metadata(slot, nil, ["error": "\(error)"]))
+                }
+                logger.warning("slot missed", metadata: metadata(slot, nil, ["reason": "\(reason)"]))
+                hooks.event(.missed(slot, reason: reason))
+            case .missedUnrecorded(let job, let count, let atLeast):
+                logger.warning(
+                    "\(atLeast ? "more than " : "")\(count) older slots were missed and are not recorded one by one",
+                    metadata: ["CRON_JOB": "\(job)"])
+            }
+        }
+    }
+}

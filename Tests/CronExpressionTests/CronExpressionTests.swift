@@ -1,1 +1,0 @@
-// Tests of the CronExpression module live beside this file.

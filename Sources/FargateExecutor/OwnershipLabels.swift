@@ -25,7 +25,7 @@ public enum OwnershipLabels {
     public static let ownedSelector = "\(managedBy)=\(managedByValue)"
 
     /// The label selector of one job's objects.
-    public static func selector(forJob job: String) -> String { "\(ownedSelector),\(job)=\(job)" }
+    public static func selector(forJob name: String) -> String { "\(ownedSelector),\(job)=\(name)" }
 
     /// The slot as a label value: `YYYYMMDDTHHMMSSZ` in UTC, plus `.mmm` milliseconds when the slot
     /// has a fraction (a manual trigger), e.g. `20261129T063000Z`.
@@ -103,5 +103,12 @@ public enum OwnershipLabels {
         let day = doy - (153 * mp + 2) / 5 + 1
         let month = mp < 10 ? mp + 3 : mp - 9
         return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+}
+
+extension OwnershipLabels {
+    /// An instant as RFC 3339 with microseconds, as the pod log's timestamps are written.
+    static func rfc3339(_ date: Date) -> String {
+        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
     }
 }

@@ -19,6 +19,8 @@ public struct PodTimeline: Hashable, Sendable, Codable {
     public var runningAt: Date?
     /// When its container ended.
     public var finishedAt: Date?
+    /// When fargate-cron had read its output to the end.
+    public var logsEndedAt: Date?
     /// When fargate-cron deleted it (billing ends here).
     public var deletedAt: Date?
 

@@ -25,6 +25,7 @@ import asyncio
 import datetime
 import json
 import random
+import signal
 import string
 import sys
 
@@ -147,8 +148,6 @@ class Controller:
         count = int(script.get("lines", "3"))
         for index in range(count):
             await asyncio.sleep(run_seconds / max(count, 1))
-            if not await self.exists(pod_url):
-                return
             await self.logs(pod_name, [f"line {index + 1} of {meta['name']}"])
         if count == 0:
             await asyncio.sleep(run_seconds)
@@ -188,6 +187,8 @@ class Controller:
 
 
 async def main() -> int:
+    # A child of a Swift test process inherits its blocked signals: take SIGTERM and SIGINT back.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--server", required=True)
     parser.add_argument("--namespace", required=True)

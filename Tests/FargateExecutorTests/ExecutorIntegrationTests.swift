@@ -172,4 +172,26 @@ struct ExecutorIntegrationTests {
         #expect(real.deleted.map(\.kind) == [.pod])
         #expect(try await world.pods().isEmpty)
     }
+
+    @Test func afterARestartARunIsFollowedAgainAndOneNeverCreatedIsLost() async throws {
+        let world = try World("reattach")
+        let job = world.job("report", script: ["run-seconds": "2", "lines": "4"])
+        let request = world.request(job, run: 901)
+        // The daemon that started the run is gone: a second executor (the restarted daemon) re-attaches.
+        let handle = try await world.executor.start(request, output: NoOutput())
+        let restarted = World(sharing: world)
+        let record = RunRecord(id: request.run, slot: request.slot, trigger: .scheduled, state: .started, handle: handle)
+        guard case .running(let again) = await restarted.executor.reattach(record, job: nil) else {
+            Issue.record("the run was not re-attached")
+            return
+        }
+        #expect(again == handle)
+        #expect(await restarted.executor.outcome(of: again) == .succeeded)
+        #expect(try await Cluster.eventually { try await world.pods().isEmpty })
+
+        // Intent recorded, then the daemon died before the create: nothing to find, and it says so.
+        let never = RunRecord(id: RunID(rawValue: 902), slot: Slot(job: job.jobName, scheduledAt: instant("2026-11-29T07:00:00Z")),
+                              trigger: .scheduled, state: .intended)
+        #expect(await restarted.executor.reattach(never, job: nil) == .lost(reason: "its Job was never created"))
+    }
 }

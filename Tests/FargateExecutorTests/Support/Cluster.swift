@@ -92,19 +92,34 @@ struct World {
     let client: KubeClient
     let controller: FargateController
     let reports = Reports()
-    let settings = JobTable()
+    let settings: JobTable
     let executor: KubernetesExecutor
 
     init(_ stem: String) throws {
         namespace = Cluster.unique(stem)
         client = try Cluster.client()
         controller = try FargateController(namespace: namespace)
-        let (settings, reports) = (settings, reports)
+        let (settings, reports) = (JobTable(), reports)
+        self.settings = settings
         executor = KubernetesExecutor(
             client: client, settings: { name in settings.state.withLock { $0[name] } },
             journal: EntryWriter(destination: .journal), clock: SystemWallClock(),
             logger: { var l = Logger(label: "fargate-executor-tests", factory: { label in StreamLogHandler.standardError(label: label) }); l.logLevel = .info; return l }(), logGrace: .seconds(5),
             onReport: { reports.add($0) })
+    }
+
+    /// A second executor on the same namespace and jobs: the daemon after a restart.
+    init(sharing other: World) {
+        namespace = other.namespace
+        client = other.client
+        controller = other.controller
+        let (settings, reports) = (other.settings, reports)
+        self.settings = settings
+        executor = KubernetesExecutor(
+            client: client, settings: { name in settings.state.withLock { $0[name] } },
+            journal: EntryWriter(destination: .journal), clock: SystemWallClock(),
+            logger: Logger(label: "fargate-executor-tests-restarted", factory: { label in StreamLogHandler.standardError(label: label) }),
+            logGrace: .seconds(5), onReport: { reports.add($0) })
     }
 
     /// Settings for a new job in this namespace, scripted for the controller by annotations.

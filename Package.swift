@@ -129,6 +129,27 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // The kubernetes executor: a Job per slot on EKS Fargate, logs home to the journal, finished pods
+        // deleted at once. A target of its own (DESIGN lists executors under Scheduler) so that Scheduler
+        // stays free of concrete clients.
+        .target(
+            name: "FargateExecutor",
+            dependencies: [
+                "Scheduler", "Kubernetes", "Systemd",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "FargateExecutorTests",
+            dependencies: [
+                "FargateExecutor", "Scheduler", "Kubernetes", "Systemd",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["Fixtures"],
+            swiftSettings: strictSettings
+        ),
+
         // The command line: the only place that builds and connects concrete types.
         .executableTarget(
             name: "fargate-cron",
@@ -149,6 +170,7 @@ let package = Package(
         .testTarget(
             name: "FargateCronTests",
             dependencies: ["fargate-cron"],
+            exclude: ["Snapshots"],
             swiftSettings: strictSettings
         ),
     ]

@@ -1,0 +1,62 @@
+import Kubernetes
+import Scheduler
+
+extension KubernetesExecutor {
+    /// Finds everything fargate-cron owns in the jobs' namespaces that is finished and past its time
+    /// (finished pods past their TTL, Jobs beyond the history limits) and deletes it, pods first, each
+    /// with a uid precondition and Jobs with `propagationPolicy=Background`. Pods whose output a run
+    /// of this executor is still reading are left alone. Run at start-up, at intervals, and by
+    /// `fargate-cron gc`, so that a crash never leaks a billed Fargate node.
+    /// - Parameters:
+    ///   - jobs: the jobs whose retention applies; objects of other jobs in their namespaces get
+    ///     ``RetentionPolicy/orphaned``.
+    ///   - dryRun: only say what would be deleted.
+    /// - Returns: what was deleted (or would be), and the errors met, in order.
+    public func sweep(jobs: [KubernetesJobSettings], dryRun: Bool) async -> SweepResult {
+        var result = SweepResult()
+        let retention = Dictionary(jobs.map { ($0.jobName, RetentionPolicy($0)) }, uniquingKeysWith: { a, _ in a })
+        let followed = followedJobs
+        for namespace in Set(jobs.map(\.namespace)).sorted() {
+            let listedJobs: [Job]
+            let listedPods: [Pod]
+            do {
+                listedJobs = try await client.list(Job.self, in: namespace, labelSelector: OwnershipLabels.ownedSelector).items
+                listedPods = try await client.list(Pod.self, in: namespace, labelSelector: OwnershipLabels.ownedSelector).items
+            } catch {
+                result.errors.append("listing namespace \(namespace): \(error)")
+                continue
+            }
+            let busy = Set(listedPods.filter { followed.contains($0.metadata.labels?["job-name"] ?? "") }.compactMap(\.metadata.name))
+            let plan = GarbageCollectionPlan.deletions(
+                jobs: listedJobs, pods: listedPods, retention: retention, busyPods: busy, now: clock.now())
+            for deletion in plan {
+                if dryRun {
+                    result.deleted.append(deletion)
+                    continue
+                }
+                do {
+                    switch deletion.kind {
+                    case .pod: try await client.delete(Pod.self, named: deletion.name, in: deletion.namespace, uid: deletion.uid)
+                    case .job:
+                        try await client.delete(Job.self, named: deletion.name, in: deletion.namespace, uid: deletion.uid,
+                                                propagation: .background)
+                    }
+                    result.deleted.append(deletion)
+                } catch let error where error.isNotFound {
+                    continue  // already gone: someone else's delete won
+                } catch {
+                    result.errors.append("deleting \(deletion.kind) \(deletion.namespace)/\(deletion.name): \(error)")
+                }
+            }
+        }
+        return result
+    }
+}
+
+/// What a sweep deleted (or, in a dry run, would delete) and what went wrong.
+public struct SweepResult: Hashable, Sendable {
+    /// The deletions, pods first.
+    public var deleted: [Deletion] = []
+    /// Errors, each naming the object or the namespace.
+    public var errors: [String] = []
+}

@@ -1,0 +1,196 @@
+import Foundation
+public import Kubernetes
+public import Logging
+public import Scheduler
+public import Systemd
+import Synchronization
+
+/// The `kubernetes` executor: one `batch/v1` Job per slot on EKS Fargate, its output brought home to
+/// the journal, its finished pod deleted as soon as the output is read, its Job kept to the history
+/// limits.
+///
+/// The run's intent is in the run store before ``start(_:output:)`` is called (the scheduler's core
+/// does that); the Job's name comes from the job and the slot, so a create retried after a crash
+/// meets 409 AlreadyExists and adopts the Job it already made, after checking its labels.
+public final class KubernetesExecutor: Executor {
+    public var runsSurviveShutdown: Bool { true }
+
+    let client: KubeClient
+    let settingsOf: @Sendable (String) -> KubernetesJobSettings?
+    let journal: EntryWriter?
+    let clock: any WallClock
+    let logger: Logger
+    let logGrace: Duration
+    let onReport: @Sendable (RunReport) -> Void
+    let followers = Mutex<[String: RunFollower]>([:])
+
+    /// Creates the executor.
+    /// - Parameters:
+    ///   - client: the cluster's API.
+    ///   - settings: each job's Kubernetes settings by job name (`nil`: the job is not a kubernetes job).
+    ///   - journal: where the pods' output goes, one journal entry a line with `CRON_JOB`, `CRON_RUN_ID`,
+    ///     `K8S_NAMESPACE`, `K8S_JOB`, `K8S_POD`; `nil` sends it to the `output` given to `start` instead.
+    ///   - clock: the wall clock (pending timeouts, pod TTLs, deletion times).
+    ///   - logGrace: how long after a pod finished its output may still be read before the pod is deleted anyway.
+    ///   - onReport: called once per followed run with its pods' timelines and costs (for the ledger).
+    public init(
+        client: KubeClient, settings: @escaping @Sendable (String) -> KubernetesJobSettings?, journal: EntryWriter?,
+        clock: any WallClock, logger: Logger, logGrace: Duration = .seconds(10),
+        onReport: @escaping @Sendable (RunReport) -> Void = { _ in }
+    ) {
+        self.client = client
+        self.settingsOf = settings
+        self.journal = journal
+        self.clock = clock
+        self.logger = logger
+        self.logGrace = logGrace
+        self.onReport = onReport
+    }
+
+    /// Creates the run's Job (or adopts the one a crashed earlier attempt made) and starts following it.
+    /// - Throws: ``ExecutorError`` when the job has no settings, the manifest cannot be built, a Job of
+    ///   the job is still active in the cluster under `forbid`, or the API refuses.
+    public func start(_ request: RunRequest, output: any OutputSink) async throws(ExecutorError) -> RunHandle {
+        guard let settings = settingsOf(request.slot.job) else {
+            throw ExecutorError("\(request.slot.job) has no Kubernetes settings")
+        }
+        let manifest: Job
+        do {
+            manifest = try JobManifest.build(for: request, settings: settings)
+        } catch {
+            throw ExecutorError(error.message)
+        }
+        let name = manifest.metadata.name ?? ""
+        try await checkConcurrency(of: settings, startingJob: name)
+        let created: Job
+        do {
+            created = try await client.create(manifest, in: settings.namespace)
+        } catch let error where error.isAlreadyExists {
+            created = try await adopt(name, for: request, settings: settings)
+        } catch {
+            throw ExecutorError("creating Job \(settings.namespace)/\(name): \(error)")
+        }
+        let handle = RunHandle(executor: .kubernetes, reference: "\(settings.namespace)/\(name)")
+        follow(created, request: request, settings: settings, handle: handle, output: output)
+        return handle
+    }
+
+    /// The Job of this name already exists: ours for this slot (a retried create), or refused.
+    func adopt(_ name: String, for request: RunRequest, settings: KubernetesJobSettings) async throws(ExecutorError) -> Job {
+        let existing: Job
+        do {
+            existing = try await client.get(Job.self, named: name, in: settings.namespace)
+        } catch {
+            throw ExecutorError("Job \(settings.namespace)/\(name) exists but cannot be read: \(error)")
+        }
+        let labels = existing.metadata.labels ?? [:]
+        guard labels[OwnershipLabels.managedBy] == OwnershipLabels.managedByValue,
+            labels[OwnershipLabels.job] == settings.jobName,
+            labels[OwnershipLabels.scheduledAt] == OwnershipLabels.labelValue(of: request.slot.scheduledAt)
+        else {
+            throw ExecutorError("Job \(settings.namespace)/\(name) exists and is not fargate-cron's run of \(request.slot): refusing to adopt it")
+        }
+        logger.info("adopting Job \(settings.namespace)/\(name), created by an earlier attempt at \(request.slot)")
+        return existing
+    }
+
+    /// Under `forbid`, an active Job of the job in the cluster blocks the slot (even if the ledger
+    /// was lost); under `replace`, active Jobs are deleted (Background, uid precondition) first.
+    func checkConcurrency(of settings: KubernetesJobSettings, startingJob name: String) async throws(ExecutorError) {
+        guard settings.concurrency != .allow else { return }
+        let jobs: [Job]
+        do {
+            jobs = try await client.list(Job.self, in: settings.namespace, labelSelector: OwnershipLabels.selector(forJob: settings.jobName)).items
+        } catch {
+            throw ExecutorError("listing the Jobs of \(settings.jobName): \(error)")
+        }
+        let active = jobs.filter { $0.metadata.name != name && $0.status?.isFinished != true && $0.metadata.deletionTimestamp == nil }
+        guard !active.isEmpty else { return }
+        let names = active.compactMap(\.metadata.name).sorted()
+        if settings.concurrency == .forbid {
+            throw ExecutorError("\(settings.jobName) is forbidden to overlap and its Job \(names.joined(separator: ", ")) is still active in the cluster")
+        }
+        for job in active {
+            guard let jobName = job.metadata.name else { continue }
+            do {
+                try await client.delete(Job.self, named: jobName, in: settings.namespace, uid: job.metadata.uid, propagation: .background)
+                logger.info("replaced: deleted the active Job \(settings.namespace)/\(jobName) of \(settings.jobName)")
+            } catch let error where error.isNotFound {
+                continue
+            } catch {
+                throw ExecutorError("deleting the active Job \(settings.namespace)/\(jobName) to replace it: \(error)")
+            }
+        }
+    }
+
+    func follow(_ created: Job, request: RunRequest, settings: KubernetesJobSettings, handle: RunHandle, output: (any OutputSink)?) {
+        let write = lineWriter(request: request, settings: settings, jobName: created.metadata.name ?? "", output: output)
+        let follower = RunFollower(
+            client: client, settings: settings, request: request, created: created, clock: clock, logger: logger,
+            logGrace: logGrace, write: write)
+        followers.withLock { $0[handle.reference] = follower }
+        Task { [onReport] in
+            await follower.run()
+            if let report = follower.report.value { onReport(report) }
+        }
+    }
+
+    func lineWriter(
+        request: RunRequest, settings: KubernetesJobSettings, jobName: String, output: (any OutputSink)?
+    ) -> @Sendable (String, String, Date?) -> Void {
+        guard let journal else {
+            return { _, text, _ in
+                output?.write(OutputLine(slot: request.slot, run: request.run, stream: .stdout, bytes: Array(text.utf8)))
+            }
+        }
+        return { pod, text, stamp in
+            let run = JobOutputSink.Run(
+                job: settings.jobName, runID: request.run.description, scheduledAt: request.slot.scheduledAt,
+                namespace: settings.namespace, kubernetesJob: jobName, pod: pod)
+            JobOutputSink(run: run, writer: journal).write(
+                line: Array(text.utf8), stream: .stdout, timestamp: stamp.map(OwnershipLabels.rfc3339))
+        }
+    }
+
+    public func outcome(of handle: RunHandle) async -> RunOutcome? {
+        guard let follower = followers.withLock({ $0[handle.reference] }) else { return nil }
+        return await follower.outcome.wait()
+    }
+
+    public func cancel(_ handle: RunHandle, reason: String) async {
+        followers.withLock { $0[handle.reference] }?.cancel(reason: reason)
+    }
+
+    /// Keeps the job's finished Jobs to its history limits, once the run's outcome is recorded.
+    public func cleanUp(_ handle: RunHandle) async {
+        guard let follower = followers.withLock({ $0.removeValue(forKey: handle.reference) }) else { return }
+        _ = await sweep(jobs: [follower.settings], dryRun: false)
+    }
+
+    /// After a restart: a run with a handle is followed again if its Job still exists; one without
+    /// (the daemon died between the intent and the create) is looked up by its deterministic name.
+    public func reattach(_ run: RunRecord, job: ScheduledJob?) async -> Reattachment {
+        guard let settings = settingsOf(run.slot.job) else { return .lost(reason: "\(run.slot.job) has no Kubernetes settings any more") }
+        let name = run.handle.map { String($0.reference.split(separator: "/").last ?? "") }
+            ?? JobNaming.jobName(for: settings.jobName, slot: run.slot.scheduledAt, scheduleHasSeconds: settings.scheduleHasSeconds)
+        let existing: Job?
+        do {
+            existing = try await client.find(Job.self, named: name, in: settings.namespace)
+        } catch {
+            return .lost(reason: "Job \(settings.namespace)/\(name) could not be read: \(error)")
+        }
+        guard let existing else {
+            return .lost(reason: run.handle == nil ? "its Job was never created" : "its Job \(settings.namespace)/\(name) is gone")
+        }
+        let request = RunRequest(slot: run.slot, run: run.id, trigger: run.trigger, command: job?.command ?? "",
+                                 environment: job?.environment ?? [:], timeout: job?.timeout)
+        let handle = RunHandle(executor: .kubernetes, reference: "\(settings.namespace)/\(name)")
+        follow(existing, request: request, settings: settings, handle: handle, output: nil)
+        return .running(handle)
+    }
+
+    /// The names of the Jobs whose runs are being followed now (the sweep leaves their pods alone).
+    var followedJobs: Set<String> {
+        followers.withLock { Set($0.values.map(\.name)) }
+    }
+}

@@ -1,0 +1,238 @@
+import Foundation
+import Kubernetes
+import Logging
+import Scheduler
+
+/// Follows one run's Job and pods to the end: streams each pod's output, deletes each finished pod
+/// as soon as its output is read (plus `CRON_POD_TTL`), fails a run left Pending too long, and
+/// reports the verdict. Driven by watches of the Job and its pods, plus a one-second tick for timeouts.
+final class RunFollower: Sendable {
+    enum Change: Sendable {
+        case job(WatchEvent<Job>)
+        case pod(WatchEvent<Pod>)
+        case logsEnded(pod: String, lines: Int)
+        case cancel(reason: String)
+        case tick
+    }
+
+    let client: KubeClient
+    let settings: KubernetesJobSettings
+    let request: RunRequest
+    let created: Job
+    let clock: any WallClock
+    let logger: Logger
+    let logGrace: Duration
+    let write: @Sendable (_ pod: String, _ text: String, _ timestamp: Date?) -> Void
+    let changes: AsyncStream<Change>
+    let continuation: AsyncStream<Change>.Continuation
+    let outcome = Latch<RunOutcome>()
+    let report = Latch<RunReport>()
+
+    init(
+        client: KubeClient, settings: KubernetesJobSettings, request: RunRequest, created: Job, clock: any WallClock,
+        logger: Logger, logGrace: Duration, write: @escaping @Sendable (String, String, Date?) -> Void
+    ) {
+        self.client = client
+        self.settings = settings
+        self.request = request
+        self.created = created
+        self.clock = clock
+        self.logger = logger
+        self.logGrace = logGrace
+        self.write = write
+        (changes, continuation) = AsyncStream.makeStream(of: Change.self)
+    }
+
+    var name: String { created.metadata.name ?? "" }
+
+    /// Asks the run to stop: its Job is deleted and the outcome is `cancelled`.
+    func cancel(reason: String) { continuation.yield(.cancel(reason: reason)) }
+
+    /// Runs until the run has ended and its pods are gone; sets ``outcome`` and ``report``.
+    ///
+    /// The watches run in tasks of their own that are cancelled, not awaited, at the end: a watch
+    /// connection that is slow to notice its cancellation must not hold the run's outcome back.
+    func run() async {
+        let selector = "\(OwnershipLabels.job)=\(settings.jobName),"
+            + "\(OwnershipLabels.scheduledAt)=\(OwnershipLabels.labelValue(of: request.slot.scheduledAt))"
+        let watches = [
+            Task { [client, continuation, settings] in
+                do {
+                    for try await event in Watcher<Job>(client: client, namespace: settings.namespace, labelSelector: selector) {
+                        continuation.yield(.job(event))
+                    }
+                } catch {
+                    continuation.yield(.tick)
+                }
+            },
+            Task { [client, continuation, settings, name] in
+                do {
+                    for try await event in Watcher<Pod>(client: client, namespace: settings.namespace, labelSelector: "job-name=\(name)") {
+                        continuation.yield(.pod(event))
+                    }
+                } catch {
+                    continuation.yield(.tick)
+                }
+            },
+            Task { [clock, continuation] in
+                while !Task.isCancelled {
+                    do { try await clock.sleep(until: clock.now().addingTimeInterval(1)) } catch { return }
+                    continuation.yield(.tick)
+                }
+            },
+        ]
+        await follow()
+        for watch in watches { watch.cancel() }
+        continuation.finish()
+    }
+
+    private struct State {
+        var job: Job
+        var jobGone = false
+        var pods: [String: Pod] = [:]
+        var timelines: [String: PodTimeline] = [:]
+        var streaming: [String: Task<Void, Never>] = [:]
+        var logsDone: Set<String> = []
+        var deleted: Set<String> = []
+        var lines = 0
+        var cancelled: String?
+        var verdict: RunVerdict?
+    }
+
+    private func follow() async {
+        var state = State(job: created)
+        continuation.yield(.tick)
+        for await change in changes {
+            logger.trace("run \(request.run): \(String(describing: change).prefix(60))")
+            switch change {
+            case .job(.added(let job)), .job(.modified(let job)): if job.metadata.uid == created.metadata.uid { state.job = job }
+            case .job(.deleted(let job)): if job.metadata.uid == created.metadata.uid { state.jobGone = true }
+            case .pod(.added(let pod)), .pod(.modified(let pod)): see(pod, in: &state)
+            case .pod(.deleted(let pod)):
+                see(pod, in: &state)
+                if let pod = pod.metadata.name { markDeleted(pod, in: &state) }
+            case .logsEnded(let pod, let lines):
+                state.logsDone.insert(pod)
+                state.timelines[pod]?.logsEndedAt = clock.now()
+                state.lines += lines
+            case .cancel(let reason):
+                if state.cancelled == nil, state.verdict == nil {
+                    state.cancelled = reason
+                    await deleteJob(state.job, why: reason)
+                }
+            case .job, .pod, .tick: break
+            }
+            startStreams(&state)
+            await deleteFinishedPods(&state)
+            if state.verdict == nil {
+                let now = clock.now()
+                let verdict = RunClassifier.verdict(job: state.job, pods: Array(state.pods.values), now: now,
+                                                    pendingTimeout: settings.pendingTimeout)
+                if verdict.outcome != nil {
+                    // The Job and pod watches are separate streams: read the pods afresh before judging,
+                    // so the verdict sees the pod state that led to the Job's condition.
+                    await refreshPods(&state)
+                    let verdict = RunClassifier.verdict(job: state.job, pods: Array(state.pods.values), now: now,
+                                                        pendingTimeout: settings.pendingTimeout)
+                    state.verdict = verdict
+                    if case .failed(.pendingTimeout, _, let reason) = verdict {
+                        logger.warning("run \(request.run) of \(settings.jobName) failed: \(reason); its Job \(name) is deleted",
+                                       metadata: ["CRON_JOB": "\(settings.jobName)", "CRON_RUN_ID": "\(request.run)",
+                                                  "K8S_NAMESPACE": "\(settings.namespace)", "K8S_JOB": "\(name)",
+                                                  "CRON_REASON": "\(reason)"])
+                        await deleteJob(state.job, why: reason)
+                    }
+                } else if state.cancelled != nil || state.jobGone {
+                    state.verdict = .failed(.exitStatus, exitCode: nil, reason: state.cancelled ?? "its Job \(name) was deleted")
+                }
+            }
+            if state.verdict != nil {
+                startStreams(&state)
+                await deleteFinishedPods(&state)
+                if state.pods.keys.allSatisfy({ state.deleted.contains($0) }) { break }
+            }
+        }
+        for task in state.streaming.values { task.cancel() }
+        let verdict = state.verdict ?? .failed(.exitStatus, exitCode: nil, reason: "following the run was stopped")
+        let result: RunOutcome = state.cancelled.map { .cancelled(reason: $0) } ?? verdict.outcome ?? .failed(exitCode: nil, reason: "unknown")
+        let ordered = state.timelines.values.sorted { ($0.createdAt ?? .distantPast) < ($1.createdAt ?? .distantPast) }
+        logger.debug("run \(request.run) of \(settings.jobName) ended: \(verdict)")
+        report.set(RunReport(
+            slot: request.slot, run: request.run, namespace: settings.namespace, jobName: name, jobUID: created.metadata.uid,
+            pods: ordered, verdict: verdict, costs: ordered.compactMap { FargateCost(timeline: $0, rates: nil) },
+            linesWritten: state.lines))
+        outcome.set(result)
+    }
+
+    private func refreshPods(_ state: inout State) async {
+        do {
+            for pod in try await client.list(Pod.self, in: settings.namespace, labelSelector: "job-name=\(name)").items {
+                see(pod, in: &state)
+            }
+        } catch {
+            logger.warning("listing the pods of Job \(settings.namespace)/\(name) failed; the watch's view is used: \(error)")
+        }
+    }
+
+    private func see(_ pod: Pod, in state: inout State) {
+        guard let podName = pod.metadata.name else { return }
+        state.pods[podName] = pod
+        let reading = PodTimeline(pod: pod)
+        if state.timelines[podName] == nil { state.timelines[podName] = reading } else { state.timelines[podName]?.update(with: reading) }
+    }
+
+    private func markDeleted(_ pod: String, in state: inout State) {
+        guard !state.deleted.contains(pod) else { return }
+        state.deleted.insert(pod)
+        if state.timelines[pod]?.deletedAt == nil { state.timelines[pod]?.deletedAt = clock.now() }
+        state.streaming[pod]?.cancel()
+    }
+
+    /// Starts following the output of every pod whose container has started.
+    private func startStreams(_ state: inout State) {
+        for (podName, pod) in state.pods where state.streaming[podName] == nil && !state.deleted.contains(podName) {
+            guard pod.status?.phase == "Running" || pod.status?.isFinished == true else { continue }
+            let stream = PodLogStream(
+                client: client, namespace: settings.namespace, pod: podName,
+                write: { [write] text, stamp in write(podName, text, stamp) }, logger: logger,
+                podHasEnded: { [client, settings] in
+                    guard let current = try? await client.find(Pod.self, named: podName, in: settings.namespace) else { return true }
+                    return current.status?.isFinished ?? true
+                })
+            state.streaming[podName] = Task { [continuation] in
+                let lines = await stream.run()
+                continuation.yield(.logsEnded(pod: podName, lines: lines))
+            }
+        }
+    }
+
+    /// Deletes each finished pod whose output is read (or whose grace ran out) once its TTL passed.
+    private func deleteFinishedPods(_ state: inout State) async {
+        let now = clock.now()
+        for (podName, pod) in state.pods where !state.deleted.contains(podName) && pod.status?.isFinished == true {
+            let finished = state.timelines[podName]?.finishedAt ?? now
+            let read = state.logsDone.contains(podName) || now.timeIntervalSince(finished) >= seconds(logGrace)
+            guard read, now.timeIntervalSince(finished) >= seconds(settings.podTTL) || settings.podTTL == .zero else { continue }
+            do {
+                try await client.delete(Pod.self, named: podName, in: settings.namespace, uid: pod.metadata.uid)
+                markDeleted(podName, in: &state)
+            } catch let error where error.isNotFound {
+                markDeleted(podName, in: &state)
+            } catch {
+                logger.error("deleting finished pod \(settings.namespace)/\(podName) failed (retried on the next change): \(error)")
+            }
+        }
+    }
+
+    private func deleteJob(_ job: Job, why: String) async {
+        do {
+            try await client.delete(Job.self, named: name, in: settings.namespace, uid: job.metadata.uid, propagation: .background)
+        } catch let error where error.isNotFound {
+            return
+        } catch {
+            logger.error("deleting Job \(settings.namespace)/\(name) (\(why)) failed: \(error)")
+        }
+    }
+
+    private func seconds(_ duration: Duration) -> Double { GarbageCollectionPlan.seconds(duration) }
+}

@@ -1,0 +1,176 @@
+import Foundation
+import Glibc
+import Kubernetes
+import Logging
+import Scheduler
+import Synchronization
+import Systemd
+
+@testable import FargateExecutor
+
+/// The Kubernetes API emulator started by `scripts/test` (scripts/peers/kmock.sh), and journald
+/// (scripts/peers/journald.sh).
+enum Cluster {
+    static let environment = ProcessInfo.processInfo.environment
+    static var isAvailable: Bool {
+        environment["FARGATE_CRON_TEST_KUBE_HTTP"] != nil && environment["FARGATE_CRON_TEST_JOURNALD"] != nil
+    }
+    static let curl: Result<Void, CurlError> = Result { () throws(CurlError) in try initializeCurlForProcess() }
+
+    static func client() throws -> KubeClient {
+        try curl.get()
+        guard let server = environment["FARGATE_CRON_TEST_KUBE_HTTP"] else { throw KubernetesError.configuration("no emulator") }
+        return KubeClient(
+            server: server, transport: CurlTransport(configuration: .init(requestTimeout: .seconds(20), streamIdleTimeout: .seconds(60))),
+            credentials: NoCredentials(identity: "test user"), retry: RetryPolicy(baseDelay: .milliseconds(20)))
+    }
+
+    /// A name of its own for each test (namespaces and job names), so that tests never see each other.
+    static func unique(_ stem: String) -> String { "\(stem)-\(UUID().uuidString.prefix(8).lowercased())" }
+
+    /// Polls `condition` every 50 ms until it holds or `timeout` passes (for real processes only).
+    static func eventually(within timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return try await condition()
+    }
+}
+
+/// `scripts/peers/fargate_controller.py` for one namespace, as a child process of the test.
+final class FargateController: Sendable {
+    private let process: Process
+
+    init(namespace: String) throws {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("scripts/peers/fargate_controller.py")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script.path, "--server", Cluster.environment["FARGATE_CRON_TEST_KUBE_HTTP"] ?? "",
+                             "--namespace", namespace]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        self.process = process
+        // It prints "ready" once its watch is open; end of file means it died.
+        let line = output.fileHandleForReading.availableData
+        guard String(decoding: line, as: UTF8.self).contains("ready") else {
+            process.terminate()
+            throw KubernetesError.configuration("the Fargate controller did not start")
+        }
+    }
+
+    deinit {
+        // SIGKILL, not terminate(): a child of this process inherits its blocked signal mask, SIGTERM included.
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}
+
+/// Collects the executor's reports.
+final class Reports: Sendable {
+    private let state = Mutex<[RunReport]>([])
+    func add(_ report: RunReport) { state.withLock { $0.append(report) } }
+    func report(for run: RunID) -> RunReport? { state.withLock { $0.first { $0.run == run } } }
+}
+
+/// The jobs' settings, as the command line would give them from the schedule files.
+final class JobTable: Sendable {
+    let state = Mutex<[String: KubernetesJobSettings]>([:])
+}
+
+/// Drops lines: the executor writes to the journal itself in these tests.
+struct NoOutput: OutputSink {
+    func write(_ line: OutputLine) {}
+}
+
+/// One test's world: a namespace with its controller, an executor writing to the real journal.
+struct World {
+    let namespace: String
+    let client: KubeClient
+    let controller: FargateController
+    let reports = Reports()
+    let settings: JobTable
+    let executor: KubernetesExecutor
+
+    init(_ stem: String) throws {
+        namespace = Cluster.unique(stem)
+        client = try Cluster.client()
+        controller = try FargateController(namespace: namespace)
+        let (settings, reports) = (JobTable(), reports)
+        self.settings = settings
+        executor = KubernetesExecutor(
+            client: client, settings: { name in settings.state.withLock { $0[name] } },
+            journal: EntryWriter(destination: .journal), clock: SystemWallClock(),
+            logger: { var l = Logger(label: "fargate-executor-tests", factory: { label in StreamLogHandler.standardError(label: label) }); l.logLevel = .info; return l }(), logGrace: .seconds(5),
+            onReport: { reports.add($0) })
+    }
+
+    /// A second executor on the same namespace and jobs: the daemon after a restart.
+    init(sharing other: World) {
+        namespace = other.namespace
+        client = other.client
+        controller = other.controller
+        let (settings, reports) = (other.settings, reports)
+        self.settings = settings
+        executor = KubernetesExecutor(
+            client: client, settings: { name in settings.state.withLock { $0[name] } },
+            journal: EntryWriter(destination: .journal), clock: SystemWallClock(),
+            logger: Logger(label: "fargate-executor-tests-restarted", factory: { label in StreamLogHandler.standardError(label: label) }),
+            logGrace: .seconds(5), onReport: { reports.add($0) })
+    }
+
+    /// Settings for a new job in this namespace, scripted for the controller by annotations.
+    func job(
+        _ stem: String, script: [String: String] = [:], concurrency: ConcurrencyPolicy = .forbid, timeout: Duration? = nil,
+        pendingTimeout: Duration = .seconds(300), keepSucceeded: Int = 3
+    ) -> KubernetesJobSettings {
+        let annotations = Dictionary(uniqueKeysWithValues: script.map { ("test.fargate-cron/\($0.key)", $0.value) })
+        let job = KubernetesJobSettings(
+            jobName: Cluster.unique(stem), namespace: namespace, image: "app:1", cpu: "0.25", memory: "0.5Gi",
+            timeout: timeout, keepSucceeded: keepSucceeded, pendingTimeout: pendingTimeout, concurrency: concurrency,
+            annotations: annotations)
+        settings.state.withLock { $0[job.jobName] = job }
+        return job
+    }
+
+    func request(_ job: KubernetesJobSettings, slot: String = "2026-11-29T06:30:00Z", run: Int64) -> RunRequest {
+        RunRequest(slot: Slot(job: job.jobName, scheduledAt: instant(slot)), run: RunID(rawValue: run), trigger: .scheduled,
+                   command: "bin/report", environment: [:], timeout: job.timeout)
+    }
+
+    /// Starts a run and waits for its outcome and report.
+    func runToEnd(_ request: RunRequest) async throws -> (RunOutcome?, RunReport?) {
+        let handle = try await executor.start(request, output: NoOutput())
+        let outcome = await executor.outcome(of: handle)
+        _ = try await Cluster.eventually { reports.report(for: request.run) != nil }
+        return (outcome, reports.report(for: request.run))
+    }
+
+    func pods() async throws -> [Pod] { try await client.list(Pod.self, in: namespace).items }
+    func jobs() async throws -> [Job] { try await client.list(Job.self, in: namespace).items }
+}
+
+/// The journal's entries with these fields, as `journalctl -o json` prints them.
+func journalEntries(_ matches: [String]) async throws -> [[String: String]] {
+    // journalctl's output goes to a file, not a pipe: reading a pipe to its end would wait on our own
+    // copy of its write end.
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("journal-\(UUID().uuidString).json")
+    guard FileManager.default.createFile(atPath: file.path, contents: nil) else { throw CocoaError(.fileWriteUnknown) }
+    defer { try? FileManager.default.removeItem(at: file) }
+    let output = try FileHandle(forWritingTo: file)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/journalctl")
+    process.arguments = ["-o", "json", "--no-pager"] + matches
+    process.standardOutput = output
+    try process.run()
+    process.waitUntilExit()
+    try output.close()
+    let data = try Data(contentsOf: file)
+    return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap { line in
+        guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
+        return object.compactMapValues { $0 as? String }
+    }
+}

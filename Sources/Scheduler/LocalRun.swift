@@ -18,7 +18,7 @@ final class LocalRun: Sendable {
     }
 
     let identity: ProcessIdentity
-    let outcome = OutcomeCell()
+    let outcome = Latch<RunOutcome>()
     private let control = Mutex(Control())
     private let wake: Pipe
     private let stopGrace: Duration

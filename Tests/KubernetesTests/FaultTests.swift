@@ -125,7 +125,10 @@ struct FaultTests {
         let namespace = Peer.namespace("expired")
         _ = try await direct.create(sampleJob("old"), in: namespace)
         try await proxy.arm(.array([rule("stall_after", path: "watch=true", ["bytes": .integer(0)])]))
-        let client = try Peer.client(server: proxy.url, idleTimeout: .seconds(2))
+        // The idle timeout must outlast the delete, create and compaction below, or the watcher
+        // reconnects before the compaction and sees both events without a 410 (seen under CI load
+        // with 2 s: one list instead of two).
+        let client = try Peer.client(server: proxy.url, idleTimeout: .seconds(8))
         var events = Watcher<Job>(client: client, namespace: namespace).makeAsyncIterator()
         guard case .added? = try await events.next() else { throw KubernetesError.invalidResponse("no old") }
         try await direct.delete(Job.self, named: "old", in: namespace)

@@ -23,11 +23,37 @@ struct FargateCron: AsyncParsableCommand {
     /// The process entry: libcurl's global state is set up here, once, before any command or task
     /// runs (STYLE.md: `curl_global_init` appears only in `main`).
     static func main() async {
+        let subcommand = CommandLine.arguments.dropFirst().first
+        if let subcommand, signalHandlingCommands.contains(subcommand) {
+            blockHandledSignalsInEveryThread()
+        }
         do {
             try initializeCurlForProcess()
         } catch {
             exit(withError: error)
         }
         await main(nil)
+    }
+
+    /// The commands that take SIGTERM, SIGINT and SIGHUP through libdispatch signal sources.
+    private static let signalHandlingCommands: Set<String> = ["daemon", "notify-probe"]
+
+    /// Blocks SIGTERM, SIGINT and SIGHUP in the main thread before any other thread exists, so that
+    /// every thread inherits the block.
+    ///
+    /// On Linux a dispatch signal source reads a `signalfd`, which only sees a signal that no
+    /// thread takes first; a thread that does not block it takes it and, under the `SIG_IGN` the
+    /// source asks for, drops it. A lost SIGTERM was seen in CI (the probe never stopped). Children
+    /// are unaffected: the local executor spawns them with an empty mask and default handlers.
+    /// The corresponding C function is pthread_sigmask.
+    private static func blockHandledSignalsInEveryThread() {
+        var handled = sigset_t()
+        sigemptyset(&handled)
+        for signal in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&handled, signal) }
+        let result = pthread_sigmask(SIG_BLOCK, &handled, nil)
+        if result != 0 {
+            // Not fatal: the sources still work as long as the kernel picks a blocking thread.
+            FileHandle.standardError.write(Data("fargate-cron: pthread_sigmask failed: \(String(cString: strerror(result)))\n".utf8))
+        }
     }
 }

@@ -1,9 +1,10 @@
-import Foundation
+public import Foundation
 
-/// RFC 3339 timestamps without a formatter (formatters are slow and not all Sendable).
-enum RFC3339 {
+/// RFC 3339 timestamps, as Kubernetes writes them, without a formatter (formatters are slow and
+/// not all Sendable).
+public enum RFC3339 {
     /// `2026-03-08T07:30:15.000000Z`: UTC, always six fractional digits (metav1.MicroTime needs them).
-    static func format(_ date: Date) -> String {
+    public static func format(_ date: Date) -> String {
         let total = date.timeIntervalSince1970
         var seconds = Int64(total.rounded(.down))
         var micros = Int64(((total - Double(seconds)) * 1_000_000).rounded())
@@ -18,13 +19,13 @@ enum RFC3339 {
     }
 
     /// `2026-03-08T07:30:15Z`: UTC, whole seconds (for `sinceTime`, a `metav1.Time`), rounded down.
-    static func formatSeconds(_ date: Date) -> String {
+    public static func formatSeconds(_ date: Date) -> String {
         let text = format(Date(timeIntervalSince1970: date.timeIntervalSince1970.rounded(.down)))
         return String(text.prefix(19)) + "Z"
     }
 
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`; nil for anything else.
-    static func parse(_ text: String) -> Date? {
+    public static func parse(_ text: String) -> Date? {
         let bytes = Array(text.utf8)
         guard bytes.count >= 20 else { return nil }
         func number(_ range: Range<Int>) -> Int64? {

@@ -160,11 +160,17 @@ let package = Package(
                 "Kubernetes",
                 "Systemd",
                 "Scheduler",
+                "FargateExecutor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "DaemonOnClusterTests",
+            dependencies: ["fargate-cron", "Kubernetes", "Ledger"],
             swiftSettings: strictSettings
         ),
         .testTarget(

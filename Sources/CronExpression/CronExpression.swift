@@ -52,6 +52,16 @@ public struct CronExpression: Hashable, Sendable, CustomStringConvertible {
         if case .every(let seconds) = kind { seconds } else { nil }
     }
 
+    /// Whether fire times can fall within a minute: a seconds field, or `@every` not a whole number
+    /// of minutes. Names derived from a slot (Kubernetes Job names) then need the slot's second.
+    public var firesWithinMinutes: Bool {
+        switch kind {
+        case .calendar(let spec): spec.hasSecondsField
+        case .every(let seconds): seconds % 60 != 0
+        case .reboot: false
+        }
+    }
+
     /// The canonical text: numbers instead of names, `H` resolved, `@every` in `h`/`m`/`s`.
     /// Parsing it again (with any hash key) gives an equal expression.
     public var description: String { CronFormatter.format(self) }

@@ -5,19 +5,26 @@ public struct ControlRequest: Hashable, Sendable, Codable {
     /// What is asked.
     public enum Command: String, Hashable, Sendable, Codable {
         case status, trigger
+        /// A garbage-collection sweep of the cluster (`fargate-cron gc`).
+        case gc
     }
     public var command: Command
     /// The job, for `trigger`.
     public var job: String?
+    /// For `gc`: only say what would be deleted.
+    public var dryRun: Bool?
 
-    public init(command: Command, job: String? = nil) {
+    public init(command: Command, job: String? = nil, dryRun: Bool? = nil) {
         self.command = command
         self.job = job
+        self.dryRun = dryRun
     }
     /// Every job's status.
     public static let status = ControlRequest(command: .status)
     /// A run of `job` now.
     public static func trigger(_ job: String) -> ControlRequest { ControlRequest(command: .trigger, job: job) }
+    /// A sweep, or with `dryRun` the list of what a sweep would delete.
+    public static func gc(dryRun: Bool) -> ControlRequest { ControlRequest(command: .gc, dryRun: dryRun) }
 }
 
 /// The daemon's answer: one JSON object on one line.
@@ -30,12 +37,21 @@ public struct ControlResponse: Hashable, Sendable, Codable {
     public var jobs: [JobStatus]?
     /// For `trigger`.
     public var trigger: TriggerResult?
+    /// For `gc`: what was deleted (or would be), one object a line (`pod NAMESPACE/NAME: why`).
+    public var deleted: [String]?
+    /// For `gc`: what went wrong, one error a line.
+    public var errors: [String]?
 
-    public init(ok: Bool, error: String? = nil, jobs: [JobStatus]? = nil, trigger: TriggerResult? = nil) {
+    public init(
+        ok: Bool, error: String? = nil, jobs: [JobStatus]? = nil, trigger: TriggerResult? = nil, deleted: [String]? = nil,
+        errors: [String]? = nil
+    ) {
         self.ok = ok
         self.error = error
         self.jobs = jobs
         self.trigger = trigger
+        self.deleted = deleted
+        self.errors = errors
     }
 
     /// A refusal with its reason.

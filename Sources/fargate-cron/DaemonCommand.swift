@@ -1,5 +1,7 @@
 import ArgumentParser
+import FargateExecutor
 import Foundation
+import Kubernetes
 import Ledger
 import Logging
 import Scheduler
@@ -23,6 +25,11 @@ struct DaemonCommand: AsyncParsableCommand {
     var crontabs: String?
 
     @OptionGroup var state: StateOptions
+
+    @OptionGroup var cluster: ClusterOptions
+
+    @Option(help: "Seconds between garbage-collection sweeps of the cluster (default: $FARGATE_CRON_GC_INTERVAL, else 300).")
+    var gcInterval: Int?
 
     @Option(help: "At most this many runs started per second across all jobs (default: $FARGATE_CRON_MAX_STARTS_PER_SECOND, else 50).")
     var maxStartsPerSecond: Int?
@@ -49,12 +56,27 @@ struct DaemonCommand: AsyncParsableCommand {
         let loaded = ScheduleLoader.load(paths: [folder])
         report(loaded.diagnostics, logger: logger)
         let jobs = loaded.schedules.jobs.map(ScheduledJob.init)
-        let available: Set<SchedulerExecutorKind> = [.local]
-        for job in jobs where !available.contains(job.executor) {
-            logger.error("job \(job.name) uses the \(job.executor) executor, which this build does not have; its runs will fail")
+        let clock = SystemWallClock()
+        let kubernetesJobs = KubernetesJobTable(loaded.schedules.jobs)
+        let schedulerReady = Latch<Void>()
+        var executors: [SchedulerExecutorKind: any Executor] = [
+            .local: LocalExecutor(baseEnvironment: Self.cronEnvironment(environment))
+        ]
+        var sweeper: SweepService?
+        var kubernetesExecutor: KubernetesExecutor?
+        if !kubernetesJobs.all.isEmpty || cluster.namesACluster(in: environment) {
+            let executor = try await makeKubernetesExecutor(
+                jobs: kubernetesJobs, ledger: ledger, writer: writer, clock: clock, notifier: notifier, logger: logger)
+            executors[.kubernetes] = executor
+            kubernetesExecutor = executor
+            let seconds = gcInterval ?? environment["FARGATE_CRON_GC_INTERVAL"].flatMap { Int($0) } ?? 300
+            sweeper = SweepService(
+                executor: executor, jobs: kubernetesJobs, ready: schedulerReady, interval: .seconds(max(1, seconds)), logger: logger)
+        }
+        for job in jobs where executors[job.executor] == nil {
+            logger.error("job \(job.name) uses the \(job.executor) executor, which this daemon does not have; its runs will fail")
         }
 
-        let clock = SystemWallClock()
         let limits = SchedulerLimits(
             maxStartsPerSecond: maxStartsPerSecond ?? environment["FARGATE_CRON_MAX_STARTS_PER_SECOND"].flatMap { Int($0) } ?? 50,
             maxActiveRuns: maxActiveRuns ?? environment["FARGATE_CRON_MAX_ACTIVE_RUNS"].flatMap { Int($0) } ?? 500)
@@ -65,6 +87,7 @@ struct DaemonCommand: AsyncParsableCommand {
         }
         let hooks = SchedulerHooks(
             ready: {
+                schedulerReady.set(())
                 do { _ = try notifier.ready(status: "\(jobs.count) jobs loaded") } catch {
                     logger.error("cannot notify systemd that the daemon is ready: \(error)")
                 }
@@ -77,8 +100,9 @@ struct DaemonCommand: AsyncParsableCommand {
             event: { $0.log(to: logger) })
         let scheduler = Scheduler(
             jobs: jobs, clock: clock, store: LedgerRunStore(ledger: ledger, clock: clock),
-            executors: [.local: LocalExecutor(baseEnvironment: Self.cronEnvironment(environment))],
+            executors: executors,
             output: JournalOutput(writer: writer), limits: limits, hooks: hooks, logger: logger)
+        let collector = kubernetesExecutor
         let control = ControlServer(path: state.controlSocket(in: environment), logger: logger) { request in
             switch request.command {
             case .status:
@@ -86,19 +110,57 @@ struct DaemonCommand: AsyncParsableCommand {
             case .trigger:
                 guard let job = request.job else { return .failure("trigger needs a job name") }
                 return ControlResponse(ok: true, trigger: await scheduler.trigger(job))
+            case .gc:
+                guard let executor = collector else { return .failure("this daemon has no kubernetes jobs and no cluster") }
+                let result = await executor.sweep(jobs: kubernetesJobs.all, dryRun: request.dryRun ?? false)
+                if request.dryRun != true { SweepService.log(result, logger: logger) }
+                return ControlResponse(ok: true, deleted: result.deleted.map(\.description), errors: result.errors)
             }
         }
         let reloader = ScheduleReloader(
             folder: folder, initial: loaded.schedules, scheduler: scheduler, notifier: notifier, logger: logger,
-            hangups: await UnixSignalsSequence(trapping: .sighup))
+            hangups: await UnixSignalsSequence(trapping: .sighup), reloaded: { kubernetesJobs.replace(with: $0) })
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [
                     .init(service: scheduler), .init(service: control), .init(service: reloader),
+                ] + (sweeper.map { [.init(service: $0)] } ?? []) + [
                     .init(service: StoppingNotice(notifier: notifier, logger: logger)),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+
+    /// The `kubernetes` executor on the cluster the options name; a daemon that has `kubernetes`
+    /// jobs but cannot find its cluster fails to start (systemd sees the failure) rather than
+    /// failing every run.
+    private func makeKubernetesExecutor(
+        jobs: KubernetesJobTable, ledger: RunLedger, writer: EntryWriter, clock: any WallClock, notifier: Notifier,
+        logger: Logger
+    ) async throws -> KubernetesExecutor {
+        let environment = ProcessInfo.processInfo.environment
+        let client: KubeClient
+        do { client = try await cluster.connect(environment: environment) } catch {
+            logger.critical("cannot find the cluster for the kubernetes jobs: \(error)")
+            do { _ = try notifier.failed(errnoCode: EHOSTUNREACH, status: "cannot find the cluster: \(error)") } catch {
+                logger.error("cannot notify systemd of the failure: \(error)")
+            }
+            throw ExitCode.failure
+        }
+        let rates = FargateRates(environment: environment, logger: logger)
+        return KubernetesExecutor(
+            client: client, settings: { jobs.settings(of: $0) }, journal: writer, clock: clock, logger: logger,
+            onReport: { report in Self.record(report, rates: rates, in: ledger, clock: clock, logger: logger) })
+    }
+
+    /// Keeps what the executor learnt of a finished run (pods, node, billed size and time, price).
+    static func record(_ report: RunReport, rates: FargateRates?, in ledger: RunLedger, clock: any WallClock, logger: Logger) {
+        let costs = report.pods.compactMap { FargateCost(timeline: $0, rates: rates) }
+        let billed = costs.map(\.billedSeconds).reduce(0, +)
+        let price = costs.compactMap(\.estimatedPrice).reduce(Decimal(0), +)
+        logger.info(
+            "run \(report.run) of \(report.slot.job): \(report.pods.count) pod(s), billed \(billed) s\(rates == nil ? "" : ", about $\(price)")",
+            metadata: [JournalField.cronJob: "\(report.slot.job)", JournalField.cronRunID: "\(report.run)"])
     }
 
     /// What cron passes every command (crontab(5)): a plain PATH and SHELL, and who runs it.

@@ -14,7 +14,7 @@ struct FargateCron: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             DaemonCommand.self, CheckCommand.self, NextCommand.self, StatusCommand.self, HistoryCommand.self,
-            TriggerCommand.self, LogsCommand.self, TokenCommand.self,
+            TriggerCommand.self, LogsCommand.self, GCCommand.self, TokenCommand.self,
             // Hidden: probes and benchmark drivers used by the tests and scripts/bench.
             NotifyProbeCommand.self, LogProbeCommand.self, OutputProbeCommand.self, KubeBenchCommand.self,
         ]

@@ -18,6 +18,8 @@ struct ScheduleReloader: Service, CustomStringConvertible {
     let logger: Logger
     /// SIGHUP, trapped before the services start, so that a SIGHUP never finds its default action (exit).
     let hangups: UnixSignalsSequence
+    /// Told of every reload's jobs before the scheduler is (the executors' settings must be there first).
+    let reloaded: @Sendable ([JobSpec]) -> Void
     /// How long file changes are collected before one reload (an editor writes a file in several steps).
     var debounce: Duration = .milliseconds(300)
 
@@ -67,6 +69,7 @@ struct ScheduleReloader: Service, CustomStringConvertible {
         }
         let result = ScheduleLoader.load(paths: [folder], over: running)
         report(result.diagnostics, logger: logger)
+        reloaded(result.schedules.jobs)
         _ = await scheduler.reload(result.schedules.jobs.map(ScheduledJob.init))
         let diff = result.diff
         let summary =

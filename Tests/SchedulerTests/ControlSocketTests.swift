@@ -24,6 +24,7 @@ struct ControlSocketTests {
             case .trigger:
                 guard let job = request.job else { return .failure("trigger needs a job") }
                 return ControlResponse(ok: true, trigger: await scheduler.trigger(job))
+            case .gc: return .failure("no cluster here")
             }
         }
         try await withThrowingTaskGroup(of: Void.self) { group in

@@ -12,6 +12,12 @@ enum Journal {
         try #require(result.status == 0, "journalctl --sync: \(result.errors)")
     }
 
+    /// `journalctl --rotate`: journald archives its active files and starts new ones.
+    static func rotate() async throws {
+        let result = try await ChildProcess.run("/usr/bin/journalctl", ["--rotate"])
+        try #require(result.status == 0, "journalctl --rotate: \(result.errors)")
+    }
+
     /// The entries matching `matches` (`FIELD=value`), oldest first, from `journalctl -o json --all`
     /// (`--all`, or fields over 4 KiB come back as null), each field's value as bytes.
     static func entries(_ matches: [String]) async throws -> [[String: [UInt8]]] {

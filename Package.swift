@@ -170,7 +170,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DaemonOnClusterTests",
-            dependencies: ["fargate-cron", "Kubernetes", "Ledger"],
+            dependencies: ["fargate-cron", "FargateExecutor", "Kubernetes", "Ledger"],
             swiftSettings: strictSettings
         ),
         .testTarget(

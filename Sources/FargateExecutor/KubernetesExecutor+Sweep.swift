@@ -26,6 +26,12 @@ extension KubernetesExecutor {
                 result.errors.append("listing namespace \(namespace): \(error)")
                 continue
             }
+            // Other jobs sharing the namespace keep their own limits: only a job no schedule names
+            // any more is orphaned (a run's clean-up sweeps with its own job's settings alone).
+            var retention = retention
+            for label in Set(listedJobs.compactMap { $0.metadata.labels?[OwnershipLabels.job] }) where retention[label] == nil {
+                if let settings = settingsOf(label) { retention[label] = RetentionPolicy(settings) }
+            }
             let busy = Set(listedPods.filter { followed.contains($0.metadata.labels?["job-name"] ?? "") }.compactMap(\.metadata.name))
             let plan = GarbageCollectionPlan.deletions(
                 jobs: listedJobs, pods: listedPods, retention: retention, busyPods: busy, now: clock.now())
@@ -34,6 +40,7 @@ extension KubernetesExecutor {
                     result.deleted.append(deletion)
                     continue
                 }
+                Failpoint.reach("sweep")
                 do {
                     switch deletion.kind {
                     case .pod: try await client.delete(Pod.self, named: deletion.name, in: deletion.namespace, uid: deletion.uid)

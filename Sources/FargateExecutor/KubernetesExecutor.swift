@@ -63,6 +63,7 @@ public final class KubernetesExecutor: Executor {
         let name = manifest.metadata.name ?? ""
         try await checkConcurrency(of: settings, startingJob: name)
         let created: Job
+        Failpoint.reach("before-create")
         do {
             created = try await client.create(manifest, in: settings.namespace)
         } catch let error where error.isAlreadyExists {
@@ -70,6 +71,7 @@ public final class KubernetesExecutor: Executor {
         } catch {
             throw ExecutorError("creating Job \(settings.namespace)/\(name): \(error)")
         }
+        Failpoint.reach("after-create")
         let handle = RunHandle(executor: .kubernetes, reference: "\(settings.namespace)/\(name)")
         follow(created, request: request, settings: settings, handle: handle, output: output)
         return handle

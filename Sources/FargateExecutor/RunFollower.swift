@@ -192,6 +192,7 @@ final class RunFollower: Sendable {
     private func startStreams(_ state: inout State) {
         for (podName, pod) in state.pods where state.streaming[podName] == nil && !state.deleted.contains(podName) {
             guard pod.status?.phase == "Running" || pod.status?.isFinished == true else { continue }
+            Failpoint.reach("running")
             let stream = PodLogStream(
                 client: client, namespace: settings.namespace, pod: podName,
                 write: { [write] text, stamp in write(podName, text, stamp) }, logger: logger,
@@ -213,8 +214,10 @@ final class RunFollower: Sendable {
             let finished = state.timelines[podName]?.finishedAt ?? now
             let read = state.logsDone.contains(podName) || now.timeIntervalSince(finished) >= seconds(logGrace)
             guard read, now.timeIntervalSince(finished) >= seconds(settings.podTTL) || settings.podTTL == .zero else { continue }
+            Failpoint.reach("finished")
             do {
                 try await client.delete(Pod.self, named: podName, in: settings.namespace, uid: pod.metadata.uid)
+                Failpoint.reach("pod-deleted")
                 markDeleted(podName, in: &state)
             } catch let error where error.isNotFound {
                 markDeleted(podName, in: &state)

@@ -160,6 +160,7 @@ let package = Package(
                 "Kubernetes",
                 "Systemd",
                 "Scheduler",
+                "FargateExecutor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

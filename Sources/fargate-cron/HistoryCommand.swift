@@ -234,7 +234,8 @@ struct HistoryTable {
             if let code = run.exitCode, run.state != .succeeded { detail.append("exit \(code)") }
             if let reason = run.reason { detail.append(reason) }
             if run.state.isActive, let process = run.localProcess {
-                detail.append(process.split(separator: " ").first.map { $0.replacingOccurrences(of: "=", with: " ") } ?? process)
+                // `pid=4242 start=987654` shows as `pid 4242`: the start time only tells a reused pid apart.
+                detail.append(process.split(separator: " ").first?.replacingOccurrences(of: "=", with: " ") ?? process)
             }
             var row = [
                 String(run.id.rawValue), run.job, utcTimestamp(run.scheduledAt), run.state.rawValue,

@@ -46,7 +46,8 @@ import Testing
         let ledger = try RunLedger.open(stateDirectory: parent.path + "/state")
         let run = try ledger.recordIntent(
             for: Ledger.Slot(job: "nightly-report", scheduledAt: t0), policy: .forbid, at: t0)
-        try ledger.record(.started(kubernetesJob: "batch/nightly-report-29400000", uid: "kubernetes"), for: run.id, at: t0)
+        try ledger.record(
+            .started(kubernetesJob: "batch/nightly-report-29400000", uid: "kubernetes"), for: run.id, at: t0)
         try body(ledger, run.id)
     }
 
@@ -55,10 +56,13 @@ import Testing
             let pod = Self.timeline(
                 "nightly-report-29400000-x7k2p", capacity: "0.25vCPU 0.5GB", node: "fargate-ip-10-0-1-7.ec2.internal",
                 created: 1, scheduled: 2, running: 50, finished: 170, deleted: 172)
-            let run = try ledger.record(Self.report(run: id.rawValue, pods: [pod], verdict: .succeeded), at: Self.at(173))
+            let run = try ledger.record(
+                Self.report(run: id.rawValue, pods: [pod], verdict: .succeeded), at: Self.at(173))
             #expect(run.pod == "nightly-report-29400000-x7k2p" && run.podCount == 1)
             #expect(run.node == "fargate-ip-10-0-1-7.ec2.internal" && run.capacity == "0.25vCPU 0.5GB")
-            #expect(run.kubernetesJob == KubernetesJobReference(name: "batch/nightly-report-29400000", uid: "0d6c5e8e-7f4b"))
+            #expect(
+                run.kubernetesJob == KubernetesJobReference(name: "batch/nightly-report-29400000", uid: "0d6c5e8e-7f4b")
+            )
             #expect(run.podCreatedAt == Self.at(1) && run.podScheduledAt == Self.at(2) && run.runningAt == Self.at(50))
             #expect(run.podFinishedAt == Self.at(170) && run.podDeletedAt == Self.at(172))
             // Scheduled at 2 s, deleted at 172 s: 170 s billed.

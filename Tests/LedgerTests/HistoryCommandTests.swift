@@ -85,7 +85,8 @@ import Testing
         let slot = Slot(job: "nightly-report", scheduledAt: minute(0))
         var run = try ledger.recordIntent(for: slot, policy: .forbid, at: minute(0))
         // As the daemon records a Kubernetes run: the handle's reference, and the executor in the uid.
-        try ledger.record(.started(kubernetesJob: "batch/nightly-report-29400000", uid: "kubernetes"), for: run.id, at: minute(0))
+        try ledger.record(
+            .started(kubernetesJob: "batch/nightly-report-29400000", uid: "kubernetes"), for: run.id, at: minute(0))
         try ledger.record(.succeeded, for: run.id, at: minute(3))
         try ledger.recordReport(
             PodReport(
@@ -97,8 +98,10 @@ import Testing
                 estimatedPrice: EstimatedPrice(microdollars: 583), outputLines: 48),
             for: run.id, at: minute(3))
 
-        run = try ledger.recordIntent(for: Slot(job: "nightly-report", scheduledAt: minute(60)), policy: .forbid, at: minute(60))
-        try ledger.record(.started(kubernetesJob: "batch/nightly-report-29400060", uid: "kubernetes"), for: run.id, at: minute(60))
+        run = try ledger.recordIntent(
+            for: Slot(job: "nightly-report", scheduledAt: minute(60)), policy: .forbid, at: minute(60))
+        try ledger.record(
+            .started(kubernetesJob: "batch/nightly-report-29400060", uid: "kubernetes"), for: run.id, at: minute(60))
         try ledger.record(
             .failed(exitCode: 143, reason: "Evicted: the node was reclaimed (BackoffLimitExceeded)"), for: run.id,
             at: minute(70))
@@ -112,7 +115,8 @@ import Testing
         run = try ledger.recordIntent(for: Slot(job: "backup", scheduledAt: minute(5)), policy: .forbid, at: minute(5))
         try ledger.record(.started(kubernetesJob: "pid=4242 start=987654", uid: "local"), for: run.id, at: minute(5))
         try ledger.record(.succeeded, for: run.id, at: minute(5).addingTimeInterval(95))
-        run = try ledger.recordIntent(for: Slot(job: "backup", scheduledAt: minute(65)), policy: .forbid, at: minute(65))
+        run = try ledger.recordIntent(
+            for: Slot(job: "backup", scheduledAt: minute(65)), policy: .forbid, at: minute(65))
         try ledger.record(.started(kubernetesJob: "pid=4300 start=987999", uid: "local"), for: run.id, at: minute(65))
     }
 
@@ -153,7 +157,8 @@ import Testing
             try Self.fillLedgerWithReports(directory)
             let output = try Self.history(["--json", "--state-dir", directory])
             #expect(output.status == 0, "\(output.stderr)")
-            let runs = try #require(try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [[String: Any]])
+            let runs = try #require(
+                try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [[String: Any]])
             #expect(runs.map { $0["id"] as? Int } == [4, 2, 3, 1])
             let succeeded = runs[3]
             let expected: [String: String] = [
@@ -172,7 +177,8 @@ import Testing
 
             let evicted = runs[1]
             #expect(evicted["failureKind"] as? String == "platform" && evicted["failureCause"] as? String == "evicted")
-            #expect(evicted["podCount"] as? Int == 2 && evicted["estimatedPrice"] is NSNull && evicted["node"] is NSNull)
+            #expect(
+                evicted["podCount"] as? Int == 2 && evicted["estimatedPrice"] is NSNull && evicted["node"] is NSNull)
 
             // A local run: its process, and no Kubernetes Job.
             let local = runs[2]

@@ -77,15 +77,22 @@ import Testing
 
             // The guarantees survived: the active local run still blocks its job under forbid...
             #expect(throws: LedgerError.jobHasActiveRun(job: "backup", blocking: RunID(rawValue: 2))) {
-                try ledger.recordIntent(for: Slot(job: "backup", scheduledAt: minute(42)), policy: .forbid, at: minute(42))
+                try ledger.recordIntent(
+                    for: Slot(job: "backup", scheduledAt: minute(42)), policy: .forbid, at: minute(42))
             }
             // ...and a slot is still recorded once.
-            #expect(throws: LedgerError.slotAlreadyRecorded(Slot(job: "report", scheduledAt: minute(29)), existing: RunID(rawValue: 1))) {
-                try ledger.recordIntent(for: Slot(job: "report", scheduledAt: minute(29)), policy: .allow, at: minute(42))
+            #expect(
+                throws: LedgerError.slotAlreadyRecorded(
+                    Slot(job: "report", scheduledAt: minute(29)), existing: RunID(rawValue: 1))
+            ) {
+                try ledger.recordIntent(
+                    for: Slot(job: "report", scheduledAt: minute(29)), policy: .allow, at: minute(42))
             }
             // An old run takes a report.
             let reported = try ledger.recordReport(ReportTests.full, for: RunID(rawValue: 1), at: minute(50))
-            #expect(reported.state == .succeeded && reported.node == ReportTests.full.node && reported.reportedAt == minute(50))
+            #expect(
+                reported.state == .succeeded && reported.node == ReportTests.full.node
+                    && reported.reportedAt == minute(50))
         }
     }
 

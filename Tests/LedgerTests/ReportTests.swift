@@ -16,12 +16,21 @@ import Testing
 
     /// Checks that `run` carries everything `report` says.
     static func expectCarries(_ run: Run, _ report: PodReport, sourceLocation: SourceLocation = #_sourceLocation) {
-        #expect(run.pod == report.pod && run.podCount == report.podCount && run.node == report.node, sourceLocation: sourceLocation)
+        #expect(
+            run.pod == report.pod && run.podCount == report.podCount && run.node == report.node,
+            sourceLocation: sourceLocation)
         #expect(run.capacity == report.capacity && run.runningAt == report.runningAt, sourceLocation: sourceLocation)
-        #expect(run.podCreatedAt == report.podCreatedAt && run.podScheduledAt == report.podScheduledAt, sourceLocation: sourceLocation)
-        #expect(run.podFinishedAt == report.podFinishedAt && run.podDeletedAt == report.podDeletedAt, sourceLocation: sourceLocation)
-        #expect(run.billedDuration == report.billedDuration && run.estimatedPrice == report.estimatedPrice, sourceLocation: sourceLocation)
-        #expect(run.failureCause == report.failure && run.outputLines == report.outputLines, sourceLocation: sourceLocation)
+        #expect(
+            run.podCreatedAt == report.podCreatedAt && run.podScheduledAt == report.podScheduledAt,
+            sourceLocation: sourceLocation)
+        #expect(
+            run.podFinishedAt == report.podFinishedAt && run.podDeletedAt == report.podDeletedAt,
+            sourceLocation: sourceLocation)
+        #expect(
+            run.billedDuration == report.billedDuration && run.estimatedPrice == report.estimatedPrice,
+            sourceLocation: sourceLocation)
+        #expect(
+            run.failureCause == report.failure && run.outputLines == report.outputLines, sourceLocation: sourceLocation)
     }
 
     struct Order: CustomTestStringConvertible, Sendable {
@@ -32,7 +41,10 @@ import Testing
 
     /// The report may arrive before the scheduler records the outcome, or after: either way the run
     /// ends in the outcome's state with the report's facts.
-    @Test(arguments: [Order(name: "report before outcome", reportFirst: true), Order(name: "report after outcome", reportFirst: false)])
+    @Test(arguments: [
+        Order(name: "report before outcome", reportFirst: true),
+        Order(name: "report after outcome", reportFirst: false),
+    ])
     func reportIsRecordedAndReadBack(_ order: Order) throws {
         try withStateDirectory { directory in
             let ledger = try RunLedger.open(stateDirectory: directory)
@@ -72,7 +84,8 @@ import Testing
         try withStateDirectory { directory in
             let ledger = try RunLedger.open(stateDirectory: directory)
             var run = try makeRun(in: ledger, slot: 29, reaching: .started)
-            run = try ledger.record(.running(pod: "report-29-x7k2p", capacity: "1vCPU 2GB"), for: run.id, at: minute(30))
+            run = try ledger.record(
+                .running(pod: "report-29-x7k2p", capacity: "1vCPU 2GB"), for: run.id, at: minute(30))
             try ledger.recordBilledDuration(.seconds(75), for: run.id)
             // The pod was deleted before its size or scheduling was ever seen: nothing to bill by.
             let sparse = PodReport(podCount: 1, podDeletedAt: minute(31), failure: .evicted, outputLines: 0)
@@ -106,9 +119,13 @@ import Testing
             }
             #expect(try ledger.run(run.id) == run)
             let missing = RunID(rawValue: 999)
-            #expect(throws: LedgerError.noSuchRun(missing)) { try ledger.recordReport(Self.full, for: missing, at: minute(32)) }
+            #expect(throws: LedgerError.noSuchRun(missing)) {
+                try ledger.recordReport(Self.full, for: missing, at: minute(32))
+            }
             let reader = try RunLedger.openForReading(stateDirectory: directory)
-            #expect(throws: LedgerError.openedForReading) { try reader.recordReport(Self.full, for: run.id, at: minute(32)) }
+            #expect(throws: LedgerError.openedForReading) {
+                try reader.recordReport(Self.full, for: run.id, at: minute(32))
+            }
         }
     }
 
@@ -127,13 +144,18 @@ import Testing
             #expect(try ledger.recordReport(report, for: run.id, at: minute(32)).failureCause?.origin.rawValue == kind)
             let writer = try #require(ledger.writer)
             let stored = try writer.read { db in
-                try Row.fetchOne(db, sql: "SELECT failure_cause, failure_kind FROM run WHERE id = ?", arguments: [run.id.rawValue])
+                try Row.fetchOne(
+                    db, sql: "SELECT failure_cause, failure_kind FROM run WHERE id = ?", arguments: [run.id.rawValue])
             }
             #expect(stored?["failure_cause"] as String? == cause && stored?["failure_kind"] as String? == kind)
             // And a run without a failure has no kind.
             let other = try makeRun(in: ledger, slot: 30, reaching: .succeeded)
             try ledger.recordReport(Self.full, for: other.id, at: minute(32))
-            #expect(try writer.read { try String.fetchOne($0, sql: "SELECT failure_kind FROM run WHERE id = ?", arguments: [other.id.rawValue]) } == nil)
+            #expect(
+                try writer.read {
+                    try String.fetchOne(
+                        $0, sql: "SELECT failure_kind FROM run WHERE id = ?", arguments: [other.id.rawValue])
+                } == nil)
         }
     }
 
@@ -153,9 +175,12 @@ import Testing
         PriceCase(dollars: "-0.01", microdollars: nil, text: nil),
     ])
     func pricesAreWholeMicrodollars(_ c: PriceCase) throws {
-        let price = EstimatedPrice(dollars: try #require(Decimal(string: c.dollars, locale: Locale(identifier: "en_US_POSIX"))))
+        let price = EstimatedPrice(
+            dollars: try #require(Decimal(string: c.dollars, locale: Locale(identifier: "en_US_POSIX"))))
         #expect(price?.microdollars == c.microdollars)
         #expect(price?.description == c.text)
-        if let price { #expect(price.dollars == Decimal(string: c.text ?? "", locale: Locale(identifier: "en_US_POSIX"))) }
+        if let price {
+            #expect(price.dollars == Decimal(string: c.text ?? "", locale: Locale(identifier: "en_US_POSIX")))
+        }
     }
 }

@@ -56,7 +56,8 @@ public struct Run: Hashable, Sendable, Identifiable {
     public var recordedAt: Date
     /// When the Kubernetes Job was created (`started`).
     public var createdAt: Date?
-    /// When the pod was first seen running.
+    /// When the pod was first seen running, or, once the executor reported, when its container
+    /// started. `nil` for a `local` run, which is never seen running apart from its start.
     public var runningAt: Date?
     /// When the run reached a terminal state.
     public var finishedAt: Date?

@@ -33,6 +33,7 @@ public struct PodReport: Hashable, Sendable {
     /// How many lines of output reached the journal.
     public var outputLines: Int?
 
+    /// A report; every fact defaults to unknown.
     public init(
         kubernetesUID: String? = nil, pod: String? = nil, podCount: Int = 0, node: String? = nil,
         capacity: String? = nil, podCreatedAt: Date? = nil, podScheduledAt: Date? = nil, runningAt: Date? = nil,
@@ -82,7 +83,10 @@ public enum FailureCause: String, CaseIterable, Hashable, Sendable, CustomString
 
 /// Whose a failure is: the job's (its command, its memory, its timeout) or the platform's.
 public enum FailureOrigin: String, CaseIterable, Hashable, Sendable, CustomStringConvertible {
-    case job, platform
+    /// The job's own failure: its command, its memory, its timeout.
+    case job
+    /// The platform's: Fargate evicted or lost the pod, or never placed it.
+    case platform
     public var description: String { rawValue }
 }
 
@@ -96,6 +100,7 @@ public struct EstimatedPrice: Hashable, Comparable, Sendable, CustomStringConver
     /// The price in millionths of a dollar.
     public var microdollars: Int64
 
+    /// A price of `microdollars` millionths of a dollar (not negative).
     public init(microdollars: Int64) {
         precondition(microdollars >= 0, "a price cannot be negative")
         self.microdollars = microdollars

@@ -159,6 +159,23 @@ import Testing
         }
     }
 
+    /// Raw SQL against the file cannot store what the API could not: the schema itself refuses it.
+    @Test(arguments: [
+        "UPDATE run SET price_micros = -1", "UPDATE run SET pod_count = -1", "UPDATE run SET output_lines = -2",
+        "UPDATE run SET failure_cause = 'bad-luck'", "UPDATE run SET failure_kind = 'job'",
+        "UPDATE run SET price_micros = '0.000206'",
+    ])
+    func theSchemaRefusesBadReports(_ sql: String) throws {
+        try withStateDirectory { directory in
+            let ledger = try RunLedger.open(stateDirectory: directory)
+            let run = try makeRun(in: ledger, slot: 29, reaching: .failed)
+            try ledger.recordReport(Self.full, for: run.id, at: minute(32))
+            let writer = try #require(ledger.writer)
+            #expect(throws: DatabaseError.self) { try writer.write { try $0.execute(sql: sql) } }
+            #expect(try ledger.run(run.id).estimatedPrice == Self.full.estimatedPrice)
+        }
+    }
+
     struct PriceCase: CustomTestStringConvertible, Sendable {
         var dollars: String
         var microdollars: Int64?

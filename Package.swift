@@ -175,7 +175,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FargateCronTests",
-            dependencies: ["fargate-cron"],
+            dependencies: ["fargate-cron", "FargateExecutor", "Kubernetes", "Ledger", "Scheduler"],
             exclude: ["Snapshots"],
             swiftSettings: strictSettings
         ),

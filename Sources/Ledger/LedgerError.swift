@@ -8,6 +8,8 @@ public enum LedgerError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The run's state machine does not allow this move.
     case transitionNotAllowed(RunID, from: RunState, to: RunState)
     case noSuchRun(RunID)
+    /// An executor's report names a run that never ran (skipped, missed or suspended): it had no pod.
+    case reportForRunThatNeverRan(RunID, state: RunState)
     case invalidJobName(String)
     /// Another process holds the state directory's writer lock (a second daemon).
     case stateDirectoryLocked(lockFile: String, holderPID: Int32?)
@@ -41,6 +43,8 @@ public enum LedgerError: Error, Hashable, Sendable, CustomStringConvertible {
                     : from.allowedNextStates.map(\.rawValue).sorted().joined(separator: ", "))
         case .noSuchRun(let run):
             "there is no run \(run) in the ledger"
+        case .reportForRunThatNeverRan(let run, let state):
+            "run \(run) is \(state) and never ran, so it has no pods to report on"
         case .invalidJobName(let name):
             "invalid job name \"\(name)\": expected 1 to 63 lowercase letters, digits and '-', "
                 + "starting with a letter and ending with a letter or digit"

@@ -8,11 +8,24 @@ extension Date {
 }
 
 extension Run {
-    /// The columns, in the order `SELECT \(Run.columns) FROM run` returns them.
-    static let columns = """
+    /// The columns of schema v1, then those v2 added, in the order ``init(row:)`` reads them.
+    private static let v1Columns = """
         id, job, scheduled_at, trigger, policy, state, recorded_at, created_at, running_at, finished_at, \
         kubernetes_job, kubernetes_uid, pod, capacity, exit_code, reason, blocked_by, billed_ms
         """
+    private static let v2Columns = [
+        "node", "pod_count", "pod_created_at", "pod_scheduled_at", "pod_finished_at", "pod_deleted_at",
+        "price_micros", "failure_cause", "output_lines", "reported_at",
+    ]
+
+    /// The columns, in the order `SELECT \(Run.columns) FROM run` returns them.
+    static let columns = v1Columns + ", " + v2Columns.joined(separator: ", ")
+
+    /// The select list for a file of schema `version`: a reader may meet a v1 file that a daemon of
+    /// the previous release still has open (only the writer migrates); its v2 columns read as NULL.
+    static func columns(forSchemaVersion version: Int) -> String {
+        version >= 2 ? columns : v1Columns + ", " + v2Columns.map { "NULL AS \($0)" }.joined(separator: ", ")
+    }
 
     /// Decodes a row selected with ``columns``, by position (looking columns up by name cost a
     /// noticeable share of a transition's CPU time).
@@ -44,5 +57,15 @@ extension Run {
         reason = row[15]
         blockedBy = (row[16] as Int64?).map(RunID.init(rawValue:))
         billedDuration = (row[17] as Int64?).map { .milliseconds($0) }
+        node = row[18]
+        podCount = (row[19] as Int64?).map { Int($0) }
+        podCreatedAt = date(20)
+        podScheduledAt = date(21)
+        podFinishedAt = date(22)
+        podDeletedAt = date(23)
+        estimatedPrice = (row[24] as Int64?).map(EstimatedPrice.init(microdollars:))
+        if let _: String = row[25] { failureCause = try decode(25, "failure_cause") as FailureCause }
+        outputLines = (row[26] as Int64?).map { Int($0) }
+        reportedAt = date(27)
     }
 }

@@ -56,7 +56,8 @@ public struct Run: Hashable, Sendable, Identifiable {
     public var recordedAt: Date
     /// When the Kubernetes Job was created (`started`).
     public var createdAt: Date?
-    /// When the pod was first seen running.
+    /// When the pod was first seen running, or, once the executor reported, when its container
+    /// started. `nil` for a `local` run, which is never seen running apart from its start.
     public var runningAt: Date?
     /// When the run reached a terminal state.
     public var finishedAt: Date?
@@ -69,8 +70,29 @@ public struct Run: Hashable, Sendable, Identifiable {
     public var reason: String?
     /// For a skipped slot: the run that was active and blocked it.
     public var blockedBy: RunID?
-    /// The Fargate billed duration, once known.
+    /// The Fargate billed duration, once known (of all the run's pods together).
     public var billedDuration: Duration?
+    /// The node the last pod ran on.
+    public var node: String?
+    /// How many pods the run had (more than one when the Job retried), once reported.
+    public var podCount: Int?
+    /// When the last pod was created.
+    public var podCreatedAt: Date?
+    /// When the last pod was scheduled to its node (Fargate's billing starts here).
+    public var podScheduledAt: Date?
+    /// When the last pod's container ended.
+    public var podFinishedAt: Date?
+    /// When the last pod was deleted (Fargate's billing ends here).
+    public var podDeletedAt: Date?
+    /// The estimated price of the run's pods, when the rates were known.
+    public var estimatedPrice: EstimatedPrice?
+    /// Why the run failed, as the executor classified it (its ``FailureCause/origin`` tells whether
+    /// the job or the platform failed).
+    public var failureCause: FailureCause?
+    /// How many lines of the run's output reached the journal, once reported.
+    public var outputLines: Int?
+    /// When the executor's report (``PodReport``) was first recorded; `nil` until then.
+    public var reportedAt: Date?
 
     public var job: String { slot.job }
     public var scheduledAt: Date { slot.scheduledAt }

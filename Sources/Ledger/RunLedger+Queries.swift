@@ -10,7 +10,7 @@ extension RunLedger {
 
     /// Every run that is not over (`intended`, `started`, `running`), oldest first.
     public func activeRuns() throws(LedgerError) -> [Run] {
-        try fetch("SELECT \(Run.columns) FROM run WHERE state IN (\(Self.activeList)) ORDER BY id", [])
+        try fetch("SELECT \(runColumns) FROM run WHERE state IN (\(Self.activeList)) ORDER BY id", [])
     }
 
     /// Every run that is not terminal, oldest first: the same set as ``activeRuns()``, since an
@@ -21,7 +21,7 @@ extension RunLedger {
     /// The active run of `job`, if any (the oldest, if the job allows overlap).
     public func activeRun(of job: String) throws(LedgerError) -> Run? {
         try fetch(
-            "SELECT \(Run.columns) FROM run WHERE job = ? AND state IN (\(Self.activeList)) ORDER BY id LIMIT 1",
+            "SELECT \(runColumns) FROM run WHERE job = ? AND state IN (\(Self.activeList)) ORDER BY id LIMIT 1",
             [job]
         ).first
     }
@@ -30,7 +30,7 @@ extension RunLedger {
     public func lastRun(of job: String) throws(LedgerError) -> Run? {
         try fetch(
             """
-            SELECT \(Run.columns) FROM run WHERE job = ? AND state NOT IN (\(Self.activeList))
+            SELECT \(runColumns) FROM run WHERE job = ? AND state NOT IN (\(Self.activeList))
             ORDER BY scheduled_at DESC LIMIT 1
             """,
             [job]
@@ -56,7 +56,7 @@ extension RunLedger {
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         arguments.append(max(0, limit))
         return try fetch(
-            "SELECT \(Run.columns) FROM run \(filter) ORDER BY scheduled_at DESC, id DESC LIMIT ?", arguments)
+            "SELECT \(runColumns) FROM run \(filter) ORDER BY scheduled_at DESC, id DESC LIMIT ?", arguments)
     }
 
     /// Runs `PRAGMA integrity_check` (the full form; `open` runs the quick one) and returns its

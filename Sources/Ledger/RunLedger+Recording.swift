@@ -89,7 +89,7 @@ extension RunLedger {
     /// - Throws: ``LedgerError/noSuchRun(_:)``.
     public func recordBilledDuration(_ duration: Duration, for id: RunID) throws(LedgerError) {
         let writer = try requireWriter()
-        let ms = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+        let ms = Self.milliseconds(duration)
         try translating {
             try writer.write { db in
                 try db.execute(sql: "UPDATE run SET billed_ms = ? WHERE id = ?", arguments: [ms, id.rawValue])
@@ -209,7 +209,7 @@ extension RunLedger {
     func fetchRun(_ id: RunID, in db: Database) throws -> Run {
         guard
             let row = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT \(Run.columns) FROM run WHERE id = ?"), arguments: [id.rawValue])
+                db.cachedStatement(sql: "SELECT \(runColumns) FROM run WHERE id = ?"), arguments: [id.rawValue])
         else { throw LedgerError.noSuchRun(id) }
         return try Run(row: row)
     }

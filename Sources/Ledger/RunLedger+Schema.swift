@@ -47,6 +47,31 @@ extension RunLedger {
                     """
             )
         }
+        migrator.registerMigration("v2: pod reports") { db in
+            // What the executor reports once a run's pods are deleted (``PodReport``). Added with
+            // ALTER TABLE, so that a v1 file upgrades in place, in one transaction, without copying rows.
+            let causes = FailureCause.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+            let platform = FailureCause.allCases.filter { $0.origin == .platform }
+                .map { "'\($0.rawValue)'" }.joined(separator: ", ")
+            try db.execute(
+                sql: """
+                    ALTER TABLE run ADD COLUMN node TEXT;
+                    ALTER TABLE run ADD COLUMN pod_count INTEGER CHECK (pod_count >= 0);
+                    ALTER TABLE run ADD COLUMN pod_created_at INTEGER;
+                    ALTER TABLE run ADD COLUMN pod_scheduled_at INTEGER;
+                    ALTER TABLE run ADD COLUMN pod_finished_at INTEGER;
+                    ALTER TABLE run ADD COLUMN pod_deleted_at INTEGER;
+                    ALTER TABLE run ADD COLUMN price_micros INTEGER CHECK (price_micros >= 0);
+                    ALTER TABLE run ADD COLUMN failure_cause TEXT CHECK (failure_cause IN (\(causes)));
+                    ALTER TABLE run ADD COLUMN failure_kind TEXT GENERATED ALWAYS AS (
+                        CASE WHEN failure_cause IN (\(platform)) THEN 'platform'
+                             WHEN failure_cause IS NOT NULL THEN 'job' END) VIRTUAL;
+                    ALTER TABLE run ADD COLUMN output_lines INTEGER CHECK (output_lines >= 0);
+                    ALTER TABLE run ADD COLUMN reported_at INTEGER;
+                    PRAGMA user_version = 2;
+                    """
+            )
+        }
         return migrator
     }()
 }

@@ -30,7 +30,7 @@ public final class RunLedger: Sendable {
     /// The file name of the database inside the state directory.
     public static let databaseFileName = "ledger.sqlite"
     /// The schema version this code writes and understands (`PRAGMA user_version`).
-    public static let supportedSchemaVersion = 1
+    public static let supportedSchemaVersion = 2
     /// How long runs are kept by default before ``prune(olderThan:batchSize:)`` may remove them.
     public static let defaultRetention: Duration = .seconds(90 * 24 * 3600)
 
@@ -43,12 +43,18 @@ public final class RunLedger: Sendable {
     let reader: any DatabaseReader
     let writer: DatabasePool?
     private let lock: StateDirectoryLock?
+    /// The select list of a run in this file (``Run/columns(forSchemaVersion:)``).
+    let runColumns: String
 
-    private init(path: String, reader: any DatabaseReader, writer: DatabasePool?, lock: StateDirectoryLock?) {
+    private init(
+        path: String, reader: any DatabaseReader, writer: DatabasePool?, lock: StateDirectoryLock?,
+        schemaVersion: Int = supportedSchemaVersion
+    ) {
         databasePath = path
         self.reader = reader
         self.writer = writer
         self.lock = lock
+        runColumns = Run.columns(forSchemaVersion: schemaVersion)
         runsToReconcile = []
     }
 
@@ -57,6 +63,7 @@ public final class RunLedger: Sendable {
         reader = ledger.reader
         writer = ledger.writer
         lock = ledger.lock
+        runColumns = ledger.runColumns
         self.runsToReconcile = runsToReconcile
     }
 
@@ -117,7 +124,7 @@ public final class RunLedger: Sendable {
             let encoded = path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path
             (queue, version) = try openReadOnly(path, sqlitePath: "file:\(encoded)?immutable=1")
         }
-        let ledger = RunLedger(path: path, reader: queue, writer: nil, lock: nil)
+        let ledger = RunLedger(path: path, reader: queue, writer: nil, lock: nil, schemaVersion: version)
         guard version > 0 else { throw .noLedger(path: path) }
         return ledger
     }

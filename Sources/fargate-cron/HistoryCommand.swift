@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Ledger
+import Scheduler
 
 #if canImport(Glibc)
     import Glibc
@@ -88,12 +89,17 @@ struct LookbackDuration: ExpressibleByArgument, Equatable {
     static var defaultCompletionKind: CompletionKind { .default }
 }
 
-/// The JSON form of a run (`history --json`): times as ISO-8601 UTC strings, absent fields null.
+/// The JSON form of a run (`history --json`): times as ISO-8601 UTC strings, absent fields null,
+/// every object with the same keys. The price is a decimal string of dollars (exact).
 struct RunJSON: Encodable {
     var id: Int64, job: String, scheduledAt: String, state: String, trigger: String, policy: String
     var recordedAt: String, createdAt: String?, runningAt: String?, finishedAt: String?
-    var kubernetesJob: String?, kubernetesUID: String?, pod: String?, capacity: String?
-    var exitCode: Int32?, reason: String?, blockedBy: Int64?, billedSeconds: Double?
+    var executor: String?, process: String?
+    var kubernetesJob: String?, kubernetesUID: String?, pod: String?, podCount: Int?, node: String?
+    var capacity: String?, podCreatedAt: String?, podScheduledAt: String?, podFinishedAt: String?
+    var podDeletedAt: String?, billedSeconds: Double?, estimatedPrice: String?
+    var exitCode: Int32?, reason: String?, failureKind: String?, failureCause: String?, blockedBy: Int64?
+    var outputLines: Int?, reportedAt: String?
 
     init(_ run: Run) {
         func iso(_ date: Date?) -> String? { date.map(utcTimestamp) }
@@ -107,16 +113,30 @@ struct RunJSON: Encodable {
         createdAt = iso(run.createdAt)
         runningAt = iso(run.runningAt)
         finishedAt = iso(run.finishedAt)
-        kubernetesJob = run.kubernetesJob?.name
-        kubernetesUID = run.kubernetesJob?.uid
+        executor = run.executorName
+        process = run.localProcess
+        kubernetesJob = run.kubernetesJobName
+        kubernetesUID = run.kubernetesJobUID
         pod = run.pod
+        podCount = run.podCount
+        node = run.node
         capacity = run.capacity
-        exitCode = run.exitCode
-        reason = run.reason
-        blockedBy = run.blockedBy?.rawValue
+        podCreatedAt = iso(run.podCreatedAt)
+        podScheduledAt = iso(run.podScheduledAt)
+        podFinishedAt = iso(run.podFinishedAt)
+        podDeletedAt = iso(run.podDeletedAt)
         billedSeconds = run.billedDuration.map {
             Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18
         }
+        estimatedPrice = run.estimatedPrice?.description
+        exitCode = run.exitCode
+        reason = run.reason
+        // A cancelled run's executor may have classified its stop as a failure; only a failed run has one.
+        failureCause = run.state == .failed ? run.failureCause?.rawValue : nil
+        failureKind = run.state == .failed ? run.failureCause?.origin.rawValue : nil
+        blockedBy = run.blockedBy?.rawValue
+        outputLines = run.outputLines
+        reportedAt = iso(run.reportedAt)
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -132,23 +152,62 @@ struct RunJSON: Encodable {
         try c.encode(createdAt, forKey: .createdAt)
         try c.encode(runningAt, forKey: .runningAt)
         try c.encode(finishedAt, forKey: .finishedAt)
+        try c.encode(executor, forKey: .executor)
+        try c.encode(process, forKey: .process)
         try c.encode(kubernetesJob, forKey: .kubernetesJob)
         try c.encode(kubernetesUID, forKey: .kubernetesUID)
         try c.encode(pod, forKey: .pod)
+        try c.encode(podCount, forKey: .podCount)
+        try c.encode(node, forKey: .node)
         try c.encode(capacity, forKey: .capacity)
+        try c.encode(podCreatedAt, forKey: .podCreatedAt)
+        try c.encode(podScheduledAt, forKey: .podScheduledAt)
+        try c.encode(podFinishedAt, forKey: .podFinishedAt)
+        try c.encode(podDeletedAt, forKey: .podDeletedAt)
+        try c.encode(billedSeconds, forKey: .billedSeconds)
+        try c.encode(estimatedPrice, forKey: .estimatedPrice)
         try c.encode(exitCode, forKey: .exitCode)
         try c.encode(reason, forKey: .reason)
+        try c.encode(failureKind, forKey: .failureKind)
+        try c.encode(failureCause, forKey: .failureCause)
         try c.encode(blockedBy, forKey: .blockedBy)
-        try c.encode(billedSeconds, forKey: .billedSeconds)
+        try c.encode(outputLines, forKey: .outputLines)
+        try c.encode(reportedAt, forKey: .reportedAt)
     }
 
     enum CodingKeys: String, CodingKey {
         case id, job, scheduledAt, state, trigger, policy, recordedAt, createdAt, runningAt, finishedAt
-        case kubernetesJob, kubernetesUID, pod, capacity, exitCode, reason, blockedBy, billedSeconds
+        case executor, process, kubernetesJob, kubernetesUID, pod, podCount, node, capacity
+        case podCreatedAt, podScheduledAt, podFinishedAt, podDeletedAt, billedSeconds, estimatedPrice
+        case exitCode, reason, failureKind, failureCause, blockedBy, outputLines, reportedAt
     }
 }
 
-/// The text form of `history`: one aligned row per run.
+/// How ``LedgerRunStore`` records the executor at `started`: the ledger's Kubernetes Job name holds
+/// the run handle's reference and its uid the executor's kind, until a Kubernetes run's report
+/// brings the Job's real uid. A `local` run's reference is its process (`pid=… start=…`), not a Job.
+extension Run {
+    /// `local` or `kubernetes`, once the run started.
+    var executorName: String? {
+        kubernetesJob.map { $0.uid == ExecutorKind.local.rawValue ? $0.uid : ExecutorKind.kubernetes.rawValue }
+    }
+
+    /// A `local` run's process identity, `pid=… start=…`.
+    var localProcess: String? { executorName == ExecutorKind.local.rawValue ? kubernetesJob?.name : nil }
+
+    /// The Kubernetes Job (`namespace/name`) of a Kubernetes run.
+    var kubernetesJobName: String? { executorName == ExecutorKind.kubernetes.rawValue ? kubernetesJob?.name : nil }
+
+    /// The Kubernetes Job's uid, once known (not the executor kind written in its place at `started`).
+    var kubernetesJobUID: String? {
+        guard kubernetesJobName != nil, let uid = kubernetesJob?.uid, ExecutorKind(rawValue: uid) != .kubernetes
+        else { return nil }
+        return uid
+    }
+}
+
+/// The text form of `history`: one aligned row per run. The Kubernetes columns (POD, SIZE, BILLED,
+/// PRICE) appear when a listed run has a pod, so that a host with only `local` jobs keeps a narrow table.
 struct HistoryTable {
     var text: String
 
@@ -157,19 +216,39 @@ struct HistoryTable {
             text = "no runs\n"
             return
         }
-        let header = ["RUN", "JOB", "SCHEDULED", "STATE", "TRIGGER", "TOOK", "DETAIL"]
+        let showsPods = runs.contains { $0.pod != nil || $0.billedDuration != nil }
+        let header =
+            ["RUN", "JOB", "SCHEDULED", "STATE", "TRIGGER", "TOOK"]
+            + (showsPods ? ["POD", "SIZE", "BILLED", "PRICE"] : []) + ["DETAIL"]
         let rows = runs.map { run -> [String] in
-            let took =
-                run.runningAt.flatMap { start in run.finishedAt.map { Self.format($0.timeIntervalSince(start)) } }
-                ?? "-"
+            // A local run is never seen `running`: it took from its start to its end.
+            let took = (run.runningAt ?? run.createdAt).flatMap { start in
+                run.finishedAt.map { Self.format($0.timeIntervalSince(start)) }
+            }
             var detail: [String] = []
+            if run.state == .failed, run.failureCause?.origin == .platform,
+                !(run.reason ?? "").hasPrefix("platform failure")
+            {
+                detail.append("platform failure")
+            }
             if let code = run.exitCode, run.state != .succeeded { detail.append("exit \(code)") }
             if let reason = run.reason { detail.append(reason) }
-            if let pod = run.pod, run.state == .running { detail.append("pod \(pod)") }
-            return [
+            if run.state.isActive, let process = run.localProcess {
+                // `pid=4242 start=987654` shows as `pid 4242`: the start time only tells a reused pid apart.
+                detail.append(process.split(separator: " ").first?.replacingOccurrences(of: "=", with: " ") ?? process)
+            }
+            var row = [
                 String(run.id.rawValue), run.job, utcTimestamp(run.scheduledAt), run.state.rawValue,
-                run.trigger.rawValue, took, detail.joined(separator: ": "),
+                run.trigger.rawValue, took ?? "-",
             ]
+            if showsPods {
+                row += [
+                    run.pod ?? "-", run.capacity?.replacingOccurrences(of: " ", with: "/") ?? "-",
+                    run.billedDuration.map { Self.format(Double($0.components.seconds)) } ?? "-",
+                    run.estimatedPrice.map { "$\($0)" } ?? "-",
+                ]
+            }
+            return row + [detail.joined(separator: ": ")]
         }
         let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
         text = ([header] + rows).map { row in

@@ -113,20 +113,21 @@ import Testing
                 let queue = try DatabaseQueue(path: path)
                 try queue.write { db in
                     if marker == "user_version" {
-                        try db.execute(sql: "PRAGMA user_version = 2")
+                        try db.execute(sql: "PRAGMA user_version = \(RunLedger.supportedSchemaVersion + 1)")
                     } else {
-                        try db.execute(sql: "INSERT INTO grdb_migrations VALUES ('v2: from the future')")
+                        try db.execute(sql: "INSERT INTO grdb_migrations VALUES ('v9: from the future')")
                     }
                 }
                 try queue.close()
             }
             let before = try Data(contentsOf: URL(fileURLWithPath: path))
-            let found = marker == "user_version" ? 2 : 1
-            let refusal = LedgerError.schemaFromNewerVersion(path: path, found: found, supported: 1)
+            let supported = RunLedger.supportedSchemaVersion
+            let found = marker == "user_version" ? supported + 1 : supported
+            let refusal = LedgerError.schemaFromNewerVersion(path: path, found: found, supported: supported)
             #expect(throws: refusal) { try RunLedger.open(stateDirectory: directory) }
             #expect(throws: refusal) { try RunLedger.openForReading(stateDirectory: directory) }
             #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
-            #expect(refusal.description.contains("newer than the 1 this fargate-cron knows"))
+            #expect(refusal.description.contains("newer than the \(supported) this fargate-cron knows"))
         }
     }
 

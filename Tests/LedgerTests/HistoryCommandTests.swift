@@ -45,11 +45,11 @@ import Testing
             #expect(output.status == 0, "\(output.stderr)")
             #expect(
                 output.stdout == """
-                    RUN  JOB         SCHEDULED             STATE      TRIGGER    TOOK   DETAIL
-                    4    sync-users  2027-01-01T01:30:00Z  running    scheduled  -      pod p
-                    3    report      2027-01-01T01:01:00Z  skipped    scheduled  -      run 1 was still active
-                    2    report      2027-01-01T01:00:00Z  failed     scheduled  4m59s  exit 137: OOMKilled
-                    1    report      2027-01-01T00:00:00Z  succeeded  scheduled  0s
+                    RUN  JOB         SCHEDULED             STATE      TRIGGER    TOOK   POD  SIZE  BILLED  PRICE  DETAIL
+                    4    sync-users  2027-01-01T01:30:00Z  running    scheduled  -      p    -     -       -
+                    3    report      2027-01-01T01:01:00Z  skipped    scheduled  -      -    -     -       -      run 1 was still active
+                    2    report      2027-01-01T01:00:00Z  failed     scheduled  4m59s  p    -     -       -      exit 137: OOMKilled
+                    1    report      2027-01-01T00:00:00Z  succeeded  scheduled  0s     p    -     -       -
 
                     """)
             let limited = try Self.history(
@@ -74,7 +74,117 @@ import Testing
             #expect(
                 runs[1]["kubernetesJob"] as? String == "report-60" && runs[1]["kubernetesUID"] as? String == "uid-60")
             #expect(runs[0]["blockedBy"] as? Int == 1 && runs[0]["pod"] is NSNull)
-            #expect(Set(runs[0].keys) == Set(runs[1].keys) && runs[0].keys.count == 18)
+            #expect(Set(runs[0].keys) == Set(runs[1].keys) && runs[0].keys.count == 31)
+        }
+    }
+
+    /// Kubernetes runs with their executor's report, a platform failure, and local runs (whose
+    /// process identity the ledger keeps where a Kubernetes run keeps its Job).
+    static func fillLedgerWithReports(_ directory: String) throws {
+        let ledger = try RunLedger.open(stateDirectory: directory)
+        let slot = Slot(job: "nightly-report", scheduledAt: minute(0))
+        var run = try ledger.recordIntent(for: slot, policy: .forbid, at: minute(0))
+        // As the daemon records a Kubernetes run: the handle's reference, and the executor in the uid.
+        try ledger.record(
+            .started(kubernetesJob: "batch/nightly-report-29400000", uid: "kubernetes"), for: run.id, at: minute(0))
+        try ledger.record(.succeeded, for: run.id, at: minute(3))
+        try ledger.recordReport(
+            PodReport(
+                kubernetesUID: "0d6c5e8e-7f4b", pod: "nightly-report-29400000-x7k2p", podCount: 1,
+                node: "fargate-ip-10-0-1-7.ec2.internal", capacity: "0.25vCPU 0.5GB",
+                podCreatedAt: minute(0).addingTimeInterval(1), podScheduledAt: minute(0).addingTimeInterval(2),
+                runningAt: minute(0).addingTimeInterval(50), podFinishedAt: minute(2).addingTimeInterval(50),
+                podDeletedAt: minute(2).addingTimeInterval(52), billedDuration: .seconds(170),
+                estimatedPrice: EstimatedPrice(microdollars: 583), outputLines: 48),
+            for: run.id, at: minute(3))
+
+        run = try ledger.recordIntent(
+            for: Slot(job: "nightly-report", scheduledAt: minute(60)), policy: .forbid, at: minute(60))
+        try ledger.record(
+            .started(kubernetesJob: "batch/nightly-report-29400060", uid: "kubernetes"), for: run.id, at: minute(60))
+        try ledger.record(
+            .failed(exitCode: 143, reason: "Evicted: the node was reclaimed (BackoffLimitExceeded)"), for: run.id,
+            at: minute(70))
+        try ledger.recordReport(
+            PodReport(
+                kubernetesUID: "51aa09c3-2e10", pod: "nightly-report-29400060-b2q9z", podCount: 2,
+                capacity: "1vCPU 2GB", runningAt: minute(61), podDeletedAt: minute(69),
+                billedDuration: .seconds(1_000), failure: .evicted, outputLines: 3),
+            for: run.id, at: minute(70))
+
+        run = try ledger.recordIntent(for: Slot(job: "backup", scheduledAt: minute(5)), policy: .forbid, at: minute(5))
+        try ledger.record(.started(kubernetesJob: "pid=4242 start=987654", uid: "local"), for: run.id, at: minute(5))
+        try ledger.record(.succeeded, for: run.id, at: minute(5).addingTimeInterval(95))
+        run = try ledger.recordIntent(
+            for: Slot(job: "backup", scheduledAt: minute(65)), policy: .forbid, at: minute(65))
+        try ledger.record(.started(kubernetesJob: "pid=4300 start=987999", uid: "local"), for: run.id, at: minute(65))
+    }
+
+    @Test func tableWithPodsAndTheirBill() throws {
+        try withStateDirectory { directory in
+            try Self.fillLedgerWithReports(directory)
+            let output = try Self.history(["--state-dir", directory])
+            #expect(output.status == 0, "\(output.stderr)")
+            #expect(
+                output.stdout == """
+                    RUN  JOB             SCHEDULED             STATE      TRIGGER    TOOK   POD                            SIZE            BILLED  PRICE      DETAIL
+                    4    backup          2027-01-01T01:05:00Z  started    scheduled  -      -                              -               -       -          pid 4300
+                    2    nightly-report  2027-01-01T01:00:00Z  failed     scheduled  9m0s   nightly-report-29400060-b2q9z  1vCPU/2GB       16m40s  -          platform failure: exit 143: Evicted: the node was reclaimed (BackoffLimitExceeded)
+                    3    backup          2027-01-01T00:05:00Z  succeeded  scheduled  1m35s  -                              -               -       -
+                    1    nightly-report  2027-01-01T00:00:00Z  succeeded  scheduled  2m10s  nightly-report-29400000-x7k2p  0.25vCPU/0.5GB  2m50s   $0.000583
+
+                    """)
+        }
+    }
+
+    @Test func localRunsKeepTheNarrowTable() throws {
+        try withStateDirectory { directory in
+            try Self.fillLedgerWithReports(directory)
+            let output = try Self.history(["backup", "--state-dir", directory])
+            #expect(output.status == 0, "\(output.stderr)")
+            #expect(
+                output.stdout == """
+                    RUN  JOB     SCHEDULED             STATE      TRIGGER    TOOK   DETAIL
+                    4    backup  2027-01-01T01:05:00Z  started    scheduled  -      pid 4300
+                    3    backup  2027-01-01T00:05:00Z  succeeded  scheduled  1m35s
+
+                    """)
+        }
+    }
+
+    @Test func jsonWithPodsAndTheirBill() throws {
+        try withStateDirectory { directory in
+            try Self.fillLedgerWithReports(directory)
+            let output = try Self.history(["--json", "--state-dir", directory])
+            #expect(output.status == 0, "\(output.stderr)")
+            let runs = try #require(
+                try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [[String: Any]])
+            #expect(runs.map { $0["id"] as? Int } == [4, 2, 3, 1])
+            let succeeded = runs[3]
+            let expected: [String: String] = [
+                "executor": "kubernetes", "kubernetesJob": "batch/nightly-report-29400000",
+                "kubernetesUID": "0d6c5e8e-7f4b", "pod": "nightly-report-29400000-x7k2p",
+                "node": "fargate-ip-10-0-1-7.ec2.internal", "capacity": "0.25vCPU 0.5GB",
+                "podCreatedAt": "2027-01-01T00:00:01Z", "podScheduledAt": "2027-01-01T00:00:02Z",
+                "runningAt": "2027-01-01T00:00:50Z", "podFinishedAt": "2027-01-01T00:02:50Z",
+                "podDeletedAt": "2027-01-01T00:02:52Z", "estimatedPrice": "0.000583",
+                "reportedAt": "2027-01-01T00:03:00Z",
+            ]
+            for (key, value) in expected { #expect(succeeded[key] as? String == value, "\(key)") }
+            #expect(succeeded["billedSeconds"] as? Double == 170 && succeeded["podCount"] as? Int == 1)
+            #expect(succeeded["outputLines"] as? Int == 48 && succeeded["process"] is NSNull)
+            #expect(succeeded["failureKind"] is NSNull && succeeded["failureCause"] is NSNull)
+
+            let evicted = runs[1]
+            #expect(evicted["failureKind"] as? String == "platform" && evicted["failureCause"] as? String == "evicted")
+            #expect(
+                evicted["podCount"] as? Int == 2 && evicted["estimatedPrice"] is NSNull && evicted["node"] is NSNull)
+
+            // A local run: its process, and no Kubernetes Job.
+            let local = runs[2]
+            #expect(local["executor"] as? String == "local" && local["process"] as? String == "pid=4242 start=987654")
+            #expect(local["kubernetesJob"] is NSNull && local["kubernetesUID"] is NSNull && local["pod"] is NSNull)
+            #expect(Set(runs.map { Set($0.keys) }).count == 1 && runs[0].keys.count == 31)
         }
     }
 

@@ -1,4 +1,4 @@
--- user_version 1; migrations: v1: runs
+-- user_version 2; migrations: v1: runs, v2: pod reports
 CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
 CREATE TABLE run (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -18,7 +18,9 @@ CREATE TABLE run (
     exit_code INTEGER,
     reason TEXT,
     blocked_by INTEGER,
-    billed_ms INTEGER,
+    billed_ms INTEGER, node TEXT, pod_count INTEGER CHECK (pod_count >= 0), pod_created_at INTEGER, pod_scheduled_at INTEGER, pod_finished_at INTEGER, pod_deleted_at INTEGER, price_micros INTEGER CHECK (price_micros >= 0), failure_cause TEXT CHECK (failure_cause IN ('exit-status', 'out-of-memory', 'deadline-exceeded', 'evicted', 'pending-timeout')), failure_kind TEXT GENERATED ALWAYS AS (
+    CASE WHEN failure_cause IN ('evicted', 'pending-timeout') THEN 'platform'
+         WHEN failure_cause IS NOT NULL THEN 'job' END) VIRTUAL, output_lines INTEGER CHECK (output_lines >= 0), reported_at INTEGER,
     -- Once per slot.
     UNIQUE (job, scheduled_at)
 ) STRICT;

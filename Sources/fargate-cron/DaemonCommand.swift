@@ -155,12 +155,11 @@ struct DaemonCommand: AsyncParsableCommand {
 
     /// Keeps what the executor learnt of a finished run (pods, node, billed size and time, price).
     static func record(_ report: RunReport, rates: FargateRates?, in ledger: RunLedger, clock: any WallClock, logger: Logger) {
-        let costs = report.pods.compactMap { FargateCost(timeline: $0, rates: rates) }
-        let billed = costs.map(\.billedSeconds).reduce(0, +)
-        let price = costs.compactMap(\.estimatedPrice).reduce(Decimal(0), +)
-        logger.info(
-            "run \(report.run) of \(report.slot.job): \(report.pods.count) pod(s), billed \(billed) s\(rates == nil ? "" : ", about $\(price)")",
-            metadata: [JournalField.cronJob: "\(report.slot.job)", JournalField.cronRunID: "\(report.run)"])
+        do { try ledger.record(report, rates: rates, at: clock.now()) } catch {
+            logger.error(
+                "cannot record what run \(report.run) of \(report.slot.job) cost: \(error)",
+                metadata: [JournalField.cronJob: "\(report.slot.job)", JournalField.cronRunID: "\(report.run)"])
+        }
     }
 
     /// What cron passes every command (crontab(5)): a plain PATH and SHELL, and who runs it.

@@ -35,7 +35,7 @@ struct DaemonOnClusterTests {
         defer { daemon.cleanUp() }
         // One run: the first slot starts it, and forbid skips the slots while it runs.
         try daemon.write("e2e.cron", Self.scheduleFile(job: job, namespace: namespace, script: ["lines": "5", "run-seconds": "1"]))
-        try daemon.start()
+        try daemon.start(environment: ["FARGATE_CRON_FARGATE_RATES": "0.04048,0.004445"])
 
         var finished: Run?
         #expect(try await eventually(within: .seconds(30)) {
@@ -45,6 +45,7 @@ struct DaemonOnClusterTests {
         let run = try #require(finished)
         let kubernetesJob = try #require(run.kubernetesJob)
         #expect(kubernetesJob.name.hasPrefix("\(namespace)/\(job)-"))
+        let name = String(kubernetesJob.name.split(separator: "/").last ?? "")
         #expect(run.createdAt != nil && run.finishedAt != nil)
 
         // The pod is gone (its Fargate node with it); the Job is kept (CRON_KEEP_SUCCEEDED=3).
@@ -54,8 +55,28 @@ struct DaemonOnClusterTests {
         let jobs = try await client.list(Job.self, in: namespace).items
         #expect(jobs.contains { "\(namespace)/\($0.metadata.name ?? "")" == kubernetesJob.name })
 
+        // Every timestamp and the bill in the ledger, once the executor's report is in.
+        var reported: Run?
+        #expect(try await eventually {
+            reported = try daemon.runs(of: job).first { $0.id == run.id && $0.reportedAt != nil }
+            return reported != nil
+        }, "run \(run.id) got no report; log:\n\(daemon.log)")
+        if let reported {
+            #expect(reported.pod?.hasPrefix("\(name)-") == true)
+            #expect(reported.node?.isEmpty == false)
+            #expect(reported.capacity == "0.25vCPU 0.5GB")
+            let times = [reported.podCreatedAt, reported.podScheduledAt, reported.podFinishedAt, reported.podDeletedAt]
+            #expect(times.allSatisfy { $0 != nil }, "pod timeline \(times)")
+            #expect(reported.outputLines == 5)
+            // Fargate's one-minute minimum: a two-second pod is billed 60 s, at 0.25 vCPU and 0.5 GB.
+            #expect(reported.billedDuration == .seconds(60))
+            // 60/3600 h × (0.25 × $0.04048 + 0.5 × $0.004445) = $0.000205708…
+            #expect(reported.estimatedPrice?.microdollars == 206)
+            let history = try await daemon.command(["history", job, "--json"])
+            #expect(history.output.contains("\"estimatedPrice\""), "history --json: \(history.output)")
+        }
+
         // Every line of output, read back through `fargate-cron logs` from the journal.
-        let name = String(kubernetesJob.name.split(separator: "/").last ?? "")
         var logs = ""
         #expect(try await eventually {
             logs = try await daemon.command(["logs", job, "--run", run.id.description]).output

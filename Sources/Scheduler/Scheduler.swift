@@ -160,6 +160,8 @@ public actor Scheduler: Service, CustomStringConvertible {
         state.load(configuredJobs, latestSlots: latest, now: clock.now())
         configuredJobs = []  // the core holds them now
         isLoaded = true
+        let released = HeapTrim.releaseFreePages()
+        logger.debug("jobs loaded", metadata: ["jobs": "\(state.timelines.count)", "heap_trimmed": "\(released)"])
     }
 
     private func loop() async {

@@ -80,27 +80,41 @@ extension Scheduler {
         for (planned, job, error) in refused { await handleRefusal(planned, job: job, error: error) }
     }
 
-    /// Calls `start` on each request's executor, all at once; returns each result, in order, with
-    /// the instant its call returned.
+    /// Calls `start` on each request's executor, the jobs all at once and each job's slots oldest
+    /// first (a catch-up under `allow` starts its slots in order); returns each result, in order,
+    /// with the instant its call returned.
     private func callStart(
         _ requests: [(request: RunRequest, executor: ExecutorKind)]
     ) async -> [(result: Result<RunHandle, ExecutorError>, returnedAt: Date)] {
         let executors = self.executors, output = self.output, clock = self.clock
-        return await withTaskGroup(of: (Int, Result<RunHandle, ExecutorError>, Date).self) { group in
-            for (index, (request, kind)) in requests.enumerated() {
+        var byJob: [String: [Int]] = [:]
+        var jobOrder: [String] = []
+        for (index, entry) in requests.enumerated() {
+            if byJob[entry.request.slot.job] == nil { jobOrder.append(entry.request.slot.job) }
+            byJob[entry.request.slot.job, default: []].append(index)
+        }
+        return await withTaskGroup(of: [(Int, Result<RunHandle, ExecutorError>, Date)].self) { group in
+            for job in jobOrder {
+                let calls = byJob[job, default: []].map { (index: $0, request: requests[$0].request, kind: requests[$0].executor) }
                 group.addTask {
-                    let result: Result<RunHandle, ExecutorError>
-                    do throws(ExecutorError) {
-                        guard let executor = executors[kind] else {
-                            throw ExecutorError("no executor named \(kind) is configured")
-                        }
-                        result = .success(try await executor.start(request, output: output))
-                    } catch { result = .failure(error) }
-                    return (index, result, clock.now())
+                    var results: [(Int, Result<RunHandle, ExecutorError>, Date)] = []
+                    for call in calls {
+                        let result: Result<RunHandle, ExecutorError>
+                        do throws(ExecutorError) {
+                            guard let executor = executors[call.kind] else {
+                                throw ExecutorError("no executor named \(call.kind) is configured")
+                            }
+                            result = .success(try await executor.start(call.request, output: output))
+                        } catch { result = .failure(error) }
+                        results.append((call.index, result, clock.now()))
+                    }
+                    return results
                 }
             }
             var outcomes = [(result: Result<RunHandle, ExecutorError>, returnedAt: Date)?](repeating: nil, count: requests.count)
-            for await (index, result, returnedAt) in group { outcomes[index] = (result, returnedAt) }
+            for await results in group {
+                for (index, result, returnedAt) in results { outcomes[index] = (result, returnedAt) }
+            }
             return outcomes.map { outcome in
                 guard let outcome else { preconditionFailure("a start call of the herd returned nothing") }
                 return outcome

@@ -92,6 +92,7 @@ final class RunFollower: Sendable {
         var pods: [String: Pod] = [:]
         var timelines: [String: PodTimeline] = [:]
         var streaming: [String: Task<Void, Never>] = [:]
+        var ends: [String: PodEndSignal] = [:]
         var logsDone: Set<String> = []
         var deleted: Set<String> = []
         var lines = 0
@@ -177,6 +178,7 @@ final class RunFollower: Sendable {
     private func see(_ pod: Pod, in state: inout State) {
         guard let podName = pod.metadata.name else { return }
         state.pods[podName] = pod
+        if pod.status?.isFinished == true { endSignal(of: podName, in: &state).markFinished() }
         let reading = PodTimeline(pod: pod)
         if state.timelines[podName] == nil { state.timelines[podName] = reading } else { state.timelines[podName]?.update(with: reading) }
     }
@@ -185,7 +187,15 @@ final class RunFollower: Sendable {
         guard !state.deleted.contains(pod) else { return }
         state.deleted.insert(pod)
         if state.timelines[pod]?.deletedAt == nil { state.timelines[pod]?.deletedAt = clock.now() }
+        endSignal(of: pod, in: &state).markFinished()
         state.streaming[pod]?.cancel()
+    }
+
+    private func endSignal(of pod: String, in state: inout State) -> PodEndSignal {
+        if let signal = state.ends[pod] { return signal }
+        let signal = PodEndSignal()
+        state.ends[pod] = signal
+        return signal
     }
 
     /// Starts following the output of every pod whose container has started.
@@ -195,10 +205,15 @@ final class RunFollower: Sendable {
             let stream = PodLogStream(
                 client: client, namespace: settings.namespace, pod: podName,
                 write: { [write] text, stamp in write(podName, text, stamp) }, logger: logger,
-                podHasEnded: { [client, settings] in
-                    guard let current = try? await client.find(Pod.self, named: podName, in: settings.namespace) else { return true }
-                    return current.status?.isFinished ?? true
-                })
+                podState: { [client, settings] in
+                    do {
+                        guard let current = try await client.find(Pod.self, named: podName, in: settings.namespace) else { return .gone }
+                        return current.status?.isFinished == true ? .finished : .running
+                    } catch {
+                        return .unknown  // not known to have ended: the stream is resumed, never cut short
+                    }
+                },
+                finished: endSignal(of: podName, in: &state))
             state.streaming[podName] = Task { [continuation] in
                 let lines = await stream.run()
                 continuation.yield(.logsEnded(pod: podName, lines: lines))

@@ -98,6 +98,8 @@ final class RunFollower: Sendable {
         var lines = 0
         var cancelled: String?
         var verdict: RunVerdict?
+        /// Why the Job is to be deleted (a cancel, a pending timeout), until a delete has gone through.
+        var jobDeletion: String?
     }
 
     private func follow() async {
@@ -119,7 +121,7 @@ final class RunFollower: Sendable {
             case .cancel(let reason):
                 if state.cancelled == nil, state.verdict == nil {
                     state.cancelled = reason
-                    await deleteJob(state.job, why: reason)
+                    state.jobDeletion = reason
                 }
             case .job, .pod, .tick: break
             }
@@ -141,11 +143,14 @@ final class RunFollower: Sendable {
                                        metadata: ["CRON_JOB": "\(settings.jobName)", "CRON_RUN_ID": "\(request.run)",
                                                   "K8S_NAMESPACE": "\(settings.namespace)", "K8S_JOB": "\(name)",
                                                   "CRON_REASON": "\(reason)"])
-                        await deleteJob(state.job, why: reason)
+                        state.jobDeletion = reason
                     }
                 } else if state.cancelled != nil || state.jobGone {
                     state.verdict = .failed(.exitStatus, exitCode: nil, reason: state.cancelled ?? "its Job \(name) was deleted")
                 }
+            }
+            if let why = state.jobDeletion, !state.jobGone, await deleteJob(state.job, why: why) {
+                state.jobDeletion = nil
             }
             if state.verdict != nil {
                 startStreams(&state)
@@ -239,13 +244,16 @@ final class RunFollower: Sendable {
         }
     }
 
-    private func deleteJob(_ job: Job, why: String) async {
+    /// - Returns: whether the Job is gone; if not, the delete is tried again on the next change or tick.
+    private func deleteJob(_ job: Job, why: String) async -> Bool {
         do {
             try await client.delete(Job.self, named: name, in: settings.namespace, uid: job.metadata.uid, propagation: .background)
+            return true
         } catch let error where error.isNotFound {
-            return
+            return true
         } catch {
-            logger.error("deleting Job \(settings.namespace)/\(name) (\(why)) failed: \(error)")
+            logger.error("deleting Job \(settings.namespace)/\(name) (\(why)) failed (retried on the next change): \(error)")
+            return false
         }
     }
 

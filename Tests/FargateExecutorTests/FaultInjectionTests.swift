@@ -167,6 +167,23 @@ struct FaultInjectionTests {
         #expect(try await world.pods().isEmpty)
     }
 
+    /// A cancel whose Job DELETE meets a 503 burst longer than the client's own retries: the follower
+    /// tries again until the delete goes through, so the run ends cancelled and nothing of it keeps
+    /// running (and billing) in the cluster.
+    @Test func aCancelWhoseJobDeleteFailsIsRetriedUntilTheJobIsGone() async throws {
+        let proxy = try FaultProxy()
+        let world = try World("cancel", executorClient: try Cluster.client(server: proxy.url))
+        let job = world.job("report", script: ["run-seconds": "20", "lines": "2"])
+        let handle = try await world.executor.start(world.request(job, run: 1501), output: NoOutput())
+        #expect(try await Cluster.eventually { try await world.pods().contains { $0.status?.phase == "Running" } })
+        try await proxy.arm([fault("respond", "DELETE", "/jobs/", times: 7, ["status": .integer(503)])])
+        await world.executor.cancel(handle, reason: "end of test")
+        #expect(await world.executor.outcome(of: handle) == .cancelled(reason: "end of test"))
+        #expect(try await world.jobs().isEmpty)
+        #expect(try await world.pods().isEmpty)
+        #expect(Self.count(try await proxy.requests(), "DELETE", "/jobs/") == 8)
+    }
+
     /// An API that refuses every create: the start is retried until the executor's bound, then fails
     /// saying so, and no Job exists; a request whose start deadline has passed gets the client's own
     /// retries only.

@@ -62,10 +62,7 @@ extension KubernetesExecutor {
             } catch {
                 guard error.isTransient else { throw ExecutorError(error.message) }
                 retries += 1
-                // Somewhat arbitrarily 250 ms, doubling to 8 s: long enough for a throttled API to recover,
-                // short enough that a slot with a one-minute deadline gets several more tries.
-                let pause = 0.25 * Double(1 << min(retries - 1, 5))
-                let wake = clock.now().addingTimeInterval(pause)
+                let wake = clock.now().addingTimeInterval(Self.retryPause(after: retries))
                 guard wake < deadline else {
                     throw ExecutorError("\(error.message) (gave up after \(retries) attempts: the run's start deadline "
                                         + "\(OwnershipLabels.rfc3339(deadline)) has come)")
@@ -82,6 +79,13 @@ extension KubernetesExecutor {
             follow(created, request: request, settings: settings, handle: handle, output: output)
             return handle
         }
+    }
+
+    /// The pause before retry number `retries` (1 for the first) of a start or a re-attachment.
+    /// Somewhat arbitrarily 250 ms, doubling to 8 s: long enough for a throttled API to recover, short
+    /// enough that a slot with a one-minute deadline gets several more tries.
+    static func retryPause(after retries: Int) -> TimeInterval {
+        0.25 * Double(1 << min(max(retries - 1, 0), 5))
     }
 
     /// One attempt: the concurrency check, then the create, or the adoption of our own Job of that name.

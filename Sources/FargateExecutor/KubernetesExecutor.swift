@@ -101,13 +101,29 @@ public final class KubernetesExecutor: Executor {
         guard let settings = settingsOf(run.slot.job) else { return .lost(reason: "\(run.slot.job) has no Kubernetes settings any more") }
         let name = run.handle.map { String($0.reference.split(separator: "/").last ?? "") }
             ?? JobNaming.jobName(for: settings.jobName, slot: run.slot.scheduledAt, scheduleHasSeconds: settings.scheduleHasSeconds)
-        let existing: Job?
-        do {
-            existing = try await client.find(Job.self, named: name, in: settings.namespace)
-        } catch {
-            return .lost(reason: "Job \(settings.namespace)/\(name) could not be read: \(error)")
+        // A throttled or failing API at start-up must not lose a run that is still going: transient
+        // failures are retried for as long as a start would be.
+        let deadline = clock.now().addingTimeInterval(GarbageCollectionPlan.seconds(startRetryLimit))
+        var retries = 0
+        var found: Job??
+        while found == nil {
+            do {
+                found = .some(try await client.find(Job.self, named: name, in: settings.namespace))
+            } catch {
+                retries += 1
+                let wake = clock.now().addingTimeInterval(Self.retryPause(after: retries))
+                guard error.isTransient, wake < deadline else {
+                    return .lost(reason: "Job \(settings.namespace)/\(name) could not be read: \(error)")
+                }
+                logger.warning("reading Job \(settings.namespace)/\(name) to re-attach run \(run.id) failed, retrying: \(error)")
+                do {
+                    try await clock.sleep(until: wake)
+                } catch {
+                    return .lost(reason: "Job \(settings.namespace)/\(name) could not be read before the daemon stopped: \(error)")
+                }
+            }
         }
-        guard let existing else {
+        guard let existing = found ?? nil else {
             return .lost(reason: run.handle == nil ? "its Job was never created" : "its Job \(settings.namespace)/\(name) is gone")
         }
         let request = RunRequest(slot: run.slot, run: run.id, trigger: run.trigger, command: job?.command ?? "",

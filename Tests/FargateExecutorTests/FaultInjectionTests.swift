@@ -184,6 +184,25 @@ struct FaultInjectionTests {
         #expect(Self.count(try await proxy.requests(), "DELETE", "/jobs/") == 8)
     }
 
+    /// After a restart, the API fails the look-up of a running run's Job longer than the client retries:
+    /// the run is re-attached all the same (not reported lost) and followed to its end.
+    @Test func aRestartDuringAnAPIOutageStillReattachesTheRun() async throws {
+        let proxy = try FaultProxy()
+        let world = try World("reattach", executorClient: try Cluster.client(server: proxy.url))
+        let job = world.job("report", script: ["run-seconds": "2", "lines": "4"])
+        let request = world.request(job, run: 1601)
+        let handle = try await world.executor.start(request, output: NoOutput())
+        let name = try #require(handle.reference.split(separator: "/").last.map(String.init))
+        try await proxy.arm([fault("respond", "GET", "/jobs/\(name)", times: 7, ["status": .integer(503)])])
+        let restarted = World(sharing: world, executorClient: try Cluster.client(server: proxy.url))
+        let record = RunRecord(id: request.run, slot: request.slot, trigger: .scheduled, state: .started, handle: handle)
+        let reattached = await restarted.executor.reattach(record, job: nil)
+        #expect(reattached == .running(handle))
+        #expect(await restarted.executor.outcome(of: handle) == .succeeded)
+        #expect(Self.count(try await proxy.requests(), "GET", "/jobs/\(name)") >= 8)
+        #expect(try await Cluster.eventually { try await world.pods().isEmpty })
+    }
+
     /// An API that refuses every create: the start is retried until the executor's bound, then fails
     /// saying so, and no Job exists; a request whose start deadline has passed gets the client's own
     /// retries only.

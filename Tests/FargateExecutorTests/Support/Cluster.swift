@@ -113,14 +113,14 @@ struct World {
     }
 
     /// A second executor on the same namespace and jobs: the daemon after a restart.
-    init(sharing other: World) {
+    init(sharing other: World, executorClient: KubeClient? = nil) {
         namespace = other.namespace
         client = other.client
         controller = other.controller
         let (settings, reports) = (other.settings, reports)
         self.settings = settings
         executor = KubernetesExecutor(
-            client: client, settings: { name in settings.state.withLock { $0[name] } },
+            client: executorClient ?? client, settings: { name in settings.state.withLock { $0[name] } },
             journal: EntryWriter(destination: .journal), clock: SystemWallClock(),
             logger: Logger(label: "fargate-executor-tests-restarted", factory: { label in StreamLogHandler.standardError(label: label) }),
             logGrace: .seconds(5), onReport: { reports.add($0) })

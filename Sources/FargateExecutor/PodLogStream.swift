@@ -125,14 +125,21 @@ struct PodLogStream: Sendable {
                 }
                 return nil
             }
-            guard let first = await group.next() ?? nil else { return Attempt(reader: start, ending: .ended, wroteLines: false) }
+            let first = await group.next() ?? nil
             group.cancelAll()
-            guard case .silentAfterFinish = first.ending else { return first }
-            // The reader stops at its cancellation; keep what it read before.
-            while let result = await group.next() {
-                if let read = result { return Attempt(reader: read.reader, ending: .silentAfterFinish, wroteLines: read.wroteLines) }
+            if let first, case .silentAfterFinish = first.ending {
+                // The reader stops at its cancellation; keep what it read before.
+                while let result = await group.next() {
+                    if let read = result { return Attempt(reader: read.reader, ending: .silentAfterFinish, wroteLines: read.wroteLines) }
+                }
+                return first
             }
-            return first
+            if let first { return first }
+            // The watchdog stopped first (the stream's task is cancelled): the reader's count still holds.
+            while let result = await group.next() {
+                if let read = result { return read }
+            }
+            return Attempt(reader: start, ending: .ended, wroteLines: false)
         }
     }
 }

@@ -240,6 +240,9 @@ struct FaultInjectionTests {
         #expect(run.pods.first?.deletedAt != nil)
         #expect(try await world.pods().isEmpty)
         #expect(run.linesWritten == lines)
+        // The Job is kept for the history; nothing else of ours is left for a sweep to find.
+        let sweep = await world.executor.sweep(jobs: [job], dryRun: true)
+        #expect(sweep.deleted.isEmpty && sweep.errors.isEmpty, "the sweep found \(sweep)")
         let expected = (1...lines).map { "line \($0) of \(run.jobName)" }
         var entries: [[String: String]] = []
         _ = try await Cluster.eventually {

@@ -64,6 +64,12 @@ extension KubernetesExecutor {
                 retries += 1
                 let wake = clock.now().addingTimeInterval(Self.retryPause(after: retries))
                 guard wake < deadline else {
+                    if let made = await jobMadeByAnEarlierAttempt(named: name, for: request, settings: settings) {
+                        // A create whose answer was lost did start the run: follow it rather than disown it.
+                        let handle = RunHandle(executor: .kubernetes, reference: "\(settings.namespace)/\(name)")
+                        follow(made, request: request, settings: settings, handle: handle, output: output)
+                        return handle
+                    }
                     throw ExecutorError("\(error.message) (gave up after \(retries) attempts: the run's start deadline "
                                         + "\(OwnershipLabels.rfc3339(deadline)) has come)")
                 }
@@ -102,6 +108,28 @@ extension KubernetesExecutor {
         }
     }
 
+    /// One last look before giving up: the run's own Job, if an attempt whose answer was lost made it.
+    func jobMadeByAnEarlierAttempt(named name: String, for request: RunRequest, settings: KubernetesJobSettings) async -> Job? {
+        do {
+            guard let existing = try await client.find(Job.self, named: name, in: settings.namespace),
+                isOurs(existing, for: request, settings: settings)
+            else { return nil }
+            logger.info("adopting Job \(settings.namespace)/\(name), made by an attempt whose answer was lost, at the start deadline")
+            return existing
+        } catch {
+            logger.warning("looking for Job \(settings.namespace)/\(name) at the start deadline failed: \(error)")
+            return nil
+        }
+    }
+
+    /// Whether a Job carries fargate-cron's labels for this job and slot.
+    func isOurs(_ job: Job, for request: RunRequest, settings: KubernetesJobSettings) -> Bool {
+        let labels = job.metadata.labels ?? [:]
+        return labels[OwnershipLabels.managedBy] == OwnershipLabels.managedByValue
+            && labels[OwnershipLabels.job] == settings.jobName
+            && labels[OwnershipLabels.scheduledAt] == OwnershipLabels.labelValue(of: request.slot.scheduledAt)
+    }
+
     /// The Job of this name already exists: ours for this slot (a retried create), or refused.
     func adopt(_ name: String, for request: RunRequest, settings: KubernetesJobSettings) async throws(StartFailure) -> Job {
         let existing: Job
@@ -110,11 +138,7 @@ extension KubernetesExecutor {
         } catch {
             throw StartFailure("Job \(settings.namespace)/\(name) exists but cannot be read", after: error)
         }
-        let labels = existing.metadata.labels ?? [:]
-        guard labels[OwnershipLabels.managedBy] == OwnershipLabels.managedByValue,
-            labels[OwnershipLabels.job] == settings.jobName,
-            labels[OwnershipLabels.scheduledAt] == OwnershipLabels.labelValue(of: request.slot.scheduledAt)
-        else {
+        guard isOurs(existing, for: request, settings: settings) else {
             throw StartFailure(refusing: "Job \(settings.namespace)/\(name) exists and is not fargate-cron's run of "
                                + "\(request.slot): refusing to adopt it")
         }

@@ -99,7 +99,8 @@ struct World {
 
     /// - Parameter executorClient: how the executor reaches the API (through a fault proxy, say);
     ///   the emulator directly when nil.
-    init(_ stem: String, executorClient: KubeClient? = nil, startRetryLimit: Duration = .seconds(60)) throws {
+    init(_ stem: String, executorClient: KubeClient? = nil, startRetryLimit: Duration = .seconds(60),
+         logGrace: Duration = .seconds(5)) throws {
         namespace = Cluster.unique(stem)
         client = try Cluster.client()
         controller = try FargateController(namespace: namespace)
@@ -108,7 +109,7 @@ struct World {
         executor = KubernetesExecutor(
             client: executorClient ?? client, settings: { name in settings.state.withLock { $0[name] } },
             journal: EntryWriter(destination: .journal), clock: SystemWallClock(),
-            logger: { var l = Logger(label: "fargate-executor-tests", factory: { label in StreamLogHandler.standardError(label: label) }); l.logLevel = .info; return l }(), logGrace: .seconds(5),
+            logger: { var l = Logger(label: "fargate-executor-tests", factory: { label in StreamLogHandler.standardError(label: label) }); l.logLevel = .info; return l }(), logGrace: logGrace,
             startRetryLimit: startRetryLimit, onReport: { reports.add($0) })
     }
 

@@ -22,6 +22,7 @@ public final class KubernetesExecutor: Executor {
     let logger: Logger
     let logGrace: Duration
     let startRetryLimit: Duration
+    let resyncInterval: Duration
     let onReport: @Sendable (RunReport) -> Void
     let followers = Mutex<[String: RunFollower]>([:])
 
@@ -35,11 +36,13 @@ public final class KubernetesExecutor: Executor {
     ///   - logGrace: how long after a pod finished its output may still be read before the pod is deleted anyway.
     ///   - startRetryLimit: how long ``start(_:output:)`` retries transient API failures (429, 5xx, dropped
     ///     connections) when the request has no ``RunRequest/startDeadline``.
+    ///   - resyncInterval: how often an undecided run reads its Job and pods afresh, besides its watches, so
+    ///     that a watch connection gone silent (a stall the idle timeout has not noticed yet) delays nothing longer.
     ///   - onReport: called once per followed run with its pods' timelines and costs (for the ledger).
     public init(
         client: KubeClient, settings: @escaping @Sendable (String) -> KubernetesJobSettings?, journal: EntryWriter?,
         clock: any WallClock, logger: Logger, logGrace: Duration = .seconds(10), startRetryLimit: Duration = .seconds(60),
-        onReport: @escaping @Sendable (RunReport) -> Void = { _ in }
+        resyncInterval: Duration = .seconds(30), onReport: @escaping @Sendable (RunReport) -> Void = { _ in }
     ) {
         self.client = client
         self.settingsOf = settings
@@ -48,6 +51,7 @@ public final class KubernetesExecutor: Executor {
         self.logger = logger
         self.logGrace = logGrace
         self.startRetryLimit = startRetryLimit
+        self.resyncInterval = resyncInterval
         self.onReport = onReport
     }
 
@@ -55,7 +59,7 @@ public final class KubernetesExecutor: Executor {
         let write = lineWriter(request: request, settings: settings, jobName: created.metadata.name ?? "", output: output)
         let follower = RunFollower(
             client: client, settings: settings, request: request, created: created, clock: clock, logger: logger,
-            logGrace: logGrace, write: write)
+            logGrace: logGrace, resyncInterval: resyncInterval, write: write)
         followers.withLock { $0[handle.reference] = follower }
         Task { [onReport] in
             await follower.run()

@@ -22,6 +22,7 @@ final class RunFollower: Sendable {
     let clock: any WallClock
     let logger: Logger
     let logGrace: Duration
+    let resyncInterval: Duration
     let write: @Sendable (_ pod: String, _ text: String, _ timestamp: Date?) -> Void
     let changes: AsyncStream<Change>
     let continuation: AsyncStream<Change>.Continuation
@@ -30,7 +31,7 @@ final class RunFollower: Sendable {
 
     init(
         client: KubeClient, settings: KubernetesJobSettings, request: RunRequest, created: Job, clock: any WallClock,
-        logger: Logger, logGrace: Duration, write: @escaping @Sendable (String, String, Date?) -> Void
+        logger: Logger, logGrace: Duration, resyncInterval: Duration, write: @escaping @Sendable (String, String, Date?) -> Void
     ) {
         self.client = client
         self.settings = settings
@@ -39,6 +40,7 @@ final class RunFollower: Sendable {
         self.clock = clock
         self.logger = logger
         self.logGrace = logGrace
+        self.resyncInterval = resyncInterval
         self.write = write
         (changes, continuation) = AsyncStream.makeStream(of: Change.self)
     }
@@ -100,10 +102,11 @@ final class RunFollower: Sendable {
         var verdict: RunVerdict?
         /// Why the Job is to be deleted (a cancel, a pending timeout), until a delete has gone through.
         var jobDeletion: String?
+        var lastResync: Date
     }
 
     private func follow() async {
-        var state = State(job: created)
+        var state = State(job: created, lastResync: clock.now())
         continuation.yield(.tick)
         for await change in changes {
             logger.trace("run \(request.run): \(String(describing: change).prefix(60))")
@@ -123,7 +126,11 @@ final class RunFollower: Sendable {
                     state.cancelled = reason
                     state.jobDeletion = reason
                 }
-            case .job, .pod, .tick: break
+            case .tick:
+                if state.verdict == nil, clock.now().timeIntervalSince(state.lastResync) >= seconds(resyncInterval) {
+                    await resync(&state)
+                }
+            case .job, .pod: break
             }
             startStreams(&state)
             await deleteFinishedPods(&state)
@@ -170,11 +177,29 @@ final class RunFollower: Sendable {
         outcome.set(result)
     }
 
+    /// Reads the Job and its pods afresh: a watch that went silent without the connection failing
+    /// (a stall) is only noticed at the transport's idle timeout, and the run must not wait for it.
+    private func resync(_ state: inout State) async {
+        state.lastResync = clock.now()
+        do {
+            if let job = try await client.find(Job.self, named: name, in: settings.namespace), job.metadata.uid == created.metadata.uid {
+                state.job = job
+            } else {
+                state.jobGone = true  // deleted, or replaced by another of the same name
+            }
+        } catch {
+            logger.warning("reading Job \(settings.namespace)/\(name) afresh failed; the watch's view is used: \(error)")
+        }
+        await refreshPods(&state)
+    }
+
     private func refreshPods(_ state: inout State) async {
         do {
-            for pod in try await client.list(Pod.self, in: settings.namespace, labelSelector: "job-name=\(name)").items {
-                see(pod, in: &state)
-            }
+            let listed = try await client.list(Pod.self, in: settings.namespace, labelSelector: "job-name=\(name)").items
+            for pod in listed { see(pod, in: &state) }
+            // A pod known but no longer listed is gone (deleted with its Job while a watch was silent).
+            let present = Set(listed.compactMap(\.metadata.name))
+            for pod in state.pods.keys where !present.contains(pod) { markDeleted(pod, in: &state) }
         } catch {
             logger.warning("listing the pods of Job \(settings.namespace)/\(name) failed; the watch's view is used: \(error)")
         }

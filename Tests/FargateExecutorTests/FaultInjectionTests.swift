@@ -118,6 +118,20 @@ struct FaultInjectionTests {
         #expect(requests.contains { $0.contains("/log?") && !$0.contains("follow=true") }, "no read without follow: \(requests)")
     }
 
+    /// Both watch connections go silent from the start without failing (a stall that the 60 s idle
+    /// timeout would notice only after the test's time limit): the run is followed to its end all the
+    /// same, from reading its Job and pods afresh every 2 s.
+    @Test func silentWatchesDoNotHoldTheRun() async throws {
+        let proxy = try FaultProxy()
+        let world = try World("silent", executorClient: try Cluster.client(server: proxy.url), resyncInterval: .seconds(2))
+        let job = world.job("report", script: ["lines": "5", "run-seconds": "0.5"])
+        let request = world.request(job, run: 1801)
+        try await proxy.arm([fault("stall_after", "GET", "watch=true", times: 2, ["bytes": .integer(0)])])
+        let (outcome, report) = try await world.runToEnd(request)
+        try await expectOneCleanRun(world, job: job, request: request, outcome: outcome, run: try #require(report), lines: 5)
+        #expect(Self.count(try await proxy.requests(), "GET", "watch=true") == 2)  // neither came back before the end
+    }
+
     /// A log request refused (400) even after the pod finished, as for a container that never ran:
     /// the stream ends at once instead of holding the pod until the log grace.
     @Test func logRefusedAfterThePodFinishedEndsTheStream() async throws {

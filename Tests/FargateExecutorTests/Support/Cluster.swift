@@ -100,7 +100,7 @@ struct World {
     /// - Parameter executorClient: how the executor reaches the API (through a fault proxy, say);
     ///   the emulator directly when nil.
     init(_ stem: String, executorClient: KubeClient? = nil, startRetryLimit: Duration = .seconds(60),
-         logGrace: Duration = .seconds(5)) throws {
+         logGrace: Duration = .seconds(5), resyncInterval: Duration = .seconds(30)) throws {
         namespace = Cluster.unique(stem)
         client = try Cluster.client()
         controller = try FargateController(namespace: namespace)
@@ -110,7 +110,7 @@ struct World {
             client: executorClient ?? client, settings: { name in settings.state.withLock { $0[name] } },
             journal: EntryWriter(destination: .journal), clock: SystemWallClock(),
             logger: { var l = Logger(label: "fargate-executor-tests", factory: { label in StreamLogHandler.standardError(label: label) }); l.logLevel = .info; return l }(), logGrace: logGrace,
-            startRetryLimit: startRetryLimit, onReport: { reports.add($0) })
+            startRetryLimit: startRetryLimit, resyncInterval: resyncInterval, onReport: { reports.add($0) })
     }
 
     /// A second executor on the same namespace and jobs: the daemon after a restart.

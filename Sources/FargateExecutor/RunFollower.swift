@@ -127,7 +127,9 @@ final class RunFollower: Sendable {
                     state.jobDeletion = reason
                 }
             case .tick:
-                if state.verdict == nil, clock.now().timeIntervalSince(state.lastResync) >= seconds(resyncInterval) {
+                // Until the run is over: undecided, or decided with pods not yet gone (a cancel's cascade).
+                let over = state.verdict != nil && state.pods.keys.allSatisfy { state.deleted.contains($0) }
+                if !over, clock.now().timeIntervalSince(state.lastResync) >= seconds(resyncInterval) {
                     await resync(&state)
                 }
             case .job, .pod: break

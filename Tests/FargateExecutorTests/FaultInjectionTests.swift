@@ -132,6 +132,25 @@ struct FaultInjectionTests {
         #expect(Self.count(try await proxy.requests(), "GET", "watch=true") == 2)  // neither came back before the end
     }
 
+    /// Silent watches and a cancel: the Job's delete takes the running pod with it, and the follower
+    /// learns that from reading afresh, not from the watch, so the cancel ends the run.
+    @Test func aCancelEndsTheRunThoughTheWatchesAreSilent() async throws {
+        let proxy = try FaultProxy()
+        let world = try World("silentcancel", executorClient: try Cluster.client(server: proxy.url), resyncInterval: .seconds(1))
+        let job = world.job("report", script: ["lines": "2", "run-seconds": "20"])
+        try await proxy.arm([fault("stall_after", "GET", "watch=true", times: 2, ["bytes": .integer(0)])])
+        let handle = try await world.executor.start(world.request(job, run: 1851), output: NoOutput())
+        #expect(try await Cluster.eventually { try await world.pods().contains { $0.status?.phase == "Running" } })
+        // Two resyncs, so that the follower knows the running pod (and streams its output).
+        #expect(try await Cluster.eventually {
+            try await proxy.requests().contains { $0.contains("/log?") }
+        })
+        await world.executor.cancel(handle, reason: "end of test")
+        #expect(await world.executor.outcome(of: handle) == .cancelled(reason: "end of test"))
+        #expect(try await world.jobs().isEmpty)
+        #expect(try await world.pods().isEmpty)
+    }
+
     /// A log request refused (400) even after the pod finished, as for a container that never ran:
     /// the stream ends at once instead of holding the pod until the log grace.
     @Test func logRefusedAfterThePodFinishedEndsTheStream() async throws {
@@ -222,7 +241,7 @@ struct FaultInjectionTests {
     /// retries only.
     @Test func anOutageLongerThanTheStartDeadlineFailsTheStartAndCreatesNothing() async throws {
         let proxy = try FaultProxy()
-        let world = try World("outage", executorClient: try Cluster.client(server: proxy.url), startRetryLimit: .seconds(2))
+        let world = try World("outage", executorClient: try Cluster.client(server: proxy.url), startRetryLimit: .seconds(5))
         let job = world.job("report")
         try await proxy.arm([fault("respond", "POST", "/jobs", times: 1000, ["status": .integer(503)])])
         await #expect {
@@ -230,6 +249,7 @@ struct FaultInjectionTests {
         } throws: { error in
             "\(error)".contains("start deadline")
         }
+        // 5 s, not less: one attempt is 5 POSTs and 4 look-ups, which took 1.8 s on two loaded cores.
         let bounded = Self.count(try await proxy.requests(), "POST", "/jobs")
         #expect(bounded > 5, "the executor did not retry beyond the client: \(bounded) POSTs")
         #expect(try await world.jobs().isEmpty)

@@ -2,6 +2,7 @@ import Foundation
 import Kubernetes
 import Logging
 import Scheduler
+import Systemd
 
 /// Follows one run's Job and pods to the end: streams each pod's output, deletes each finished pod
 /// as soon as its output is read (plus `CRON_POD_TTL`), fails a run left Pending too long, and
@@ -97,6 +98,15 @@ final class RunFollower: Sendable {
         var ends: [String: PodEndSignal] = [:]
         var logsDone: Set<String> = []
         var deleted: Set<String> = []
+
+        /// Whether following the pods is over: each is deleted, or — when the job keeps finished pods
+        /// for a while (`CRON_POD_TTL`) — finished with its output read; the sweep deletes those once
+        /// their time is up, so a TTL never keeps the run active.
+        func podsAreDone(keepingFinishedPods: Bool) -> Bool {
+            pods.allSatisfy { name, pod in
+                deleted.contains(name) || (keepingFinishedPods && pod.status?.isFinished == true && logsDone.contains(name))
+            }
+        }
         var lines = 0
         var cancelled: String?
         var verdict: RunVerdict?
@@ -128,7 +138,7 @@ final class RunFollower: Sendable {
                 }
             case .tick:
                 // Until the run is over: undecided, or decided with pods not yet gone (a cancel's cascade).
-                let over = state.verdict != nil && state.pods.keys.allSatisfy { state.deleted.contains($0) }
+                let over = state.verdict != nil && state.podsAreDone(keepingFinishedPods: settings.podTTL > .zero)
                 if !over, clock.now().timeIntervalSince(state.lastResync) >= seconds(resyncInterval) {
                     await resync(&state)
                 }
@@ -148,10 +158,10 @@ final class RunFollower: Sendable {
                                                         pendingTimeout: settings.pendingTimeout)
                     state.verdict = verdict
                     if case .failed(.pendingTimeout, _, let reason) = verdict {
-                        logger.warning("run \(request.run) of \(settings.jobName) failed: \(reason); its Job \(name) is deleted",
-                                       metadata: ["CRON_JOB": "\(settings.jobName)", "CRON_RUN_ID": "\(request.run)",
-                                                  "K8S_NAMESPACE": "\(settings.namespace)", "K8S_JOB": "\(name)",
-                                                  "CRON_REASON": "\(reason)"])
+                        logger.log(RunEvent(
+                            .stuckPending, job: settings.jobName, runID: request.run.description,
+                            scheduledAt: request.slot.scheduledAt, namespace: settings.namespace, kubernetesJob: name,
+                            reason: "\(reason); its Job is deleted"))
                         state.jobDeletion = reason
                     }
                 } else if state.cancelled != nil || state.jobGone {
@@ -164,7 +174,7 @@ final class RunFollower: Sendable {
             if state.verdict != nil {
                 startStreams(&state)
                 await deleteFinishedPods(&state)
-                if state.pods.keys.allSatisfy({ state.deleted.contains($0) }) { break }
+                if state.podsAreDone(keepingFinishedPods: settings.podTTL > .zero) { break }
             }
         }
         for task in state.streaming.values { task.cancel() }

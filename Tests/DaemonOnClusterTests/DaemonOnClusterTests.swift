@@ -127,4 +127,30 @@ struct DaemonOnClusterTests {
         #expect(answer["by"] as? String == "daemon")
         #expect(try await daemon.terminate() == 0)
     }
+
+    /// A pod kept by `CRON_POD_TTL` is finished but still billed: `status` says so.
+    @Test func statusNamesFinishedPodsThatStillExist() async throws {
+        let namespace = Peers.unique("ttl")
+        let job = Peers.unique("kept")
+        let controller = try FargateController(namespace: namespace)
+        defer { withExtendedLifetime(controller) {} }
+        let client = try Peers.client()
+        let daemon = try ClusterDaemon()
+        defer { daemon.cleanUp() }
+        try daemon.write("ttl.cron", Self.scheduleFile(job: job, namespace: namespace, settings: ["CRON_POD_TTL=1h"]))
+        try daemon.start()
+        #expect(try await eventually(within: .seconds(30)) { try daemon.runs(of: job).contains { $0.state == .succeeded } },
+                "no run succeeded; log:\n\(daemon.log)")
+        let pods = try await client.list(Pod.self, in: namespace).items.filter { $0.status?.isFinished == true }
+        let pod = try #require(pods.first?.metadata.name, "the finished pod was not kept for its TTL")
+
+        let status = try await daemon.command(["status", "--json"])
+        #expect(status.status == 0, "status: \(status.errors)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(status.output.utf8)) as? [String: Any])
+        let listed = try #require(object["finishedPods"] as? [String], "status --json: \(status.output)")
+        #expect(listed.contains { $0.hasPrefix("\(namespace)/\(pod) (Succeeded") }, "finishedPods: \(listed)")
+        let text = try await daemon.command(["status"])
+        #expect(text.output.contains("finished pods still in the cluster (billed until deleted):"), "\(text.output)")
+        #expect(try await daemon.terminate() == 0)
+    }
 }

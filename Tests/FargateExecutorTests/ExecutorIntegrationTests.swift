@@ -80,13 +80,14 @@ struct ExecutorIntegrationTests {
 
     @Test func aRunPendingPastItsTimeoutFailsAndItsJobIsDeleted() async throws {
         let world = try World("pending")
-        let job = world.job("report", script: ["pending-seconds": "stuck"], pendingTimeout: .seconds(3))
+        // 5 s: the controller says why the pod cannot be scheduled within that even on loaded cores.
+        let job = world.job("report", script: ["pending-seconds": "stuck"], pendingTimeout: .seconds(5))
         let (outcome, report) = try await world.runToEnd(world.request(job, run: 301))
         guard case .failed(nil, let reason)? = outcome else {
             Issue.record("expected a failure, got \(String(describing: outcome))")
             return
         }
-        #expect(reason.contains("platform failure: pending for longer than 3 s"))
+        #expect(reason.contains("platform failure: pending for longer than 5 s"))
         #expect(reason.contains("no Fargate profile matches"))
         if case .failed(let kind, _, _)? = report?.verdict { #expect(kind == .pendingTimeout) } else { Issue.record("no verdict") }
         #expect(try await world.jobs().isEmpty)

@@ -52,7 +52,7 @@ public struct SchedulerState: Sendable {
     }
 
     public let limits: SchedulerLimits
-    private(set) var timelines: [String: Timeline] = [:]
+    private(set) var timelines = TimelineTable()
     private var timers = TimerQueue()
     private var nextGeneration = 0
     private var active: [String: [ActiveRun]] = [:]
@@ -68,7 +68,9 @@ public struct SchedulerState: Sendable {
     public init(limits: SchedulerLimits = SchedulerLimits()) { self.limits = limits }
 
     /// The jobs, by name.
-    public var jobs: [String: ScheduledJob] { timelines.mapValues(\.job) }
+    public var jobs: [String: ScheduledJob] {
+        Dictionary(uniqueKeysWithValues: timelines.all.map { ($0.job.name, $0.job) })
+    }
 
     /// The job of that name, if it is scheduled.
     public func job(named name: String) -> ScheduledJob? { timelines[name]?.job }
@@ -91,6 +93,8 @@ public struct SchedulerState: Sendable {
     /// slots that passed while the daemon was down go to its catch-up policy; a job never seen
     /// starts now. `@reboot` jobs are queued once.
     public mutating func load(_ jobs: [ScheduledJob], latestSlots: [String: Date], now: Date) {
+        timelines.reserveCapacity(timelines.count + jobs.count)
+        timers.reserveCapacity(timers.count + jobs.count)
         for job in jobs {
             setTimeline(job, lastConsidered: latestSlots[job.name] ?? now)
             if job.schedule.isReboot { pending.append(PendingStart(slot: Slot(job: job.name, scheduledAt: now), trigger: .reboot)) }
@@ -103,7 +107,7 @@ public struct SchedulerState: Sendable {
     public mutating func reload(_ jobs: [ScheduledJob], now: Date) -> ReloadDiff {
         var diff = ReloadDiff()
         let incoming = Dictionary(jobs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        for name in timelines.keys.sorted() where incoming[name] == nil {
+        for name in timelines.names.sorted() where incoming[name] == nil {
             timelines[name] = nil
             diff.removed.append(name)
         }

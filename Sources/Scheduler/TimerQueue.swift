@@ -15,6 +15,9 @@ struct TimerQueue: Sendable {
     var count: Int { heap.count }
     var first: Entry? { heap.first }
 
+    /// Makes room for `count` entries in all (one per job at load), so the heap does not grow by doubling.
+    mutating func reserveCapacity(_ count: Int) { heap.reserveCapacity(count) }
+
     mutating func insert(_ entry: Entry) {
         heap.append(entry)
         var child = heap.count - 1

@@ -21,7 +21,9 @@ public struct SystemWallClock: WallClock {
     public func sleep(until deadline: Date) async throws {
         let remaining = deadline.timeIntervalSince(now())
         guard remaining > 0 else { return }
-        try await Task.sleep(for: min(Duration.seconds(remaining), longestSleep), clock: .continuous)
+        // No tolerance: left unset, the timer may fire late by a leeway libdispatch derives from the
+        // sleep's length (milliseconds for a one-second sleep), and slots are due to the millisecond.
+        try await Task.sleep(for: min(Duration.seconds(remaining), longestSleep), tolerance: .zero, clock: .continuous)
     }
 }
 

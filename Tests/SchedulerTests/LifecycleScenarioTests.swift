@@ -33,6 +33,26 @@ struct LifecycleScenarioTests {
         }
     }
 
+    @Test func reloadsThatRemoveJobsFromTheMiddleKeepEveryOtherJobsTimelineAndPolicy() async throws {
+        // The timelines are stored densely: removing one moves another into its place.
+        let periods = ["a": 60, "b": 120, "c": 60, "d": 180, "e": 60]
+        let all = periods.keys.sorted().map { job($0, every: .seconds(periods[$0]!), concurrency: $0 == "e" ? .allow : .forbid) }
+        let h = Harness(jobs: all, at: t0)
+        try await h.run { h in
+            let diff = await h.scheduler.reload(all.filter { $0.name != "b" })
+            #expect(diff == ReloadDiff(removed: ["b"]))
+            _ = await h.scheduler.reload(all.filter { !["a", "b"].contains($0.name) } + [job("f", every: .seconds(60))])
+            let jobs = await h.scheduler.status()
+            #expect(jobs.map(\.name) == ["c", "d", "e", "f"])
+            #expect(jobs.map(\.concurrency) == [.forbid, .forbid, .allow, .forbid])
+            #expect(jobs.map(\.nextFireDate) == [60, 180, 60, 60].map { t0.adding(.seconds($0)) })
+            await h.advance(to: t0.adding(.seconds(180)))
+            #expect(h.executor.startedSlots.filter { $0.job == "d" }.map(\.scheduledAt) == [t0.adding(.seconds(180))])
+            #expect(h.executor.startedSlots.filter { $0.job == "e" }.count == 1)
+            #expect(h.store.records(of: "a").isEmpty && h.store.records(of: "b").isEmpty)
+        }
+    }
+
     @Test func aReloadThatChangesTheScheduleDoesNotFireTheJobAtOnce() async throws {
         let h = Harness(jobs: [job("report", every: .seconds(3600))], at: t0)
         try await h.run { h in

@@ -38,9 +38,13 @@ extension Scheduler {
             switch result {
             case .success(let id):
                 state.runRecorded(planned.slot, id: id)
+                // A scheduled slot may keep trying to start until its starting deadline; a manual
+                // trigger has none (the executor's own bound applies).
+                let deadline = planned.trigger == .manual
+                    ? nil : job.startingDeadline.map { planned.slot.scheduledAt.addingTimeInterval(Self.seconds($0)) }
                 let request = RunRequest(
                     slot: planned.slot, run: id, trigger: planned.trigger, command: job.command,
-                    environment: job.environment, timeout: job.timeout)
+                    environment: job.environment, timeout: job.timeout, startDeadline: deadline)
                 requests.append((request, job.executor))
             case .failure(let error):
                 state.runEnded(planned.slot)
@@ -204,5 +208,13 @@ extension Scheduler {
         metadata["CRON_SCHEDULED_AT"] = "\(slot.scheduledAt.formatted(.iso8601))"
         if let id { metadata["CRON_RUN_ID"] = "\(id)" }
         return metadata
+    }
+}
+
+extension Scheduler {
+    /// A duration in seconds, for date arithmetic.
+    static func seconds(_ duration: Duration) -> TimeInterval {
+        let (seconds, attoseconds) = duration.components
+        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
     }
 }

@@ -85,10 +85,11 @@ struct DaemonCommand: AsyncParsableCommand {
             logger.error("WATCHDOG_USEC is malformed, so no watchdog pings are sent: \(error)")
             watchdog = nil
         }
+        let jobCount = jobs.count  // the hook keeps a number, not a second copy of every job
         let hooks = SchedulerHooks(
             ready: {
                 schedulerReady.set(())
-                do { _ = try notifier.ready(status: "\(jobs.count) jobs loaded") } catch {
+                do { _ = try notifier.ready(status: "\(jobCount) jobs loaded") } catch {
                     logger.error("cannot notify systemd that the daemon is ready: \(error)")
                 }
             },

@@ -97,7 +97,8 @@ struct NotifierTests {
             to: folder.appendingPathComponent("b.cron"), atomically: true, encoding: .utf8)
         let before = Notifier.monotonicNow()
         child.send(SIGHUP)
-        let messages = try socket.receive(until: { $0.assignments["READY"] != nil })
+        // 30 s: on two cores shared with other builds, the probe took over 10 s to answer once.
+        let messages = try socket.receive(until: { $0.assignments["READY"] != nil }, timeout: .seconds(30))
         let after = Notifier.monotonicNow()
 
         #expect(messages.count == 2)

@@ -21,6 +21,9 @@ Test controls under /_emulator/ (plain JSON over the same ports):
   POST /_emulator/compact       forget the history, so older resourceVersions get 410
                                 ({"namespace": NS}: only for watches of that namespace)
   GET  /_emulator/health        200 when serving
+  GET  /_emulator/stats         every request served so far, counted per wall-clock second, client
+                                (its bearer token, or "anonymous"), verb and resource, for benchmarks:
+                                {"requests": [{"second": S, "client": C, "verb": V, "resource": R, "count": N}]}
 
 Extension point: `controllers` (a list of async callables taking (emulator, event)) is run after every
 change, for a test-side Job/Pod controller to be added in its own module.
@@ -31,12 +34,14 @@ Usage: kube_emulator.py --http-port P --https-port Q --cert server.pem --key ser
 import argparse
 import asyncio
 import bisect
+import collections
 import datetime
 import json
 import random
 import ssl
 import string
 import sys
+import time
 import uuid
 from typing import Any, Awaitable, Callable
 
@@ -81,6 +86,7 @@ class FargateCronEmulator(kmock.KubernetesEmulator):
         self.logs_changed = asyncio.Event()
         self.bookmark_interval = 1.0
         self.controllers: list[Callable[["FargateCronEmulator", dict], Awaitable[None]]] = []
+        self.request_counts: collections.Counter[tuple[int, str, str, str]] = collections.Counter()
 
     # -- bookkeeping ------------------------------------------------------------------------------
 
@@ -115,7 +121,30 @@ class FargateCronEmulator(kmock.KubernetesEmulator):
 
     # -- dispatch ---------------------------------------------------------------------------------
 
+    def count(self, request: kmock.Request) -> None:
+        """Counts a request in its wall-clock second, for GET /_emulator/stats."""
+        method = request._raw_request.method
+        auth = request.headers.get("Authorization", "")
+        client = auth[len("Bearer "):] if auth.startswith("Bearer ") else "anonymous"
+        if request.url.path.startswith("/_emulator/"):
+            verb, resource = "emulator", request.url.path.strip("/").split("/")[1]
+        else:
+            resource = request.resource.plural if request.resource is not None else request.url.path
+            if request.subresource == "log":
+                verb = "log"
+            elif request.action == enums.action.UPDATE:
+                verb = "update" if method == "PUT" else "patch"
+            elif request.action == enums.action.DELETE and not request.name:
+                verb = "deletecollection"
+            elif request.action is not None:
+                verb = {"FETCH": "get"}.get(request.action.name, request.action.name.lower())
+            else:
+                verb = method.lower()
+        self.request_counts[(int(time.time()), client, verb, resource)] += 1
+
     async def _handle(self, request: kmock.Request) -> aiohttp.web.StreamResponse:
+        if request.url.path != "/_emulator/stats":
+            self.count(request)
         if request.url.path.startswith("/_emulator/"):
             return await self.control(request)
         denied = self.check_token(request)
@@ -354,6 +383,10 @@ class FargateCronEmulator(kmock.KubernetesEmulator):
         body = request.data if isinstance(request.data, dict) else {}
         if parts[1:2] == ["health"]:
             return aiohttp.web.json_response({"ok": True})
+        if parts[1:2] == ["stats"]:
+            return aiohttp.web.json_response({"requests": [
+                {"second": second, "client": client, "verb": verb, "resource": resource, "count": count}
+                for (second, client, verb, resource), count in sorted(self.request_counts.items())]})
         if parts[1:2] == ["compact"]:
             # {"namespace": NS} expires versions for watches of that namespace only, so that tests
             # running side by side in other namespaces keep their history.

@@ -298,13 +298,13 @@ def table(herds, ceiling):
     def row(label, cell):
         print(f"| {label} | " + " | ".join(cell(h) for h in herds) + " |")
 
-    row("slots started / skipped / missed (of 500)", lambda h: " / ".join(
+    row("slots started / skipped / missed (of " + str(herds[0]["jobs"]) + ")", lambda h: " / ".join(
         str(sum(n for s, n in h["states"].items() if s not in ("skipped", "missed")) if k == "started" else h["states"].get(k, 0))
         for k in ("started", "skipped", "missed")))
     row("final states", lambda h: ", ".join(f"{s} {n}" for s, n in sorted(h["states"].items())))
     row("slot to first / median / last Job created (ledger `created_at`)",
         lambda h: f"{h['slot_to_first_job_ms']} / {h['slot_to_job_p50_ms']} / **{h['slot_to_last_job_ms']} ms**")
-    row("floor for the last Job at the cap (500 / cap)", lambda h: f"{500 / h['cap'] * 1000:.0f} ms")
+    row("floor for the last Job at the cap (jobs / cap)", lambda h: f"{h['jobs'] / h['cap'] * 1000:.0f} ms")
     row("Jobs created per second, peak (ledger / API server)",
         lambda h: f"{h['peak_starts_per_second_ledger']} / {h['peak_job_creates_per_second']} (cap {h['cap']})")
     row("daemon's requests in its busiest second", lambda h: f"{h['peak_daemon_requests_per_second']}: " + ", ".join(
@@ -327,8 +327,8 @@ def table(herds, ceiling):
           f"{ceiling['concurrency']} connections: last Job after {ceiling['last_job_ms']} ms = "
           f"{ceiling['jobs_per_second']} Jobs/s (peak {ceiling['peak_job_creates_per_second']} in one second).")
     for h in herds:
-        rate = 500 / (h["slot_to_last_job_ms"] / 1000) if h["slot_to_last_job_ms"] else 0
-        print(f"- cap {h['cap']}/s: the daemon made its 500 Jobs at {rate:.1f} Jobs/s (slot to last), "
+        rate = h["jobs"] / (h["slot_to_last_job_ms"] / 1000) if h["slot_to_last_job_ms"] else 0
+        print(f"- cap {h['cap']}/s: the daemon made its {h['jobs']} Jobs at {rate:.1f} Jobs/s (slot to last), "
               f"{rate / min(h['cap'], ceiling['jobs_per_second']):.2f} of min(cap, ceiling); "
               f"time to the last Job {h['slot_to_last_job_ms'] / ceiling['last_job_ms']:.2f}× the plain client's.")
 

@@ -167,7 +167,7 @@ def ledger_rows(folder, slot):
         return []
     with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=10) as db:
         return db.execute(
-            "SELECT job, state, recorded_at, created_at, pod_finished_at, pod_deleted_at, reported_at "
+            "SELECT job, state, recorded_at, created_at, pod_finished_at, pod_deleted_at, reported_at, pod "
             "FROM run WHERE scheduled_at = ?", (slot * 1000,)).fetchall()
 
 
@@ -189,6 +189,10 @@ def herd(binary, server, cap, jobs, lead):
         load_before = load_average()
         sampler = Sampler(daemon.pid)
         sampler.start()
+        if os.environ.get("PERF_DATA"):  # a CPU profile of the daemon's first 30 s of the herd
+            profiler = subprocess.Popen(["perf", "record", "-F", "199", "-g", "-o", os.environ["PERF_DATA"],
+                                         "-p", str(daemon.pid), "--", "sleep", "30"],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = slot + 300
         while time.time() < deadline:  # until every slot is settled and every started run reported
             rows = ledger_rows(folder, slot)
@@ -207,6 +211,13 @@ def herd(binary, server, cap, jobs, lead):
         jobs_in_cluster = len(get_json(f"{server}/apis/batch/v1/namespaces/{NAMESPACE}/jobs", DAEMON_TOKEN)["items"])
         ours = requests_by_second(server, DAEMON_TOKEN)
         everyone = requests_by_second(server, None)
+        lists = {}
+        for row in get_json(f"{server}/_emulator/stats")["lists"]:
+            if row["client"] == DAEMON_TOKEN:
+                entry = lists.setdefault(row["resource"], {"lists": 0, "items": 0, "largest": 0})
+                entry["lists"] += row["count"]
+                entry["items"] += row["items"] * row["count"]
+                entry["largest"] = max(entry["largest"], row["items"])
         exit_code = stop(daemon)
         daemon = None
     finally:
@@ -231,7 +242,8 @@ def herd(binary, server, cap, jobs, lead):
     for verbs in herd_seconds.values():
         for key, count in verbs.items():
             totals[key] = totals.get(key, 0) + count
-    if exit_code == 0:
+    keep = exit_code != 0 or os.environ.get("KEEP_STATE") == "1"
+    if not keep:
         shutil.rmtree(folder, ignore_errors=True)
     return {
         "cap": cap, "jobs": jobs, "schedule": schedule, "lead_s": lead,
@@ -242,15 +254,17 @@ def herd(binary, server, cap, jobs, lead):
         "peak_daemon_requests_per_second": ours_peak[1], "peak_daemon_second_verbs": ours_peak[2],
         "peak_job_creates_per_second": creates_peak[1],
         "peak_all_clients_requests_per_second": all_peak[1], "peak_all_clients_second_verbs": all_peak[2],
-        "daemon_requests_by_verb": totals,
+        "daemon_requests_by_verb": totals, "daemon_lists": lists,
         "finished_to_deleted_ms": {"n": len(deleted), "p50": percentile(deleted, 50), "p99": percentile(deleted, 99),
                                    "max": deleted[-1] if deleted else None},
+        "runs_without_pod_times": sorted(f"{r[0]} (pod {r[7]}, finished {r[4]}, deleted {r[5]})"
+                                         for r in rows if r[3] is not None and (r[4] is None or r[5] is None)),
         "pods_left": pods_left, "jobs_in_cluster": jobs_in_cluster,
         "herd_wall_s": round(settled - (slot - 1), 1),
         "cpu_s": {k: round(v, 2) for k, v in cpu.items()},
         "daemon_rss_ready_mib": round(rss_ready / 1024, 1), "daemon_rss_peak_mib": round(rss_peak / 1024, 1),
         "load_before": load_before, "load_after": load_after, "daemon_exit": exit_code,
-        "kept_folder": None if exit_code == 0 else folder,
+        "kept_folder": folder if keep else None,
     }
 
 
@@ -313,6 +327,8 @@ def table(herds, ceiling):
         lambda h: str(h["peak_all_clients_requests_per_second"]))
     row("daemon's requests for the whole herd", lambda h: f"{sum(h['daemon_requests_by_verb'].values())}: " + ", ".join(
         f"{k} {v}" for k, v in sorted(h["daemon_requests_by_verb"].items(), key=lambda kv: -kv[1])))
+    row("daemon's lists: objects returned in all / the largest", lambda h: "; ".join(
+        f"{r} {v['lists']} lists, {v['items']} objects, largest {v['largest']}" for r, v in sorted(h["daemon_lists"].items())))
     row("pod finished to pod deleted, p50 / p99 / max",
         lambda h: "{p50} / {p99} / {max} ms (n={n})".format(**h["finished_to_deleted_ms"]))
     row("pods left in the cluster after the herd / Jobs kept", lambda h: f"{h['pods_left']} / {h['jobs_in_cluster']}")

@@ -23,7 +23,9 @@ Test controls under /_emulator/ (plain JSON over the same ports):
   GET  /_emulator/health        200 when serving
   GET  /_emulator/stats         every request served so far, counted per wall-clock second, client
                                 (its bearer token, or "anonymous"), verb and resource, for benchmarks:
-                                {"requests": [{"second": S, "client": C, "verb": V, "resource": R, "count": N}]}
+                                {"requests": [{"second": S, "client": C, "verb": V, "resource": R, "count": N}],
+                                 "lists": [{"client": C, "resource": R, "items": I, "count": N}]}: how many
+                                lists of each client returned I objects
 
 Benchmarks set FARGATE_CRON_EMULATOR_FORGET_REQUESTS=1: kmock keeps every request it has served and
 matches each create and patch against all of them (its `request in filter` walk), so that one request
@@ -93,6 +95,7 @@ class FargateCronEmulator(kmock.KubernetesEmulator):
         self.bookmark_interval = 1.0
         self.controllers: list[Callable[["FargateCronEmulator", dict], Awaitable[None]]] = []
         self.request_counts: collections.Counter[tuple[int, str, str, str]] = collections.Counter()
+        self.list_sizes: collections.Counter[tuple[str, str, int]] = collections.Counter()
         self.forget_requests = os.environ.get("FARGATE_CRON_EMULATOR_FORGET_REQUESTS") == "1"
 
     # -- bookkeeping ------------------------------------------------------------------------------
@@ -131,8 +134,7 @@ class FargateCronEmulator(kmock.KubernetesEmulator):
     def count(self, request: kmock.Request) -> None:
         """Counts a request in its wall-clock second, for GET /_emulator/stats."""
         method = request._raw_request.method
-        auth = request.headers.get("Authorization", "")
-        client = auth[len("Bearer "):] if auth.startswith("Bearer ") else "anonymous"
+        client = self.client(request)
         if request.url.path.startswith("/_emulator/"):
             verb, resource = "emulator", request.url.path.strip("/").split("/")[1]
         else:
@@ -148,6 +150,11 @@ class FargateCronEmulator(kmock.KubernetesEmulator):
             else:
                 verb = method.lower()
         self.request_counts[(int(time.time()), client, verb, resource)] += 1
+
+    @staticmethod
+    def client(request: kmock.Request) -> str:
+        auth = request.headers.get("Authorization", "")
+        return auth[len("Bearer "):] if auth.startswith("Bearer ") else "anonymous"
 
     async def _handle(self, request: kmock.Request) -> aiohttp.web.StreamResponse:
         if self.forget_requests:
@@ -300,6 +307,7 @@ class FargateCronEmulator(kmock.KubernetesEmulator):
     def serve_list(self, request: kmock.Request) -> aiohttp.web.StreamResponse:
         items = [obj for obj in self.live_objects(request.resource, request.namespace) if self.matches(request, obj)]
         items.sort(key=lambda o: (o["metadata"].get("namespace") or "", o["metadata"].get("name") or ""))
+        self.list_sizes[(self.client(request), request.resource.plural, len(items))] += 1
         kind = LIST_KINDS.get(request.resource.plural, request.resource.plural.capitalize())
         api_version = f"{request.resource.group}/{request.resource.version}" if request.resource.group else request.resource.version
         return aiohttp.web.json_response({"apiVersion": api_version, "kind": f"{kind}List",
@@ -395,7 +403,9 @@ class FargateCronEmulator(kmock.KubernetesEmulator):
         if parts[1:2] == ["stats"]:
             return aiohttp.web.json_response({"requests": [
                 {"second": second, "client": client, "verb": verb, "resource": resource, "count": count}
-                for (second, client, verb, resource), count in sorted(self.request_counts.items())]})
+                for (second, client, verb, resource), count in sorted(self.request_counts.items())],
+                "lists": [{"client": client, "resource": resource, "items": items, "count": count}
+                          for (client, resource, items), count in sorted(self.list_sizes.items())]})
         if parts[1:2] == ["compact"]:
             # {"namespace": NS} expires versions for watches of that namespace only, so that tests
             # running side by side in other namespaces keep their history.

@@ -318,7 +318,7 @@ def table(herds, ceiling):
     row("final states", lambda h: ", ".join(f"{s} {n}" for s, n in sorted(h["states"].items())))
     row("slot to first / median / last Job created (ledger `created_at`)",
         lambda h: f"{h['slot_to_first_job_ms']} / {h['slot_to_job_p50_ms']} / **{h['slot_to_last_job_ms']} ms**")
-    row("floor for the last Job at the cap (jobs / cap)", lambda h: f"{h['jobs'] / h['cap'] * 1000:.0f} ms")
+    row(f"floor for the last Job at the cap ({herds[0]['jobs']} / cap)", lambda h: f"{h['jobs'] / h['cap'] * 1000:.0f} ms")
     row("Jobs created per second, peak (ledger / API server)",
         lambda h: f"{h['peak_starts_per_second_ledger']} / {h['peak_job_creates_per_second']} (cap {h['cap']})")
     row("daemon's requests in its busiest second", lambda h: f"{h['peak_daemon_requests_per_second']}: " + ", ".join(
@@ -329,8 +329,10 @@ def table(herds, ceiling):
         f"{k} {v}" for k, v in sorted(h["daemon_requests_by_verb"].items(), key=lambda kv: -kv[1])))
     row("daemon's lists: objects returned in all / the largest", lambda h: "; ".join(
         f"{r} {v['lists']} lists, {v['items']} objects, largest {v['largest']}" for r, v in sorted(h["daemon_lists"].items())))
-    row("pod finished to pod deleted, p50 / p99 / max",
+    row("pod finished to pod deleted, p50 / p99 / max (`pod_deleted_at − pod_finished_at`)",
         lambda h: "{p50} / {p99} / {max} ms (n={n})".format(**h["finished_to_deleted_ms"]))
+    row("runs with no pod in their report (no output lines, no pod times)",
+        lambda h: str(len(h["runs_without_pod_times"])))
     row("pods left in the cluster after the herd / Jobs kept", lambda h: f"{h['pods_left']} / {h['jobs_in_cluster']}")
     row("herd wall time (slot − 1 s to every run reported)", lambda h: f"{h['herd_wall_s']} s")
     row("CPU seconds in that time: daemon / emulator / controller", lambda h: " / ".join(

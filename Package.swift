@@ -175,7 +175,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FargateCronTests",
-            dependencies: ["fargate-cron", "FargateExecutor", "Kubernetes", "Ledger", "Scheduler"],
+            dependencies: ["fargate-cron", "FargateExecutor", "Kubernetes", "Ledger", "Scheduler", "Systemd"],
             exclude: ["Snapshots"],
             swiftSettings: strictSettings
         ),

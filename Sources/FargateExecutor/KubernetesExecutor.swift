@@ -21,6 +21,8 @@ public final class KubernetesExecutor: Executor {
     let clock: any WallClock
     let logger: Logger
     let logGrace: Duration
+    let startRetryLimit: Duration
+    let resyncInterval: Duration
     let onReport: @Sendable (RunReport) -> Void
     let followers = Mutex<[String: RunFollower]>([:])
 
@@ -32,11 +34,15 @@ public final class KubernetesExecutor: Executor {
     ///     `K8S_NAMESPACE`, `K8S_JOB`, `K8S_POD`; `nil` sends it to the `output` given to `start` instead.
     ///   - clock: the wall clock (pending timeouts, pod TTLs, deletion times).
     ///   - logGrace: how long after a pod finished its output may still be read before the pod is deleted anyway.
+    ///   - startRetryLimit: how long ``start(_:output:)`` retries transient API failures (429, 5xx, dropped
+    ///     connections) when the request has no ``RunRequest/startDeadline``.
+    ///   - resyncInterval: how often an undecided run reads its Job and pods afresh, besides its watches, so
+    ///     that a watch connection gone silent (a stall the idle timeout has not noticed yet) delays nothing longer.
     ///   - onReport: called once per followed run with its pods' timelines and costs (for the ledger).
     public init(
         client: KubeClient, settings: @escaping @Sendable (String) -> KubernetesJobSettings?, journal: EntryWriter?,
-        clock: any WallClock, logger: Logger, logGrace: Duration = .seconds(10),
-        onReport: @escaping @Sendable (RunReport) -> Void = { _ in }
+        clock: any WallClock, logger: Logger, logGrace: Duration = .seconds(10), startRetryLimit: Duration = .seconds(60),
+        resyncInterval: Duration = .seconds(30), onReport: @escaping @Sendable (RunReport) -> Void = { _ in }
     ) {
         self.client = client
         self.settingsOf = settings
@@ -44,92 +50,16 @@ public final class KubernetesExecutor: Executor {
         self.clock = clock
         self.logger = logger
         self.logGrace = logGrace
+        self.startRetryLimit = startRetryLimit
+        self.resyncInterval = resyncInterval
         self.onReport = onReport
-    }
-
-    /// Creates the run's Job (or adopts the one a crashed earlier attempt made) and starts following it.
-    /// - Throws: ``ExecutorError`` when the job has no settings, the manifest cannot be built, a Job of
-    ///   the job is still active in the cluster under `forbid`, or the API refuses.
-    public func start(_ request: RunRequest, output: any OutputSink) async throws(ExecutorError) -> RunHandle {
-        guard let settings = settingsOf(request.slot.job) else {
-            throw ExecutorError("\(request.slot.job) has no Kubernetes settings")
-        }
-        let manifest: Job
-        do {
-            manifest = try JobManifest.build(for: request, settings: settings)
-        } catch {
-            throw ExecutorError(error.message)
-        }
-        let name = manifest.metadata.name ?? ""
-        try await checkConcurrency(of: settings, startingJob: name)
-        let created: Job
-        Failpoint.reach("before-create")
-        do {
-            created = try await client.create(manifest, in: settings.namespace)
-        } catch let error where error.isAlreadyExists {
-            created = try await adopt(name, for: request, settings: settings)
-        } catch {
-            throw ExecutorError("creating Job \(settings.namespace)/\(name): \(error)")
-        }
-        Failpoint.reach("after-create")
-        let handle = RunHandle(executor: .kubernetes, reference: "\(settings.namespace)/\(name)")
-        follow(created, request: request, settings: settings, handle: handle, output: output)
-        return handle
-    }
-
-    /// The Job of this name already exists: ours for this slot (a retried create), or refused.
-    func adopt(_ name: String, for request: RunRequest, settings: KubernetesJobSettings) async throws(ExecutorError) -> Job {
-        let existing: Job
-        do {
-            existing = try await client.get(Job.self, named: name, in: settings.namespace)
-        } catch {
-            throw ExecutorError("Job \(settings.namespace)/\(name) exists but cannot be read: \(error)")
-        }
-        let labels = existing.metadata.labels ?? [:]
-        guard labels[OwnershipLabels.managedBy] == OwnershipLabels.managedByValue,
-            labels[OwnershipLabels.job] == settings.jobName,
-            labels[OwnershipLabels.scheduledAt] == OwnershipLabels.labelValue(of: request.slot.scheduledAt)
-        else {
-            throw ExecutorError("Job \(settings.namespace)/\(name) exists and is not fargate-cron's run of \(request.slot): refusing to adopt it")
-        }
-        logger.info("adopting Job \(settings.namespace)/\(name), created by an earlier attempt at \(request.slot)")
-        return existing
-    }
-
-    /// Under `forbid`, an active Job of the job in the cluster blocks the slot (even if the ledger
-    /// was lost); under `replace`, active Jobs are deleted (Background, uid precondition) first.
-    func checkConcurrency(of settings: KubernetesJobSettings, startingJob name: String) async throws(ExecutorError) {
-        guard settings.concurrency != .allow else { return }
-        let jobs: [Job]
-        do {
-            jobs = try await client.list(Job.self, in: settings.namespace, labelSelector: OwnershipLabels.selector(forJob: settings.jobName)).items
-        } catch {
-            throw ExecutorError("listing the Jobs of \(settings.jobName): \(error)")
-        }
-        let active = jobs.filter { $0.metadata.name != name && $0.status?.isFinished != true && $0.metadata.deletionTimestamp == nil }
-        guard !active.isEmpty else { return }
-        let names = active.compactMap(\.metadata.name).sorted()
-        if settings.concurrency == .forbid {
-            throw ExecutorError("\(settings.jobName) is forbidden to overlap and its Job \(names.joined(separator: ", ")) is still active in the cluster")
-        }
-        for job in active {
-            guard let jobName = job.metadata.name else { continue }
-            do {
-                try await client.delete(Job.self, named: jobName, in: settings.namespace, uid: job.metadata.uid, propagation: .background)
-                logger.info("replaced: deleted the active Job \(settings.namespace)/\(jobName) of \(settings.jobName)")
-            } catch let error where error.isNotFound {
-                continue
-            } catch {
-                throw ExecutorError("deleting the active Job \(settings.namespace)/\(jobName) to replace it: \(error)")
-            }
-        }
     }
 
     func follow(_ created: Job, request: RunRequest, settings: KubernetesJobSettings, handle: RunHandle, output: (any OutputSink)?) {
         let write = lineWriter(request: request, settings: settings, jobName: created.metadata.name ?? "", output: output)
         let follower = RunFollower(
             client: client, settings: settings, request: request, created: created, clock: clock, logger: logger,
-            logGrace: logGrace, write: write)
+            logGrace: logGrace, resyncInterval: resyncInterval, write: write)
         followers.withLock { $0[handle.reference] = follower }
         Task { [onReport] in
             await follower.run()
@@ -175,13 +105,29 @@ public final class KubernetesExecutor: Executor {
         guard let settings = settingsOf(run.slot.job) else { return .lost(reason: "\(run.slot.job) has no Kubernetes settings any more") }
         let name = run.handle.map { String($0.reference.split(separator: "/").last ?? "") }
             ?? JobNaming.jobName(for: settings.jobName, slot: run.slot.scheduledAt, scheduleHasSeconds: settings.scheduleHasSeconds)
-        let existing: Job?
-        do {
-            existing = try await client.find(Job.self, named: name, in: settings.namespace)
-        } catch {
-            return .lost(reason: "Job \(settings.namespace)/\(name) could not be read: \(error)")
+        // A throttled or failing API at start-up must not lose a run that is still going: transient
+        // failures are retried for as long as a start would be.
+        let deadline = clock.now().addingTimeInterval(GarbageCollectionPlan.seconds(startRetryLimit))
+        var retries = 0
+        var found: Job??
+        while found == nil {
+            do {
+                found = .some(try await client.find(Job.self, named: name, in: settings.namespace))
+            } catch {
+                retries += 1
+                let wake = clock.now().addingTimeInterval(Self.retryPause(after: retries))
+                guard error.isTransient, wake < deadline else {
+                    return .lost(reason: "Job \(settings.namespace)/\(name) could not be read: \(error)")
+                }
+                logger.warning("reading Job \(settings.namespace)/\(name) to re-attach run \(run.id) failed, retrying: \(error)")
+                do {
+                    try await clock.sleep(until: wake)
+                } catch {
+                    return .lost(reason: "Job \(settings.namespace)/\(name) could not be read before the daemon stopped: \(error)")
+                }
+            }
         }
-        guard let existing else {
+        guard let existing = found ?? nil else {
             return .lost(reason: run.handle == nil ? "its Job was never created" : "its Job \(settings.namespace)/\(name) is gone")
         }
         let request = RunRequest(slot: run.slot, run: run.id, trigger: run.trigger, command: job?.command ?? "",

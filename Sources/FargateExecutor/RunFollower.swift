@@ -22,6 +22,7 @@ final class RunFollower: Sendable {
     let clock: any WallClock
     let logger: Logger
     let logGrace: Duration
+    let resyncInterval: Duration
     let write: @Sendable (_ pod: String, _ text: String, _ timestamp: Date?) -> Void
     let changes: AsyncStream<Change>
     let continuation: AsyncStream<Change>.Continuation
@@ -30,7 +31,7 @@ final class RunFollower: Sendable {
 
     init(
         client: KubeClient, settings: KubernetesJobSettings, request: RunRequest, created: Job, clock: any WallClock,
-        logger: Logger, logGrace: Duration, write: @escaping @Sendable (String, String, Date?) -> Void
+        logger: Logger, logGrace: Duration, resyncInterval: Duration, write: @escaping @Sendable (String, String, Date?) -> Void
     ) {
         self.client = client
         self.settings = settings
@@ -39,6 +40,7 @@ final class RunFollower: Sendable {
         self.clock = clock
         self.logger = logger
         self.logGrace = logGrace
+        self.resyncInterval = resyncInterval
         self.write = write
         (changes, continuation) = AsyncStream.makeStream(of: Change.self)
     }
@@ -92,15 +94,19 @@ final class RunFollower: Sendable {
         var pods: [String: Pod] = [:]
         var timelines: [String: PodTimeline] = [:]
         var streaming: [String: Task<Void, Never>] = [:]
+        var ends: [String: PodEndSignal] = [:]
         var logsDone: Set<String> = []
         var deleted: Set<String> = []
         var lines = 0
         var cancelled: String?
         var verdict: RunVerdict?
+        /// Why the Job is to be deleted (a cancel, a pending timeout), until a delete has gone through.
+        var jobDeletion: String?
+        var lastResync: Date
     }
 
     private func follow() async {
-        var state = State(job: created)
+        var state = State(job: created, lastResync: clock.now())
         continuation.yield(.tick)
         for await change in changes {
             logger.trace("run \(request.run): \(String(describing: change).prefix(60))")
@@ -118,9 +124,15 @@ final class RunFollower: Sendable {
             case .cancel(let reason):
                 if state.cancelled == nil, state.verdict == nil {
                     state.cancelled = reason
-                    await deleteJob(state.job, why: reason)
+                    state.jobDeletion = reason
                 }
-            case .job, .pod, .tick: break
+            case .tick:
+                // Until the run is over: undecided, or decided with pods not yet gone (a cancel's cascade).
+                let over = state.verdict != nil && state.pods.keys.allSatisfy { state.deleted.contains($0) }
+                if !over, clock.now().timeIntervalSince(state.lastResync) >= seconds(resyncInterval) {
+                    await resync(&state)
+                }
+            case .job, .pod: break
             }
             startStreams(&state)
             await deleteFinishedPods(&state)
@@ -140,11 +152,14 @@ final class RunFollower: Sendable {
                                        metadata: ["CRON_JOB": "\(settings.jobName)", "CRON_RUN_ID": "\(request.run)",
                                                   "K8S_NAMESPACE": "\(settings.namespace)", "K8S_JOB": "\(name)",
                                                   "CRON_REASON": "\(reason)"])
-                        await deleteJob(state.job, why: reason)
+                        state.jobDeletion = reason
                     }
                 } else if state.cancelled != nil || state.jobGone {
                     state.verdict = .failed(.exitStatus, exitCode: nil, reason: state.cancelled ?? "its Job \(name) was deleted")
                 }
+            }
+            if let why = state.jobDeletion, !state.jobGone, await deleteJob(state.job, why: why) {
+                state.jobDeletion = nil
             }
             if state.verdict != nil {
                 startStreams(&state)
@@ -164,11 +179,29 @@ final class RunFollower: Sendable {
         outcome.set(result)
     }
 
+    /// Reads the Job and its pods afresh: a watch that went silent without the connection failing
+    /// (a stall) is only noticed at the transport's idle timeout, and the run must not wait for it.
+    private func resync(_ state: inout State) async {
+        state.lastResync = clock.now()
+        do {
+            if let job = try await client.find(Job.self, named: name, in: settings.namespace), job.metadata.uid == created.metadata.uid {
+                state.job = job
+            } else {
+                state.jobGone = true  // deleted, or replaced by another of the same name
+            }
+        } catch {
+            logger.warning("reading Job \(settings.namespace)/\(name) afresh failed; the watch's view is used: \(error)")
+        }
+        await refreshPods(&state)
+    }
+
     private func refreshPods(_ state: inout State) async {
         do {
-            for pod in try await client.list(Pod.self, in: settings.namespace, labelSelector: "job-name=\(name)").items {
-                see(pod, in: &state)
-            }
+            let listed = try await client.list(Pod.self, in: settings.namespace, labelSelector: "job-name=\(name)").items
+            for pod in listed { see(pod, in: &state) }
+            // A pod known but no longer listed is gone (deleted with its Job while a watch was silent).
+            let present = Set(listed.compactMap(\.metadata.name))
+            for pod in state.pods.keys where !present.contains(pod) { markDeleted(pod, in: &state) }
         } catch {
             logger.warning("listing the pods of Job \(settings.namespace)/\(name) failed; the watch's view is used: \(error)")
         }
@@ -177,6 +210,7 @@ final class RunFollower: Sendable {
     private func see(_ pod: Pod, in state: inout State) {
         guard let podName = pod.metadata.name else { return }
         state.pods[podName] = pod
+        if pod.status?.isFinished == true { endSignal(of: podName, in: &state).markFinished() }
         let reading = PodTimeline(pod: pod)
         if state.timelines[podName] == nil { state.timelines[podName] = reading } else { state.timelines[podName]?.update(with: reading) }
     }
@@ -185,7 +219,15 @@ final class RunFollower: Sendable {
         guard !state.deleted.contains(pod) else { return }
         state.deleted.insert(pod)
         if state.timelines[pod]?.deletedAt == nil { state.timelines[pod]?.deletedAt = clock.now() }
+        endSignal(of: pod, in: &state).markFinished()
         state.streaming[pod]?.cancel()
+    }
+
+    private func endSignal(of pod: String, in state: inout State) -> PodEndSignal {
+        if let signal = state.ends[pod] { return signal }
+        let signal = PodEndSignal()
+        state.ends[pod] = signal
+        return signal
     }
 
     /// Starts following the output of every pod whose container has started.
@@ -196,10 +238,15 @@ final class RunFollower: Sendable {
             let stream = PodLogStream(
                 client: client, namespace: settings.namespace, pod: podName,
                 write: { [write] text, stamp in write(podName, text, stamp) }, logger: logger,
-                podHasEnded: { [client, settings] in
-                    guard let current = try? await client.find(Pod.self, named: podName, in: settings.namespace) else { return true }
-                    return current.status?.isFinished ?? true
-                })
+                podState: { [client, settings] in
+                    do {
+                        guard let current = try await client.find(Pod.self, named: podName, in: settings.namespace) else { return .gone }
+                        return current.status?.isFinished == true ? .finished : .running
+                    } catch {
+                        return .unknown  // not known to have ended: the stream is resumed, never cut short
+                    }
+                },
+                finished: endSignal(of: podName, in: &state))
             state.streaming[podName] = Task { [continuation] in
                 let lines = await stream.run()
                 continuation.yield(.logsEnded(pod: podName, lines: lines))
@@ -227,13 +274,16 @@ final class RunFollower: Sendable {
         }
     }
 
-    private func deleteJob(_ job: Job, why: String) async {
+    /// - Returns: whether the Job is gone; if not, the delete is tried again on the next change or tick.
+    private func deleteJob(_ job: Job, why: String) async -> Bool {
         do {
             try await client.delete(Job.self, named: name, in: settings.namespace, uid: job.metadata.uid, propagation: .background)
+            return true
         } catch let error where error.isNotFound {
-            return
+            return true
         } catch {
-            logger.error("deleting Job \(settings.namespace)/\(name) (\(why)) failed: \(error)")
+            logger.error("deleting Job \(settings.namespace)/\(name) (\(why)) failed (retried on the next change): \(error)")
+            return false
         }
     }
 

@@ -183,7 +183,7 @@ extension RunLedger {
         }
     }
 
-    private func explainRefusal(of slot: Slot, in db: Database) throws -> LedgerError? {
+    func explainRefusal(of slot: Slot, in db: Database) throws -> LedgerError? {
         if let existing = try Int64.fetchOne(
             db, sql: "SELECT id FROM run WHERE job = ? AND scheduled_at = ?",
             arguments: [slot.job, slot.scheduledAt.ledgerMilliseconds])
@@ -196,7 +196,7 @@ extension RunLedger {
         return nil
     }
 
-    private func activeRunID(of job: String, in db: Database, recordedUnderForbid: Bool) throws -> Int64? {
+    func activeRunID(of job: String, in db: Database, recordedUnderForbid: Bool) throws -> Int64? {
         try Int64.fetchOne(
             db.cachedStatement(
                 sql: """

@@ -107,14 +107,20 @@ private func spawnShellLocked(command: String, environment: [String: String]) th
 }
 
 /// The descriptors above 2 that an exec would keep (no FD_CLOEXEC); Glibc's module has no
-/// posix_spawn_file_actions_addclosefrom_np.
+/// posix_spawn_file_actions_addclosefrom_np. Read with readdir rather than FileManager: it runs on
+/// every start, and a herd of starts waits for it.
 private func inheritedDescriptors() -> [Int32] {
-    let listed = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
-    return listed.compactMap { Int32($0) }.filter { fd in
-        guard fd > 2 else { return false }
+    guard let directory = opendir("/proc/self/fd") else { return [] }
+    defer { closedir(directory) }
+    let listing = dirfd(directory)
+    var found: [Int32] = []
+    while let entry = readdir(directory) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        guard let fd = Int32(name), fd > 2, fd != listing else { continue }
         let flags = fcntl(fd, F_GETFD)
-        return flags >= 0 && flags & FD_CLOEXEC == 0
+        if flags >= 0, flags & FD_CLOEXEC == 0 { found.append(fd) }
     }
+    return found
 }
 
 /// Splits a stream into lines for the output sink. A line longer than `longestLine` is cut there

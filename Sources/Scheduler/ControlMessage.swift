@@ -41,10 +41,12 @@ public struct ControlResponse: Hashable, Sendable, Codable {
     public var deleted: [String]?
     /// For `gc`: what went wrong, one error a line.
     public var errors: [String]?
+    /// For `status`: pods of ours that finished but still exist (Fargate bills them), one a line.
+    public var finishedPods: [String]?
 
     public init(
         ok: Bool, error: String? = nil, jobs: [JobStatus]? = nil, trigger: TriggerResult? = nil, deleted: [String]? = nil,
-        errors: [String]? = nil
+        errors: [String]? = nil, finishedPods: [String]? = nil
     ) {
         self.ok = ok
         self.error = error
@@ -52,6 +54,7 @@ public struct ControlResponse: Hashable, Sendable, Codable {
         self.trigger = trigger
         self.deleted = deleted
         self.errors = errors
+        self.finishedPods = finishedPods
     }
 
     /// A refusal with its reason.

@@ -29,10 +29,13 @@ public struct RunRequest: Hashable, Sendable {
     public var environment: [String: String]
     /// How long the run may take before the executor stops it.
     public var timeout: Duration?
+    /// The last instant at which the run may still be started (the slot's starting deadline): an
+    /// executor retries transient failures to start it until then. `nil`: the executor's own bound.
+    public var startDeadline: Date?
 
     public init(
         slot: Slot, run: RunID, trigger: RunTrigger, command: String, environment: [String: String],
-        timeout: Duration?
+        timeout: Duration?, startDeadline: Date? = nil
     ) {
         self.slot = slot
         self.run = run
@@ -40,6 +43,7 @@ public struct RunRequest: Hashable, Sendable {
         self.command = command
         self.environment = environment
         self.timeout = timeout
+        self.startDeadline = startDeadline
     }
 }
 

@@ -13,6 +13,8 @@ public final class LocalExecutor: Executor {
     private let baseEnvironment: [String: String]
     private let stopGrace: Duration
     private let runs = Mutex<[String: LocalRun]>([:])
+    /// Where children are spawned, one after another (spawns are serialized process-wide anyway).
+    private let spawner = DispatchQueue(label: "fargate-cron.local-executor.spawn")
 
     /// - Parameters:
     ///   - baseEnvironment: what every command sees before its job's own variables (cron passes
@@ -29,18 +31,28 @@ public final class LocalExecutor: Executor {
         environment["CRON_RUN_ID"] = request.run.description
         environment["CRON_SCHEDULED_AT"] = request.slot.scheduledAt.formatted(.iso8601)
         environment.merge(request.environment) { _, job in job }
-        let child: (pid: pid_t, stdout: Int32, stderr: Int32)
-        let run: LocalRun
-        do {
-            child = try spawnShell(command: request.command, environment: environment)
-            let slot = request.slot, id = request.run
-            run = try LocalRun.follow(
-                child: child.pid, stdout: child.stdout, stderr: child.stderr, timeout: request.timeout, stopGrace: stopGrace
-            ) { stream, bytes in
-                output.write(OutputLine(slot: slot, run: id, stream: stream, bytes: bytes))
+        let command = request.command, timeout = request.timeout, stopGrace = self.stopGrace, childEnvironment = environment
+        let slot = request.slot, id = request.run
+        // Spawning blocks (the child's exec, the process-wide spawn lock) for a millisecond or so:
+        // it runs on a thread of its own, so a herd's start calls do not hold the cooperative pool's
+        // threads while they wait for each other's spawns.
+        let spawned = await withCheckedContinuation { (continuation: CheckedContinuation<Result<LocalRun, SpawnError>, Never>) in
+            spawner.async {
+                continuation.resume(
+                    returning: Result { () throws(SpawnError) -> LocalRun in
+                        let child = try spawnShell(command: command, environment: childEnvironment)
+                        return try LocalRun.follow(
+                            child: child.pid, stdout: child.stdout, stderr: child.stderr, timeout: timeout, stopGrace: stopGrace
+                        ) { stream, bytes in
+                            output.write(OutputLine(slot: slot, run: id, stream: stream, bytes: bytes))
+                        }
+                    })
             }
-        } catch {
-            throw ExecutorError("cannot start /bin/sh: \(error)")
+        }
+        let run: LocalRun
+        switch spawned {
+        case .success(let started): run = started
+        case .failure(let error): throw ExecutorError("cannot start /bin/sh: \(error)")
         }
         let handle = RunHandle(executor: .local, reference: run.identity.description)
         runs.withLock { $0[handle.reference] = run }

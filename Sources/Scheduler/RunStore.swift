@@ -8,6 +8,14 @@ public protocol RunStore: Sendable {
     func recordIntent(_ slot: Slot, trigger: RunTrigger, policy: ConcurrencyPolicy) async throws(RunStoreError) -> RunID
     /// Records that the executor started the run, and how to find it again.
     func recordStarted(_ run: RunID, handle: RunHandle, at instant: Date) async throws(RunStoreError)
+    /// Records the intents of a herd of slots due at one wake-up, together (one durable write), each
+    /// with the guarantees of `recordIntent`. A refused slot's error is its own result; the other
+    /// slots are still recorded.
+    /// - Returns: one result per intent, in order.
+    func recordIntents(_ intents: [RunIntent]) async -> [Result<RunID, RunStoreError>]
+    /// Records several runs' starts together, as `recordStarted` does each.
+    /// - Returns: one result per start, in order.
+    func recordStarts(_ starts: [RunStart]) async -> [Result<Void, RunStoreError>]
     /// Records how a non-terminal run ended (as ended, or as replaced).
     func recordEnd(_ run: RunID, _ state: RunState, at instant: Date) async throws(RunStoreError)
     /// Records a slot that came but was not started, under the job's policy.
@@ -20,6 +28,55 @@ public protocol RunStore: Sendable {
     func latestSlots(of jobs: [String]) async throws(RunStoreError) -> [String: Date]
     /// The latest run on record for a job.
     func lastRun(of job: String) async throws(RunStoreError) -> RunRecord?
+}
+
+/// One slot's intent in a batch (`RunStore.recordIntents`).
+public struct RunIntent: Hashable, Sendable {
+    public var slot: Slot
+    public var trigger: RunTrigger
+    public var policy: ConcurrencyPolicy
+    public init(slot: Slot, trigger: RunTrigger, policy: ConcurrencyPolicy) {
+        self.slot = slot
+        self.trigger = trigger
+        self.policy = policy
+    }
+}
+
+/// One run's start in a batch (`RunStore.recordStarts`).
+public struct RunStart: Hashable, Sendable {
+    public var run: RunID
+    public var handle: RunHandle
+    /// When the executor's start call returned.
+    public var instant: Date
+    public init(run: RunID, handle: RunHandle, at instant: Date) {
+        self.run = run
+        self.handle = handle
+        self.instant = instant
+    }
+}
+
+extension RunStore {
+    /// One `recordIntent` after another: for stores that have no cheaper way.
+    public func recordIntents(_ intents: [RunIntent]) async -> [Result<RunID, RunStoreError>] {
+        var results: [Result<RunID, RunStoreError>] = []
+        for intent in intents {
+            do throws(RunStoreError) {
+                results.append(.success(try await recordIntent(intent.slot, trigger: intent.trigger, policy: intent.policy)))
+            } catch { results.append(.failure(error)) }
+        }
+        return results
+    }
+
+    /// One `recordStarted` after another: for stores that have no cheaper way.
+    public func recordStarts(_ starts: [RunStart]) async -> [Result<Void, RunStoreError>] {
+        var results: [Result<Void, RunStoreError>] = []
+        for start in starts {
+            do throws(RunStoreError) {
+                results.append(.success(try await recordStarted(start.run, handle: start.handle, at: start.instant)))
+            } catch { results.append(.failure(error)) }
+        }
+        return results
+    }
 }
 
 /// Why the run store refused or failed.

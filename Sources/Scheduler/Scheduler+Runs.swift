@@ -1,14 +1,129 @@
 import Foundation
 import Logging
 
+/// A start the core decided on, waiting to be recorded and called.
+struct PlannedStart: Sendable {
+    var slot: Slot
+    var trigger: RunTrigger
+    var replacing: [RunID]
+}
+
 extension Scheduler {
-    /// Records the intent, replaces what the policy replaces, and starts the run.
-    func start(_ slot: Slot, trigger: RunTrigger, replacing: [RunID]) async {
-        guard let job = state.job(named: slot.job) else {
-            state.runEnded(slot)
-            triggerWaiters.removeValue(forKey: slot)?.resume(returning: .unknownJob(slot.job))
-            return
+    /// Records the intents of a herd (the starts of one wake-up) in one durable write, replaces what
+    /// their policies replace, calls the executors' `start` for all of them concurrently, and records
+    /// the runs that started in one more write.
+    ///
+    /// The global limits hold as before: the core hands out at most `maxStartsPerSecond` starts a
+    /// second and `maxActiveRuns` active runs, and the loop waits for a herd's start calls before it
+    /// looks at the clock again, so no more start calls are in flight than one second's share.
+    func start(_ herd: [PlannedStart]) async {
+        var ready: [(planned: PlannedStart, job: ScheduledJob)] = []
+        for planned in herd {
+            guard let job = state.job(named: planned.slot.job) else {
+                state.runEnded(planned.slot)
+                triggerWaiters.removeValue(forKey: planned.slot)?.resume(returning: .unknownJob(planned.slot.job))
+                continue
+            }
+            await replace(planned.replacing, by: planned.slot)
+            ready.append((planned, job))
         }
+        guard !ready.isEmpty else { return }
+
+        let intents = ready.map { RunIntent(slot: $0.planned.slot, trigger: $0.planned.trigger, policy: $0.job.concurrency) }
+        let recorded = await store.recordIntents(intents)
+        precondition(recorded.count == intents.count, "the run store answered \(recorded.count) of \(intents.count) intents")
+        var requests: [(request: RunRequest, executor: ExecutorKind)] = []
+        var refused: [(planned: PlannedStart, job: ScheduledJob, error: RunStoreError)] = []
+        for ((planned, job), result) in zip(ready, recorded) {
+            switch result {
+            case .success(let id):
+                state.runRecorded(planned.slot, id: id)
+                let request = RunRequest(
+                    slot: planned.slot, run: id, trigger: planned.trigger, command: job.command,
+                    environment: job.environment, timeout: job.timeout)
+                requests.append((request, job.executor))
+            case .failure(let error):
+                state.runEnded(planned.slot)
+                refused.append((planned, job, error))
+            }
+        }
+        if !refused.isEmpty { wake.signal() }
+
+        let outcomes = await callStart(requests)
+        var starts: [RunStart] = []
+        for (request, outcome) in zip(requests.map(\.request), outcomes) {
+            switch outcome.result {
+            case .success(let handle):
+                starts.append(RunStart(run: request.run, handle: handle, at: outcome.returnedAt))
+            case .failure(let error):
+                await end(request.slot, request.run, .failed(exitCode: nil, reason: "could not start: \(error)"))
+                triggerWaiters.removeValue(forKey: request.slot)?.resume(returning: .refused("could not start: \(error)"))
+            }
+        }
+        let startRecords = await store.recordStarts(starts)
+        let slots = Dictionary(requests.map { ($0.request.run, $0.request) }, uniquingKeysWith: { first, _ in first })
+        for (start, result) in zip(starts, startRecords) {
+            guard let request = slots[start.run] else { continue }
+            if case .failure(let error) = result {
+                // The run is going: keep following it, so its end is still recorded.
+                logger.error("cannot record a run's start", metadata: metadata(request.slot, start.run, ["error": "\(error)"]))
+            }
+            let observation = Observation(slot: request.slot, id: start.run, handle: start.handle)
+            following[start.run] = observation
+            observationSink.yield(observation)
+            logger.debug(
+                "run started",
+                metadata: metadata(request.slot, start.run, ["trigger": "\(request.trigger.rawValue)", "handle": "\(start.handle)"]))
+            hooks.event(.started(request.slot, run: start.run, trigger: request.trigger, handle: start.handle))
+            triggerWaiters.removeValue(forKey: request.slot)?.resume(returning: .started(start.run))
+        }
+        for (planned, job, error) in refused { await handleRefusal(planned, job: job, error: error) }
+    }
+
+    /// Calls `start` on each request's executor, the jobs all at once and each job's slots oldest
+    /// first (a catch-up under `allow` starts its slots in order); returns each result, in order,
+    /// with the instant its call returned.
+    private func callStart(
+        _ requests: [(request: RunRequest, executor: ExecutorKind)]
+    ) async -> [(result: Result<RunHandle, ExecutorError>, returnedAt: Date)] {
+        let executors = self.executors, output = self.output, clock = self.clock
+        var byJob: [String: [Int]] = [:]
+        var jobOrder: [String] = []
+        for (index, entry) in requests.enumerated() {
+            if byJob[entry.request.slot.job] == nil { jobOrder.append(entry.request.slot.job) }
+            byJob[entry.request.slot.job, default: []].append(index)
+        }
+        return await withTaskGroup(of: [(Int, Result<RunHandle, ExecutorError>, Date)].self) { group in
+            for job in jobOrder {
+                let calls = byJob[job, default: []].map { (index: $0, request: requests[$0].request, kind: requests[$0].executor) }
+                group.addTask {
+                    var results: [(Int, Result<RunHandle, ExecutorError>, Date)] = []
+                    for call in calls {
+                        let result: Result<RunHandle, ExecutorError>
+                        do throws(ExecutorError) {
+                            guard let executor = executors[call.kind] else {
+                                throw ExecutorError("no executor named \(call.kind) is configured")
+                            }
+                            result = .success(try await executor.start(call.request, output: output))
+                        } catch { result = .failure(error) }
+                        results.append((call.index, result, clock.now()))
+                    }
+                    return results
+                }
+            }
+            var outcomes = [(result: Result<RunHandle, ExecutorError>, returnedAt: Date)?](repeating: nil, count: requests.count)
+            for await results in group {
+                for (index, result, returnedAt) in results { outcomes[index] = (result, returnedAt) }
+            }
+            return outcomes.map { outcome in
+                guard let outcome else { preconditionFailure("a start call of the herd returned nothing") }
+                return outcome
+            }
+        }
+    }
+
+    /// Cancels the runs a `replace` slot replaces and records them as replaced, before it starts.
+    private func replace(_ replacing: [RunID], by slot: Slot) async {
         for id in replacing {
             if let old = following.removeValue(forKey: id) {
                 await executors[old.handle.executor]?.cancel(old.handle, reason: "replaced by the slot at \(slot)")
@@ -17,51 +132,23 @@ extension Scheduler {
                 hooks.event(.replaced(old.slot, run: id))
             }
         }
-        let id: RunID
-        do {
-            id = try await store.recordIntent(slot, trigger: trigger, policy: job.concurrency)
-        } catch {
-            state.runEnded(slot)
-            wake.signal()
-            if case .overlap(_, let blocking) = error {
-                // The store saw an active run the core did not (another daemon, or an end not yet recorded).
-                let reason = SkipReason.overlap(blocking: blocking)
-                do { try await store.recordSkipped(slot, trigger: trigger, reason: reason, policy: job.concurrency) } catch {
-                    logger.error("cannot record a skipped slot", metadata: metadata(slot, nil, ["error": "\(error)"]))
-                }
-                hooks.event(.skipped(slot, trigger: trigger, reason: reason))
-                triggerWaiters.removeValue(forKey: slot)?.resume(returning: .skipped(reason))
-            } else {
-                logger.error("slot not started", metadata: metadata(slot, nil, ["error": "\(error)"]))
-                triggerWaiters.removeValue(forKey: slot)?.resume(returning: .refused(error.description))
+    }
+
+    /// A slot whose intent the store refused: an overlap the core did not know of (another daemon,
+    /// or an end not yet recorded) is recorded as skipped; anything else leaves the slot unstarted.
+    private func handleRefusal(_ planned: PlannedStart, job: ScheduledJob, error: RunStoreError) async {
+        let slot = planned.slot, trigger = planned.trigger
+        if case .overlap(_, let blocking) = error {
+            let reason = SkipReason.overlap(blocking: blocking)
+            do { try await store.recordSkipped(slot, trigger: trigger, reason: reason, policy: job.concurrency) } catch {
+                logger.error("cannot record a skipped slot", metadata: metadata(slot, nil, ["error": "\(error)"]))
             }
-            return
+            hooks.event(.skipped(slot, trigger: trigger, reason: reason))
+            triggerWaiters.removeValue(forKey: slot)?.resume(returning: .skipped(reason))
+        } else {
+            logger.error("slot not started", metadata: metadata(slot, nil, ["error": "\(error)"]))
+            triggerWaiters.removeValue(forKey: slot)?.resume(returning: .refused(error.description))
         }
-        state.runRecorded(slot, id: id)
-        let handle: RunHandle
-        do {
-            guard let executor = executors[job.executor] else {
-                throw ExecutorError("no executor named \(job.executor) is configured")
-            }
-            let request = RunRequest(
-                slot: slot, run: id, trigger: trigger, command: job.command, environment: job.environment,
-                timeout: job.timeout)
-            handle = try await executor.start(request, output: output)
-        } catch {
-            await end(slot, id, .failed(exitCode: nil, reason: "could not start: \(error)"))
-            triggerWaiters.removeValue(forKey: slot)?.resume(returning: .refused("could not start: \(error)"))
-            return
-        }
-        do { try await store.recordStarted(id, handle: handle, at: clock.now()) } catch {
-            // The run is going: keep following it, so its end is still recorded.
-            logger.error("cannot record a run's start", metadata: metadata(slot, id, ["error": "\(error)"]))
-        }
-        let observation = Observation(slot: slot, id: id, handle: handle)
-        following[id] = observation
-        observationSink.yield(observation)
-        logger.debug("run started", metadata: metadata(slot, id, ["trigger": "\(trigger.rawValue)", "handle": "\(handle)"]))
-        hooks.event(.started(slot, run: id, trigger: trigger, handle: handle))
-        triggerWaiters.removeValue(forKey: slot)?.resume(returning: .started(id))
     }
 
     /// Follows one run to its end (in its own task).

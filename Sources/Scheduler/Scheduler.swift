@@ -160,6 +160,8 @@ public actor Scheduler: Service, CustomStringConvertible {
         state.load(configuredJobs, latestSlots: latest, now: clock.now())
         configuredJobs = []  // the core holds them now
         isLoaded = true
+        let released = HeapTrim.releaseFreePages()
+        logger.debug("jobs loaded", metadata: ["jobs": "\(state.timelines.count)", "heap_trimmed": "\(released)"])
     }
 
     private func loop() async {
@@ -208,10 +210,17 @@ public actor Scheduler: Service, CustomStringConvertible {
     }
 
     private func perform(_ actions: [SchedulerAction]) async {
+        // The starts of one wake-up go first, as one herd: their intents in one durable write, their
+        // executors' start calls concurrently. Skips and misses are recorded after them: they delay no run.
+        let herd = actions.compactMap { action -> PlannedStart? in
+            guard case .start(let slot, let trigger, let replacing) = action else { return nil }
+            return PlannedStart(slot: slot, trigger: trigger, replacing: replacing)
+        }
+        if !herd.isEmpty { await start(herd) }
         for action in actions {
             switch action {
-            case .start(let slot, let trigger, let replacing):
-                await start(slot, trigger: trigger, replacing: replacing)
+            case .start:
+                continue
             case .skip(let slot, let trigger, let reason):
                 let policy = state.job(named: slot.job)?.concurrency ?? .forbid
                 do { try await store.recordSkipped(slot, trigger: trigger, reason: reason, policy: policy) } catch {

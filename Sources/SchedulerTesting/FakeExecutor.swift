@@ -12,6 +12,8 @@ public final class FakeExecutor: Executor {
     }
 
     private struct State {
+        /// Start calls entered, in order (a held start is entered but not yet started).
+        var entered: [RunRequest] = []
         var started: [StartedRun] = []
         var cancelled: [RunHandle] = []
         var cleanedUp: [RunHandle] = []
@@ -24,12 +26,16 @@ public final class FakeExecutor: Executor {
     private let waiters = Mutex<[RunHandle: [Int: CheckedContinuation<RunOutcome?, Never>]]>([:])
     private let nextWaiter = Atomic<Int>(0)
     private let setup = Mutex<(reattachments: [RunID: Reattachment], failingJobs: Set<String>, output: [String])>(([:], [], []))
+    /// While starts are held: the start calls waiting for `releaseStarts()`.
+    private let gate = Mutex<(isHolding: Bool, waiting: [CheckedContinuation<Void, Never>])>((false, []))
 
     public init(kind: ExecutorKind = .local, runsSurviveShutdown: Bool = true) {
         self.kind = kind
         self.runsSurviveShutdown = runsSurviveShutdown
     }
 
+    /// Every start call entered so far, in order, including those held and not yet returned.
+    public var entered: [RunRequest] { state.value.entered }
     /// Every run started so far, in order.
     public var started: [StartedRun] { state.value.started }
     /// The handles of cancelled runs, in order.
@@ -47,6 +53,25 @@ public final class FakeExecutor: Executor {
 
     /// Lines each run writes to its output when it starts (on stdout).
     public func writeOnStart(_ lines: [String]) { setup.withLock { $0.output = lines } }
+
+    /// Makes every start call wait, once entered, until `releaseStarts()` (as a slow API call would).
+    public func holdStarts() { gate.withLock { $0.isHolding = true } }
+
+    /// Lets the held start calls, and every later one, return.
+    public func releaseStarts() {
+        let waiting = gate.withLock { gate in
+            gate.isHolding = false
+            defer { gate.waiting = [] }
+            return gate.waiting
+        }
+        for continuation in waiting { continuation.resume() }
+    }
+
+    /// Returns the start calls entered once there are at least `count` (held or not).
+    @discardableResult
+    public func waitForEnteredStarts(_ count: Int) async -> [RunRequest] {
+        await state.wait { $0.entered.count >= count }.entered
+    }
 
     /// Returns the runs started once there are at least `count`.
     @discardableResult
@@ -67,6 +92,14 @@ public final class FakeExecutor: Executor {
 
     public func start(_ request: RunRequest, output: any OutputSink) async throws(ExecutorError) -> RunHandle {
         let (failing, lines) = setup.withLock { ($0.failingJobs.contains(request.slot.job), $0.output) }
+        state.updateIgnoringErrors { $0.entered.append(request) }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let isHeld = gate.withLock { gate in
+                if gate.isHolding { gate.waiting.append(continuation) }
+                return gate.isHolding
+            }
+            if !isHeld { continuation.resume() }
+        }
         if failing { throw ExecutorError("the fake executor was told to fail \(request.slot.job)") }
         let handle = RunHandle(executor: kind, reference: "fake-\(request.run)")
         for line in lines {

@@ -1,5 +1,6 @@
 public import Foundation
 public import Scheduler
+import Synchronization
 
 /// A run store in memory with the ledger's guarantees (once per slot, no overlap under `forbid`,
 /// checked transitions), for tests. Tests await conditions on its records.
@@ -9,8 +10,13 @@ public final class InMemoryRunStore: RunStore {
         var policy: ConcurrencyPolicy?
     }
     private let entries = Observed<[Entry]>([])
+    private let batches = Mutex<[[Slot]]>([])
 
     public init() {}
+
+    /// The slots of every `recordIntent` (one each) and `recordIntents` call, in order: a herd
+    /// recorded together is one batch.
+    public var intentBatches: [[Slot]] { batches.withLock { $0 } }
 
     /// Every record, in the order the slots were recorded.
     public var records: [RunRecord] { entries.value.map(\.record) }
@@ -32,7 +38,34 @@ public final class InMemoryRunStore: RunStore {
     }
 
     public func recordIntent(_ slot: Slot, trigger: RunTrigger, policy: ConcurrencyPolicy) async throws(RunStoreError) -> RunID {
-        try insert(slot, trigger: trigger, state: .intended, policy: policy)
+        batches.withLock { $0.append([slot]) }
+        return try insert(slot, trigger: trigger, state: .intended, policy: policy)
+    }
+
+    /// Records the herd atomically (one change of the records), each slot checked as `recordIntent` checks it.
+    public func recordIntents(_ intents: [RunIntent]) async -> [Result<RunID, RunStoreError>] {
+        batches.withLock { $0.append(intents.map(\.slot)) }
+        return entries.updateIgnoringErrors { entries in
+            intents.map { intent in
+                Result { () throws(RunStoreError) -> RunID in
+                    try Self.insert(intent.slot, trigger: intent.trigger, state: .intended, policy: intent.policy, into: &entries)
+                }
+            }
+        }
+    }
+
+    /// Records the starts atomically, each checked as `recordStarted` checks it.
+    public func recordStarts(_ starts: [RunStart]) async -> [Result<Void, RunStoreError>] {
+        entries.updateIgnoringErrors { entries in
+            starts.map { start in
+                Result { () throws(RunStoreError) in
+                    try Self.transition(start.run, to: .started, in: &entries) { record in
+                        record.handle = start.handle
+                        record.startedAt = start.instant
+                    }
+                }
+            }
+        }
     }
 
     public func recordStarted(_ run: RunID, handle: RunHandle, at instant: Date) async throws(RunStoreError) {
@@ -72,44 +105,59 @@ public final class InMemoryRunStore: RunStore {
     private func insert(_ slot: Slot, trigger: RunTrigger, state: RunState, policy: ConcurrencyPolicy?) throws(RunStoreError) -> RunID {
         do {
             return try entries.update { (entries: inout [Entry]) throws(RunStoreErrorBox) -> RunID in
-                if let existing = entries.first(where: { $0.record.slot == slot }) {
-                    throw RunStoreErrorBox(error: .slotAlreadyRecorded(slot, existing: existing.record.id))
+                do throws(RunStoreError) { return try Self.insert(slot, trigger: trigger, state: state, policy: policy, into: &entries) } catch {
+                    throw RunStoreErrorBox(error: error)
                 }
-                if policy == .forbid,
-                    let active = entries.first(where: { $0.record.slot.job == slot.job && !$0.record.state.isTerminal })
-                {
-                    throw RunStoreErrorBox(error: .overlap(slot, blocking: active.record.id))
-                }
-                let id = RunID(rawValue: Int64(entries.count + 1))
-                entries.append(Entry(record: RunRecord(id: id, slot: slot, trigger: trigger, state: state), policy: policy))
-                return id
             }
         } catch { throw error.error }
+    }
+
+    private static func insert(
+        _ slot: Slot, trigger: RunTrigger, state: RunState, policy: ConcurrencyPolicy?, into entries: inout [Entry]
+    ) throws(RunStoreError) -> RunID {
+        if let existing = entries.first(where: { $0.record.slot == slot }) {
+            throw .slotAlreadyRecorded(slot, existing: existing.record.id)
+        }
+        if policy == .forbid, let active = entries.first(where: { $0.record.slot.job == slot.job && !$0.record.state.isTerminal }) {
+            throw .overlap(slot, blocking: active.record.id)
+        }
+        let id = RunID(rawValue: Int64(entries.count + 1))
+        entries.append(Entry(record: RunRecord(id: id, slot: slot, trigger: trigger, state: state), policy: policy))
+        return id
     }
 
     private func transition(_ run: RunID, to state: RunState, _ change: @escaping (inout RunRecord) -> Void) throws(RunStoreError) {
         do {
             try entries.update { (entries: inout [Entry]) throws(RunStoreErrorBox) in
-                guard let index = entries.firstIndex(where: { $0.record.id == run }) else {
-                    throw RunStoreErrorBox(error: .invalidTransition(run, from: "nothing", to: "\(state)"))
+                do throws(RunStoreError) { try Self.transition(run, to: state, in: &entries, change) } catch {
+                    throw RunStoreErrorBox(error: error)
                 }
-                let from = entries[index].record.state
-                let allowed: Bool =
-                    switch (from, state) {
-                    case (.intended, .started), (.intended, .ended), (.started, .ended), (.intended, .replaced), (.started, .replaced): true
-                    default: false
-                    }
-                guard allowed else { throw RunStoreErrorBox(error: .invalidTransition(run, from: "\(from)", to: "\(state)")) }
-                entries[index].record.state = state
-                change(&entries[index].record)
             }
         } catch { throw error.error }
+    }
+
+    private static func transition(
+        _ run: RunID, to state: RunState, in entries: inout [Entry], _ change: (inout RunRecord) -> Void
+    ) throws(RunStoreError) {
+        guard let index = entries.firstIndex(where: { $0.record.id == run }) else {
+            throw .invalidTransition(run, from: "nothing", to: "\(state)")
+        }
+        let from = entries[index].record.state
+        let allowed: Bool =
+            switch (from, state) {
+            case (.intended, .started), (.intended, .ended), (.started, .ended), (.intended, .replaced), (.started, .replaced): true
+            default: false
+            }
+        guard allowed else { throw .invalidTransition(run, from: "\(from)", to: "\(state)") }
+        entries[index].record.state = state
+        change(&entries[index].record)
     }
 }
 
 extension Observed {
-    func updateIgnoringErrors(_ change: (inout Value) -> Void) {
-        do { try update { (value: inout Value) throws(RunStoreErrorBox) in change(&value) } } catch {
+    @discardableResult
+    func updateIgnoringErrors<T>(_ change: (inout Value) -> T) -> T {
+        do { return try update { (value: inout Value) throws(RunStoreErrorBox) in change(&value) } } catch {
             preconditionFailure("a change that cannot throw threw \(error)")
         }
     }

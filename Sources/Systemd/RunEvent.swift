@@ -10,7 +10,7 @@ public struct RunEvent: Sendable {
     /// The kinds of event, each with its fixed 128-bit id (generated once with
     /// `journalctl --new-id128`; never change one, users filter on them).
     public enum Kind: String, CaseIterable, Sendable {
-        case started, succeeded, failed, skipped, missed, replaced, stuckPending, podCollected
+        case started, succeeded, failed, cancelled, skipped, missed, replaced, stuckPending, podCollected
         case scheduleReloaded, scheduleRejected
 
         /// The `MESSAGE_ID` of this kind, 32 lower-case hex digits.
@@ -19,6 +19,7 @@ public struct RunEvent: Sendable {
             case .started: "5cc1279058e44762bcde3840aad8f784"
             case .succeeded: "07237fee57c64efea7ce88a7b3d444df"
             case .failed: "7bbc90644a1f4dd1854fa021e5494049"
+            case .cancelled: "96afdd9c5c3f48a385483111e1d0a120"
             case .skipped: "b938ec126b874f19b198445a0bfda989"
             case .missed: "b494e3c33e934b47bcbe9e0d0836b667"
             case .replaced: "91ba6b7f2a4e41eba0084ec0b63813e7"
@@ -33,7 +34,7 @@ public struct RunEvent: Sendable {
         public var level: Logger.Level {
             switch self {
             case .started, .succeeded, .podCollected, .scheduleReloaded: .info
-            case .skipped, .replaced: .notice
+            case .skipped, .replaced, .cancelled: .notice
             case .missed, .stuckPending: .warning
             case .failed, .scheduleRejected: .error
             }
@@ -92,11 +93,12 @@ public struct RunEvent: Sendable {
         case .succeeded: return "Run \(runID ?? "?") of \(job) succeeded"
         case .failed:
             return "Run \(runID ?? "?") of \(job) failed" + (exitCode.map { " with exit code \($0)" } ?? "") + because
+        case .cancelled: return "Run \(runID ?? "?") of \(job) was cancelled\(because)"
         case .skipped: return "Skipped \(job)\(slot): the previous run is still active\(because)"
         case .missed: return "Missed \(job)\(slot): past its starting deadline\(because)"
         case .replaced: return "Replaced the active run of \(job) with run \(runID ?? "?")\(slot)"
         case .stuckPending: return "Run \(runID ?? "?") of \(job) is stuck pending\(because)"
-        case .podCollected: return "Deleted finished pod \(pod ?? "?") of \(job)"
+        case .podCollected: return "Deleted finished pod \(pod ?? "?")" + (self.job.map { " of \($0)" } ?? "") + because
         case .scheduleReloaded: return "Reloaded schedules" + (scheduleFile.map { " from \($0)" } ?? "") + because
         case .scheduleRejected: return "Rejected schedule file \(scheduleFile ?? "?")\(because)"
         }

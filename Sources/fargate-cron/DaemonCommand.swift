@@ -63,12 +63,12 @@ struct DaemonCommand: AsyncParsableCommand {
             .local: LocalExecutor(baseEnvironment: Self.cronEnvironment(environment))
         ]
         var sweeper: SweepService?
-        var kubernetesExecutor: KubernetesExecutor?
+        var kubernetesExecutor: (executor: KubernetesExecutor, client: KubeClient)?
         if !kubernetesJobs.all.isEmpty || cluster.namesACluster(in: environment) {
-            let executor = try await makeKubernetesExecutor(
+            let (executor, client) = try await makeKubernetesExecutor(
                 jobs: kubernetesJobs, ledger: ledger, writer: writer, clock: clock, notifier: notifier, logger: logger)
             executors[.kubernetes] = executor
-            kubernetesExecutor = executor
+            kubernetesExecutor = (executor, client)
             let seconds = gcInterval ?? environment["FARGATE_CRON_GC_INTERVAL"].flatMap { Int($0) } ?? 300
             sweeper = SweepService(
                 executor: executor, jobs: kubernetesJobs, ready: schedulerReady, interval: .seconds(max(1, seconds)), logger: logger)
@@ -106,12 +106,14 @@ struct DaemonCommand: AsyncParsableCommand {
         let control = ControlServer(path: state.controlSocket(in: environment), logger: logger) { request in
             switch request.command {
             case .status:
-                return ControlResponse(ok: true, jobs: await scheduler.status())
+                var pods: [String]?
+                if let client = collector?.client { pods = await client.finishedPods(in: kubernetesJobs.all) }
+                return ControlResponse(ok: true, jobs: await scheduler.status(), finishedPods: pods)
             case .trigger:
                 guard let job = request.job else { return .failure("trigger needs a job name") }
                 return ControlResponse(ok: true, trigger: await scheduler.trigger(job))
             case .gc:
-                guard let executor = collector else { return .failure("this daemon has no kubernetes jobs and no cluster") }
+                guard let executor = collector?.executor else { return .failure("this daemon has no kubernetes jobs and no cluster") }
                 let result = await executor.sweep(jobs: kubernetesJobs.all, dryRun: request.dryRun ?? false)
                 if request.dryRun != true { SweepService.log(result, logger: logger) }
                 return ControlResponse(ok: true, deleted: result.deleted.map(\.description), errors: result.errors)
@@ -137,7 +139,7 @@ struct DaemonCommand: AsyncParsableCommand {
     private func makeKubernetesExecutor(
         jobs: KubernetesJobTable, ledger: RunLedger, writer: EntryWriter, clock: any WallClock, notifier: Notifier,
         logger: Logger
-    ) async throws -> KubernetesExecutor {
+    ) async throws -> (KubernetesExecutor, KubeClient) {
         let environment = ProcessInfo.processInfo.environment
         let client: KubeClient
         do { client = try await cluster.connect(environment: environment) } catch {
@@ -148,9 +150,10 @@ struct DaemonCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
         let rates = FargateRates(environment: environment, logger: logger)
-        return KubernetesExecutor(
+        let executor = KubernetesExecutor(
             client: client, settings: { jobs.settings(of: $0) }, journal: writer, clock: clock, logger: logger,
             onReport: { report in Self.record(report, rates: rates, in: ledger, clock: clock, logger: logger) })
+        return (executor, client)
     }
 
     /// Keeps what the executor learnt of a finished run (pods, node, billed size and time, price).

@@ -17,6 +17,7 @@ struct FargateCron: AsyncParsableCommand {
             TriggerCommand.self, LogsCommand.self, GCCommand.self, TokenCommand.self,
             // Hidden: probes and benchmark drivers used by the tests and scripts/bench.
             NotifyProbeCommand.self, LogProbeCommand.self, OutputProbeCommand.self, KubeBenchCommand.self,
+            SchedulerBenchCommand.self,
         ]
     )
 

@@ -31,6 +31,28 @@ final class LedgerRunStore: RunStore {
         }
     }
 
+    /// One ledger transaction (one fsync) for the herd; a refused slot fails alone.
+    func recordIntents(_ intents: [RunIntent]) async -> [Result<SchedulerRunID, RunStoreError>] {
+        let requests = intents.map {
+            IntentRequest(slot: Ledger.Slot($0.slot), policy: Ledger.ConcurrencyPolicy($0.policy), trigger: Trigger($0.trigger))
+        }
+        do {
+            return zip(intents, try ledger.recordIntents(requests, at: clock.now())).map { intent, result in
+                result.map { SchedulerRunID($0.id) }.mapError { RunStoreError($0, slot: intent.slot) }
+            }
+        } catch { return intents.map { .failure(RunStoreError(error, slot: $0.slot)) } }
+    }
+
+    /// One ledger transaction (one fsync) for the starts of a herd.
+    func recordStarts(_ starts: [RunStart]) async -> [Result<Void, RunStoreError>] {
+        let records = starts.map {
+            StartRecord(run: Ledger.RunID($0.run), kubernetesJob: $0.handle.reference, uid: $0.handle.executor.rawValue, startedAt: $0.instant)
+        }
+        do {
+            return try ledger.recordStarts(records).map { $0.map { _ in () }.mapError { RunStoreError($0, slot: nil) } }
+        } catch { return starts.map { _ in .failure(RunStoreError(error, slot: nil)) } }
+    }
+
     func recordEnd(_ run: SchedulerRunID, _ state: SchedulerRunState, at instant: Date) async throws(RunStoreError) {
         let event: Ledger.RunEvent
         switch state {

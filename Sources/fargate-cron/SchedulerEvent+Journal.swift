@@ -7,9 +7,10 @@ extension SchedulerEvent {
     /// The journal's run event for this scheduler event (with its `MESSAGE_ID`), if it has one.
     var runEvent: RunEvent? {
         switch self {
-        case .started(let slot, let run, let trigger, _):
+        case .started(let slot, let run, let trigger, let handle):
             RunEvent(
                 .started, job: slot.job, runID: run.description, scheduledAt: slot.scheduledAt,
+                namespace: handle.kubernetesNamespace, kubernetesJob: handle.kubernetesJobName,
                 reason: trigger == .scheduled ? nil : "trigger: \(trigger.rawValue)")
         case .ended(let slot, let run, .succeeded):
             RunEvent(.succeeded, job: slot.job, runID: run.description, scheduledAt: slot.scheduledAt)
@@ -18,8 +19,7 @@ extension SchedulerEvent {
                 .failed, job: slot.job, runID: run.description, scheduledAt: slot.scheduledAt, exitCode: exitCode,
                 reason: reason)
         case .ended(let slot, let run, .cancelled(let reason)):
-            // The journal has no "cancelled" event: a cancelled run did not succeed.
-            RunEvent(.failed, job: slot.job, runID: run.description, scheduledAt: slot.scheduledAt, reason: "cancelled: \(reason)")
+            RunEvent(.cancelled, job: slot.job, runID: run.description, scheduledAt: slot.scheduledAt, reason: reason)
         case .replaced(let slot, let run):
             RunEvent(.replaced, job: slot.job, runID: run.description, scheduledAt: slot.scheduledAt)
         case .skipped(let slot, _, let reason):
@@ -43,5 +43,19 @@ extension SchedulerEvent {
                     JournalField.cronScheduledAt: "\(slot.scheduledAt.formatted(.iso8601))",
                 ])
         }
+    }
+}
+
+extension RunHandle {
+    /// A `kubernetes` run's handle is `NAMESPACE/JOB`: its namespace.
+    var kubernetesNamespace: String? {
+        guard executor == .kubernetes, let slash = reference.firstIndex(of: "/") else { return nil }
+        return String(reference[..<slash])
+    }
+
+    /// A `kubernetes` run's Kubernetes Job name.
+    var kubernetesJobName: String? {
+        guard executor == .kubernetes, let slash = reference.firstIndex(of: "/") else { return nil }
+        return String(reference[reference.index(after: slash)...])
     }
 }

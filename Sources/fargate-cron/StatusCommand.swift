@@ -27,20 +27,21 @@ struct StatusCommand: ParsableCommand {
         let path = state.controlSocket(in: environment)
         let jobs: [JobStatus]
         let daemonRunning: Bool
+        var finishedPods: [String]?
         do {
             let response = try ControlClient.send(.status, to: path)
             guard response.ok, let listed = response.jobs else {
                 throw ValidationError("the daemon refused: \(response.error ?? "no answer")")
             }
-            (jobs, daemonRunning) = (listed, true)
+            (jobs, daemonRunning, finishedPods) = (listed, true, response.finishedPods)
         } catch let error as ControlSocketError where error.call == "connect" && [ENOENT, ECONNREFUSED].contains(error.code) {
             jobs = try statusFromFiles(environment: environment)
             daemonRunning = false
         }
         if json {
-            print(try StatusReport(daemonRunning: daemonRunning, jobs: jobs).json())
+            print(try StatusReport(daemonRunning: daemonRunning, jobs: jobs, finishedPods: finishedPods).json())
         } else {
-            print(StatusReport(daemonRunning: daemonRunning, jobs: jobs).text)
+            print(StatusReport(daemonRunning: daemonRunning, jobs: jobs, finishedPods: finishedPods).text)
         }
     }
 
@@ -70,6 +71,8 @@ struct StatusCommand: ParsableCommand {
 struct StatusReport {
     var daemonRunning: Bool
     var jobs: [JobStatus]
+    /// Finished pods of ours still in the cluster, as the daemon listed them; `nil` when it has no cluster.
+    var finishedPods: [String]? = nil
 
     var text: String {
         var lines = ["daemon: \(daemonRunning ? "running" : "not running (from the schedule files and the ledger)")"]
@@ -78,6 +81,10 @@ struct StatusReport {
             let active = job.activeRuns.isEmpty ? "idle" : "active: run " + job.activeRuns.map(\.description).joined(separator: ", ")
             let last = job.lastRun.map { "last: run \($0.id) at \($0.slot.scheduledAt.formatted(.iso8601)) \($0.state)" } ?? "never ran"
             lines.append("\(job.name)\t\(job.schedule)\tnext \(next)\t\(active)\t\(last)")
+        }
+        if let finishedPods {
+            lines.append(finishedPods.isEmpty ? "finished pods still in the cluster: none" : "finished pods still in the cluster (billed until deleted):")
+            lines += finishedPods.map { "  \($0)" }
         }
         return lines.joined(separator: "\n")
     }
@@ -96,7 +103,9 @@ struct StatusReport {
                 } ?? NSNull()
             return object
         }
-        let data = try JSONSerialization.data(withJSONObject: ["daemon": daemonRunning ? "running" : "stopped", "jobs": jobs], options: [.sortedKeys])
+        var report: [String: Any] = ["daemon": daemonRunning ? "running" : "stopped", "jobs": jobs]
+        if let finishedPods { report["finishedPods"] = finishedPods }
+        let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
         return String(decoding: data, as: UTF8.self)
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Scheduler
 import ServiceLifecycle
+import Systemd
 
 /// Runs the Kubernetes executor's garbage-collection sweep once the scheduler has re-attached the
 /// ledger's runs (so a pod whose output a re-attached run still reads is left alone), then every
@@ -30,7 +31,14 @@ struct SweepService: Service, CustomStringConvertible {
     /// One line per deletion (at notice: each is money saved or a leak found) and per error.
     static func log(_ result: SweepResult, logger: Logger) {
         for deletion in result.deleted {
-            logger.notice("garbage collection deleted \(deletion)")
+            switch deletion.kind {
+            case .pod:
+                logger.log(RunEvent(
+                    .podCollected, namespace: deletion.namespace, pod: deletion.name,
+                    reason: "garbage collection: \(deletion.reason)"))
+            case .job:
+                logger.notice("garbage collection deleted \(deletion)")
+            }
         }
         for error in result.errors {
             logger.error("garbage collection: \(error)")

@@ -63,6 +63,20 @@ struct FaultTests {
         #expect(seen.contains("GET /apis/batch/v1/namespaces/\(namespace)/jobs/once"))
     }
 
+    /// The regression test for libcurl's own retry: a POST on a *reused* connection that dies before
+    /// any answer was sent again by libcurl on a fresh connection (the server saw two creates; the second
+    /// met 409). Creates now go on a connection of their own, and only the client decides to retry.
+    @Test func createOnAReusedConnectionWhoseAnswerIsLostIsNotSentTwice() async throws {
+        let proxy = try FaultProxy()
+        let client = try Peer.client(server: proxy.url)
+        let namespace = Peer.namespace("reused")
+        _ = try await client.list(Job.self, in: namespace)  // leaves a connection to reuse
+        try await proxy.arm(.array([rule("drop_response", method: "POST")]))
+        let job = try await client.create(sampleJob("once"), in: namespace)
+        #expect(job.metadata.uid != nil)
+        #expect(try await proxy.requests().filter { $0.hasPrefix("POST") }.count == 1)
+    }
+
     /// A 503 that came from in front of the server (it never saw the create): the client looks,
     /// finds nothing, and only then sends the create again.
     @Test func createRefusedBeforeTheServerIsSentAgainOnlyAfterLooking() async throws {

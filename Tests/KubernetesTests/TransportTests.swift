@@ -6,13 +6,16 @@ import Testing
 /// The libcurl transport's own promises: connection reuse and cancellation from Swift tasks.
 @Suite(.enabled(if: Peer.isRunning, "needs the Kubernetes emulator peer (scripts/test starts it)"))
 struct TransportTests {
-    @Test func sequentialRequestsReuseOneConnection() async throws {
+    /// Reads reuse one connection; each create gets a fresh one, so that libcurl never re-sends it by
+    /// itself on a new connection after a reused one died (a second create: see the FaultTests).
+    @Test func sequentialReadsReuseOneConnectionAndCreatesGetTheirOwn() async throws {
         let proxy = try FaultProxy()
         let client = try Peer.client(server: proxy.url)
         let namespace = Peer.namespace("reuse")
         for index in 0..<10 { _ = try await client.create(sampleJob("job-\(index)"), in: namespace) }
+        #expect(try await proxy.connections() == 10)
         for index in 0..<10 { _ = try await client.get(Job.self, named: "job-\(index)", in: namespace) }
-        #expect(try await proxy.connections() == 1)
+        #expect(try await proxy.connections() == 10)
     }
 
     @Test func cancellingTheTaskAbortsARequestInFlight() async throws {

@@ -1,4 +1,5 @@
 """Drives the daemon benchmark; see scripts/bench/daemon. Prints a Markdown table."""
+import json
 import os
 import signal
 import socket
@@ -24,6 +25,17 @@ def rss_mib(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     raise RuntimeError("no VmRSS")
+
+
+def rss_parts_mib(pid):
+    """RSS split into anonymous memory (the heap, stacks) and file pages (the binary, the libraries)."""
+    parts = {}
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        for line in f:
+            name, _, rest = line.partition(":")
+            if name in ("Rss", "Anonymous"):
+                parts[name] = int(rest.split()[0]) / 1024
+    return parts["Anonymous"], parts["Rss"] - parts["Anonymous"]
 
 
 def start(folder, crontabs):
@@ -56,6 +68,16 @@ def percentile(values, p):
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
+# The same binary with no jobs at all: the floor the 10,000 jobs add to.
+with tempfile.TemporaryDirectory(prefix="fc-bench-", dir="/tmp") as folder:
+    crontabs = os.path.join(folder, "crontabs")
+    os.mkdir(crontabs)
+    daemon, _, listener = start(folder, crontabs)
+    time.sleep(2)
+    rss_empty, (anon_empty, file_empty) = rss_mib(daemon.pid), rss_parts_mib(daemon.pid)
+    stop(daemon)
+    listener.close()
+
 with tempfile.TemporaryDirectory(prefix="fc-bench-", dir="/tmp") as folder:
     crontabs = os.path.join(folder, "crontabs")
     os.mkdir(crontabs)
@@ -72,18 +94,24 @@ with tempfile.TemporaryDirectory(prefix="fc-bench-", dir="/tmp") as folder:
     cpu_idle = cpu_seconds(daemon.pid) - cpu_before
     wall_idle = time.monotonic() - wall_before
     rss_idle = rss_mib(daemon.pid)
+    anon_idle, file_idle = rss_parts_mib(daemon.pid)
     code, stop_time = stop(daemon)
     listener.close()
 
 def fire(jobs, count):
-    """Runs `jobs` per-second jobs until `count` runs started; returns the delays and what was skipped."""
+    """Runs `jobs` per-second jobs until `count` runs started; returns, per run, the delays (ms) from
+    its slot to: the intent write beginning (the ledger's recorded_at, read just before the write),
+    the executor's start call returning (created_at, read right after it returns), and the command
+    running (the job's own clock: `date` run by the job's shell); and what was skipped."""
     with tempfile.TemporaryDirectory(prefix="fc-bench-", dir="/tmp") as folder:
         crontabs = os.path.join(folder, "crontabs")
         os.mkdir(crontabs)
+        clocks = os.path.join(folder, "clocks.txt")
         with open(os.path.join(crontabs, "fire.cron"), "w") as f:
             f.write("CRON_EXECUTOR=local\nCRON_CONCURRENCY=allow\n")
             for i in range(jobs):
-                f.write(f"* * * * * * fire-{i:02d} true\n")
+                # \\% is a literal percent sign in a schedule file.
+                f.write(f"* * * * * * fire-{i:02d} echo $CRON_RUN_ID $(date +\\%s\\%N) >> {clocks}\n")
         daemon, _, listener = start(folder, crontabs)
         database = os.path.join(folder, "state", "ledger.sqlite")
         deadline = time.monotonic() + count / jobs + 30
@@ -92,33 +120,61 @@ def fire(jobs, count):
             with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
                 if db.execute("SELECT count(*) FROM run WHERE created_at IS NOT NULL").fetchone()[0] >= count:
                     break
+        time.sleep(1)  # let the last commands write their clocks
         code, _ = stop(daemon)
         listener.close()
         with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
             rows = db.execute(
-                "SELECT scheduled_at, recorded_at, created_at FROM run WHERE created_at IS NOT NULL "
-                "ORDER BY scheduled_at LIMIT ?", (count,)).fetchall()
+                "SELECT id, scheduled_at, recorded_at, created_at FROM run WHERE created_at IS NOT NULL "
+                "ORDER BY scheduled_at, id LIMIT ?", (count,)).fetchall()
             skipped = db.execute("SELECT count(*) FROM run WHERE state IN ('skipped', 'missed')").fetchone()[0]
-    to_intent = [recorded - scheduled for scheduled, recorded, _ in rows]
-    to_started = [created - scheduled for scheduled, _, created in rows]
-    return to_intent, to_started, skipped, code
+        running = {}
+        with open(clocks) as f:
+            for line in f:
+                run, nanoseconds = line.split()
+                running[int(run)] = int(nanoseconds) / 1e6
+    to_intent = [recorded - scheduled for _, scheduled, recorded, _ in rows]
+    to_returned = [created - scheduled for _, scheduled, _, created in rows]
+    to_running = [running[run] - scheduled for run, scheduled, _, _ in rows if run in running]
+    return to_intent, to_returned, to_running, skipped, code
 
 
-def row(label, values):
-    return f"| {label}, {len(values)} firings | p50 {percentile(values, 50)} ms, p99 {percentile(values, 99)} ms, max {max(values)} ms |"
+def row(label, values, bar=""):
+    p50, p99, worst = percentile(values, 50), percentile(values, 99), max(values)
+    return f"| {label}, {len(values)} firings | p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {worst:.1f} ms | {bar} |"
 
 
-single_intent, single_started, single_skipped, single_code = fire(1, max(10, firings // 10))
-herd_intent, herd_started, herd_skipped, herd_code = fire(10, firings)
+def exact(jobs, count):
+    """The daemon's scheduler, ledger and local executor in `bench-scheduler`, which reads the clock
+    as each start call is made: the exact delay from the slot to the start call."""
+    with tempfile.TemporaryDirectory(prefix="fc-bench-", dir="/tmp") as folder:
+        out = subprocess.run(
+            [binary, "bench-scheduler", "--jobs", str(jobs), "--firings", str(count), "--state-dir",
+             os.path.join(folder, "state")], check=True, capture_output=True, text=True, timeout=count / jobs + 60)
+    return json.loads(out.stdout)
+
+
+load_before = os.getloadavg()[0]
+single = fire(1, max(10, firings // 10))
+herd = fire(10, firings)
+single_exact = exact(1, max(10, firings // 10))
+herd_exact = exact(10, firings)
+load_after = os.getloadavg()[0]
 
 print("| measure | value | bar |")
 print("|---|---|---|")
 print(f"| start-up with 10,000 jobs (exec to READY=1) | {startup * 1000:.0f} ms | < 1 s |")
-print(f"| RSS at READY=1 / after {idle_seconds} s idle | {rss_ready:.1f} MiB / {rss_idle:.1f} MiB | < 40 MB |")
+print(f"| RSS at READY=1 / after {idle_seconds} s idle | {rss_ready:.1f} MiB / {rss_idle:.1f} MiB "
+      f"(anonymous {anon_idle:.1f}, file pages {file_idle:.1f}) | < 40 MB |")
+print(f"| RSS with no jobs (same binary) | {rss_empty:.1f} MiB (anonymous {anon_empty:.1f}, file pages {file_empty:.1f}) | |")
 print(f"| CPU over {wall_idle:.0f} idle seconds | {cpu_idle:.2f} s = {100 * cpu_idle / wall_idle:.3f} % of one core | < 0.5 % |")
 print(f"| SIGTERM to exit (10,000 jobs) | {stop_time * 1000:.0f} ms, exit {code} | exit 0 within 10 s |")
-print(row("one job a second: slot to intent recorded (the start call follows)", single_intent) + " p99 ≤ 5 ms |")
-print(row("one job a second: slot to start recorded (after the spawn)", single_started) + " |")
-print(row("10 jobs a second: slot to intent recorded", herd_intent) + " p99 ≤ 5 ms |")
-print(row("10 jobs a second: slot to start recorded", herd_started) + " |")
-print(f"| slots skipped or missed / exit status on SIGTERM in the firing runs | {single_skipped + herd_skipped} / {single_code}, {herd_code} | 0 / 0 |")
+for label, (to_intent, to_returned, to_running, _, _) in (("1 job a second", single), ("10 jobs a second", herd)):
+    print(row(f"{label}: slot to intent write begun (before the start call)", to_intent))
+    print(row(f"{label}: slot to start call returned (after it)", to_returned))
+    print(row(f"{label}: slot to command running (its own clock)", to_running))
+for label, result in (("1 job a second", single_exact), ("10 jobs a second", herd_exact)):
+    print(f"| {label}: slot to the start call itself (bench-scheduler), {result['count']:.0f} firings | "
+          f"p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, max {result['max_ms']:.1f} ms | p99 ≤ 5 ms |")
+print(f"| machine load (1-minute average) before / after the firing runs | {load_before:.1f} / {load_after:.1f} on {os.cpu_count()} cores | |")
+print(f"| slots skipped or missed / exit status on SIGTERM in the firing runs | {single[3] + herd[3]} / {single[4]}, {herd[4]} | 0 / 0 |")

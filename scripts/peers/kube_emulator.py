@@ -382,10 +382,13 @@ class FargateCronEmulator(kmock.KubernetesEmulator):
         try:
             while True:
                 wakeup = self.logs_changed
-                for time, text in store["lines"][position:]:
+                # Index by index: a write may wait on a slow reader while more lines arrive, and
+                # `position = len(lines)` after the loop skipped those (lost lines under load).
+                while position < len(store["lines"]):
+                    time, text = store["lines"][position]
+                    position += 1
                     if since is None or parse_time(time) >= since:
                         await response.write(((time + " ") if stamps else "").encode() + text.encode() + b"\n")
-                position = len(store["lines"])
                 if not follow or store["closed"]:
                     break
                 await wakeup.wait()

@@ -6,6 +6,12 @@ public struct LogLine: Hashable, Sendable {
     public var timestamp: Date?
     /// The text, without the line break.
     public var text: String
+
+    /// Creates a line (the client makes them from a stream; tests and replays make their own).
+    public init(timestamp: Date?, text: String) {
+        self.timestamp = timestamp
+        self.text = text
+    }
 }
 
 /// A pod's log lines as they arrive. Stopping the iteration closes the connection.

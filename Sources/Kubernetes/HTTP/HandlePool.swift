@@ -61,6 +61,13 @@ final class HandlePool: @unchecked Sendable {
         try handle.set(CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS))
         try handle.set(CURLOPT_CONNECTTIMEOUT_MS, milliseconds(configuration.connectTimeout))
         try handle.set(CURLOPT_TCP_KEEPALIVE, true)
+        if request.method == .post || request.method == .patch {
+            // libcurl silently sends a request again on a fresh connection when a reused one dies before
+            // any answer: for a create whose first copy did reach the server, that is a second create.
+            // A connection of its own for each non-idempotent request leaves the retry to KubeClient.
+            // - SeeAlso: https://curl.se/libcurl/c/CURLOPT_FRESH_CONNECT.html
+            try handle.set(CURLOPT_FRESH_CONNECT, true)
+        }
         if streaming {
             try handle.set(CURLOPT_LOW_SPEED_LIMIT, 1)
             try handle.set(CURLOPT_LOW_SPEED_TIME, max(1, milliseconds(configuration.streamIdleTimeout) / 1000))

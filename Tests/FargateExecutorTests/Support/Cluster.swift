@@ -17,12 +17,13 @@ enum Cluster {
     }
     static let curl: Result<Void, CurlError> = Result { () throws(CurlError) in try initializeCurlForProcess() }
 
-    static func client() throws -> KubeClient {
+    /// A client of the emulator, or of whatever stands in front of it (the fault proxy).
+    static func client(server: String? = nil, retry: RetryPolicy = RetryPolicy(baseDelay: .milliseconds(20))) throws -> KubeClient {
         try curl.get()
-        guard let server = environment["FARGATE_CRON_TEST_KUBE_HTTP"] else { throw KubernetesError.configuration("no emulator") }
+        guard let server = server ?? environment["FARGATE_CRON_TEST_KUBE_HTTP"] else { throw KubernetesError.configuration("no emulator") }
         return KubeClient(
             server: server, transport: CurlTransport(configuration: .init(requestTimeout: .seconds(20), streamIdleTimeout: .seconds(60))),
-            credentials: NoCredentials(identity: "test user"), retry: RetryPolicy(baseDelay: .milliseconds(20)))
+            credentials: NoCredentials(identity: "test user"), retry: retry)
     }
 
     /// A name of its own for each test (namespaces and job names), so that tests never see each other.
@@ -89,34 +90,38 @@ struct NoOutput: OutputSink {
 /// One test's world: a namespace with its controller, an executor writing to the real journal.
 struct World {
     let namespace: String
+    /// The emulator, directly (what the test looks at).
     let client: KubeClient
     let controller: FargateController
     let reports = Reports()
     let settings: JobTable
     let executor: KubernetesExecutor
 
-    init(_ stem: String) throws {
+    /// - Parameter executorClient: how the executor reaches the API (through a fault proxy, say);
+    ///   the emulator directly when nil.
+    init(_ stem: String, executorClient: KubeClient? = nil, startRetryLimit: Duration = .seconds(60),
+         logGrace: Duration = .seconds(5), resyncInterval: Duration = .seconds(30)) throws {
         namespace = Cluster.unique(stem)
         client = try Cluster.client()
         controller = try FargateController(namespace: namespace)
         let (settings, reports) = (JobTable(), reports)
         self.settings = settings
         executor = KubernetesExecutor(
-            client: client, settings: { name in settings.state.withLock { $0[name] } },
+            client: executorClient ?? client, settings: { name in settings.state.withLock { $0[name] } },
             journal: EntryWriter(destination: .journal), clock: SystemWallClock(),
-            logger: { var l = Logger(label: "fargate-executor-tests", factory: { label in StreamLogHandler.standardError(label: label) }); l.logLevel = .info; return l }(), logGrace: .seconds(5),
-            onReport: { reports.add($0) })
+            logger: { var l = Logger(label: "fargate-executor-tests", factory: { label in StreamLogHandler.standardError(label: label) }); l.logLevel = .info; return l }(), logGrace: logGrace,
+            startRetryLimit: startRetryLimit, resyncInterval: resyncInterval, onReport: { reports.add($0) })
     }
 
     /// A second executor on the same namespace and jobs: the daemon after a restart.
-    init(sharing other: World) {
+    init(sharing other: World, executorClient: KubeClient? = nil) {
         namespace = other.namespace
         client = other.client
         controller = other.controller
         let (settings, reports) = (other.settings, reports)
         self.settings = settings
         executor = KubernetesExecutor(
-            client: client, settings: { name in settings.state.withLock { $0[name] } },
+            client: executorClient ?? client, settings: { name in settings.state.withLock { $0[name] } },
             journal: EntryWriter(destination: .journal), clock: SystemWallClock(),
             logger: Logger(label: "fargate-executor-tests-restarted", factory: { label in StreamLogHandler.standardError(label: label) }),
             logGrace: .seconds(5), onReport: { reports.add($0) })
@@ -136,9 +141,11 @@ struct World {
         return job
     }
 
-    func request(_ job: KubernetesJobSettings, slot: String = "2026-11-29T06:30:00Z", run: Int64) -> RunRequest {
+    func request(
+        _ job: KubernetesJobSettings, slot: String = "2026-11-29T06:30:00Z", run: Int64, startDeadline: Date? = nil
+    ) -> RunRequest {
         RunRequest(slot: Slot(job: job.jobName, scheduledAt: instant(slot)), run: RunID(rawValue: run), trigger: .scheduled,
-                   command: "bin/report", environment: [:], timeout: job.timeout)
+                   command: "bin/report", environment: [:], timeout: job.timeout, startDeadline: startDeadline)
     }
 
     /// Starts a run and waits for its outcome and report.

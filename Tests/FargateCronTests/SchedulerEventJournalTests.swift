@@ -1,0 +1,30 @@
+import Foundation
+import Scheduler
+import Systemd
+import Testing
+
+@testable import fargate_cron
+
+/// Which journal run event (and so which `MESSAGE_ID`) each scheduler event becomes.
+struct SchedulerEventJournalTests {
+    let slot = Slot(job: "nightly-report", scheduledAt: Date(timeIntervalSince1970: 1_795_923_000))
+    let run = RunID(rawValue: 7)
+
+    @Test func aCancelledRunIsItsOwnEventNotAFailure() throws {
+        let event = try #require(SchedulerEvent.ended(slot, run: run, outcome: .cancelled(reason: "the daemon is stopping")).runEvent)
+        #expect(event.kind == .cancelled)
+        #expect(event.metadata[JournalField.messageID].map { "\($0)" } == RunEvent.Kind.cancelled.messageID)
+        #expect(event.message == "Run 7 of nightly-report was cancelled: the daemon is stopping")
+    }
+
+    @Test func aKubernetesStartNamesItsNamespaceAndJob() throws {
+        let handle = RunHandle(executor: .kubernetes, reference: "batch/nightly-report-29932050")
+        let event = try #require(SchedulerEvent.started(slot, run: run, trigger: .scheduled, handle: handle).runEvent)
+        #expect(event.namespace == "batch")
+        #expect(event.kubernetesJob == "nightly-report-29932050")
+        let local = RunHandle(executor: .local, reference: "pid=12 start=34")
+        let localEvent = try #require(SchedulerEvent.started(slot, run: run, trigger: .manual, handle: local).runEvent)
+        #expect(localEvent.namespace == nil && localEvent.kubernetesJob == nil)
+        #expect(localEvent.reason == "trigger: manual")
+    }
+}

@@ -21,6 +21,16 @@ Test controls under /_emulator/ (plain JSON over the same ports):
   POST /_emulator/compact       forget the history, so older resourceVersions get 410
                                 ({"namespace": NS}: only for watches of that namespace)
   GET  /_emulator/health        200 when serving
+  GET  /_emulator/stats         every request served so far, counted per wall-clock second, client
+                                (its bearer token, or "anonymous"), verb and resource, for benchmarks:
+                                {"requests": [{"second": S, "client": C, "verb": V, "resource": R, "count": N}],
+                                 "lists": [{"client": C, "resource": R, "items": I, "count": N}]}: how many
+                                lists of each client returned I objects
+
+Benchmarks set FARGATE_CRON_EMULATOR_FORGET_REQUESTS=1: kmock keeps every request it has served and
+matches each create and patch against all of them (its `request in filter` walk), so that one request
+costs time in proportion to all before it; with the variable set, the log holds only the request being
+served, which nothing here reads back, and a request costs the same after 100,000 others.
 
 Extension point: `controllers` (a list of async callables taking (emulator, event)) is run after every
 change, for a test-side Job/Pod controller to be added in its own module.
@@ -31,12 +41,15 @@ Usage: kube_emulator.py --http-port P --https-port Q --cert server.pem --key ser
 import argparse
 import asyncio
 import bisect
+import collections
 import datetime
 import json
+import os
 import random
 import ssl
 import string
 import sys
+import time
 import uuid
 from typing import Any, Awaitable, Callable
 
@@ -81,6 +94,9 @@ class FargateCronEmulator(kmock.KubernetesEmulator):
         self.logs_changed = asyncio.Event()
         self.bookmark_interval = 1.0
         self.controllers: list[Callable[["FargateCronEmulator", dict], Awaitable[None]]] = []
+        self.request_counts: collections.Counter[tuple[int, str, str, str]] = collections.Counter()
+        self.list_sizes: collections.Counter[tuple[str, str, int]] = collections.Counter()
+        self.forget_requests = os.environ.get("FARGATE_CRON_EMULATOR_FORGET_REQUESTS") == "1"
 
     # -- bookkeeping ------------------------------------------------------------------------------
 
@@ -115,7 +131,36 @@ class FargateCronEmulator(kmock.KubernetesEmulator):
 
     # -- dispatch ---------------------------------------------------------------------------------
 
+    def count(self, request: kmock.Request) -> None:
+        """Counts a request in its wall-clock second, for GET /_emulator/stats."""
+        method = request._raw_request.method
+        client = self.client(request)
+        if request.url.path.startswith("/_emulator/"):
+            verb, resource = "emulator", request.url.path.strip("/").split("/")[1]
+        else:
+            resource = request.resource.plural if request.resource is not None else request.url.path
+            if request.subresource == "log":
+                verb = "log"
+            elif request.action == enums.action.UPDATE:
+                verb = "update" if method == "PUT" else "patch"
+            elif request.action == enums.action.DELETE and not request.name:
+                verb = "deletecollection"
+            elif request.action is not None:
+                verb = {"FETCH": "get"}.get(request.action.name, request.action.name.lower())
+            else:
+                verb = method.lower()
+        self.request_counts[(int(time.time()), client, verb, resource)] += 1
+
+    @staticmethod
+    def client(request: kmock.Request) -> str:
+        auth = request.headers.get("Authorization", "")
+        return auth[len("Bearer "):] if auth.startswith("Bearer ") else "anonymous"
+
     async def _handle(self, request: kmock.Request) -> aiohttp.web.StreamResponse:
+        if self.forget_requests:
+            self._requests[:] = [request]  # kmock's dispatch finds the request being served by identity
+        if request.url.path != "/_emulator/stats":
+            self.count(request)
         if request.url.path.startswith("/_emulator/"):
             return await self.control(request)
         denied = self.check_token(request)
@@ -262,6 +307,7 @@ class FargateCronEmulator(kmock.KubernetesEmulator):
     def serve_list(self, request: kmock.Request) -> aiohttp.web.StreamResponse:
         items = [obj for obj in self.live_objects(request.resource, request.namespace) if self.matches(request, obj)]
         items.sort(key=lambda o: (o["metadata"].get("namespace") or "", o["metadata"].get("name") or ""))
+        self.list_sizes[(self.client(request), request.resource.plural, len(items))] += 1
         kind = LIST_KINDS.get(request.resource.plural, request.resource.plural.capitalize())
         api_version = f"{request.resource.group}/{request.resource.version}" if request.resource.group else request.resource.version
         return aiohttp.web.json_response({"apiVersion": api_version, "kind": f"{kind}List",
@@ -357,6 +403,12 @@ class FargateCronEmulator(kmock.KubernetesEmulator):
         body = request.data if isinstance(request.data, dict) else {}
         if parts[1:2] == ["health"]:
             return aiohttp.web.json_response({"ok": True})
+        if parts[1:2] == ["stats"]:
+            return aiohttp.web.json_response({"requests": [
+                {"second": second, "client": client, "verb": verb, "resource": resource, "count": count}
+                for (second, client, verb, resource), count in sorted(self.request_counts.items())],
+                "lists": [{"client": client, "resource": resource, "items": items, "count": count}
+                          for (client, resource, items), count in sorted(self.list_sizes.items())]})
         if parts[1:2] == ["compact"]:
             # {"namespace": NS} expires versions for watches of that namespace only, so that tests
             # running side by side in other namespaces keep their history.

@@ -53,6 +53,8 @@ extension KubernetesExecutor {
             throw ExecutorError(error.message)
         }
         let name = manifest.metadata.name ?? ""
+        beginStarting(name)
+        defer { endStarting(name) }
         let deadline = request.startDeadline ?? clock.now().addingTimeInterval(GarbageCollectionPlan.seconds(startRetryLimit))
         var retries = 0
         while true {

@@ -11,21 +11,29 @@ extension KubernetesExecutor {
     ///   - jobs: the jobs whose retention applies; objects of other jobs in their namespaces get
     ///     ``RetentionPolicy/orphaned``.
     ///   - dryRun: only say what would be deleted.
+    ///   - onlyTheseJobs: list only the objects of `jobs` (a run's clean-up), not everything ours in
+    ///     their namespaces: a herd of 500 runs ending must not list 500 namespaces' worth each.
     /// - Returns: what was deleted (or would be), and the errors met, in order.
-    public func sweep(jobs: [KubernetesJobSettings], dryRun: Bool) async -> SweepResult {
+    public func sweep(jobs: [KubernetesJobSettings], dryRun: Bool, onlyTheseJobs: Bool = false) async -> SweepResult {
         var result = SweepResult()
         let retention = Dictionary(jobs.map { ($0.jobName, RetentionPolicy($0)) }, uniquingKeysWith: { a, _ in a })
-        let followed = followedJobs
-        for namespace in Set(jobs.map(\.namespace)).sorted() {
+        let scopes: [(namespace: String, selector: String)] =
+            onlyTheseJobs
+            ? jobs.map { ($0.namespace, OwnershipLabels.selector(forJob: $0.jobName)) }
+            : Set(jobs.map(\.namespace)).sorted().map { ($0, OwnershipLabels.ownedSelector) }
+        for (namespace, selector) in scopes {
             let listedJobs: [Job]
             let listedPods: [Pod]
             do {
-                listedJobs = try await client.list(Job.self, in: namespace, labelSelector: OwnershipLabels.ownedSelector).items
-                listedPods = try await client.list(Pod.self, in: namespace, labelSelector: OwnershipLabels.ownedSelector).items
+                listedJobs = try await client.list(Job.self, in: namespace, labelSelector: selector).items
+                listedPods = try await client.list(Pod.self, in: namespace, labelSelector: selector).items
             } catch {
-                result.errors.append("listing namespace \(namespace): \(error)")
+                result.errors.append("listing \(selector) in namespace \(namespace): \(error)")
                 continue
             }
+            // Read after the lists: a run that started while they were read is known by now (a run
+            // being created counts from before its POST), so its pod is never taken for a leftover.
+            let followed = followedJobs
             // Other jobs sharing the namespace keep their own limits: only a job no schedule names
             // any more is orphaned (a run's clean-up sweeps with its own job's settings alone).
             var retention = retention

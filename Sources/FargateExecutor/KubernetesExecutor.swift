@@ -25,6 +25,8 @@ public final class KubernetesExecutor: Executor {
     let resyncInterval: Duration
     let onReport: @Sendable (RunReport) -> Void
     let followers = Mutex<[String: RunFollower]>([:])
+    /// The names of Jobs being created now, with how many starts create each (a sweep leaves their pods alone).
+    let starting = Mutex<[String: Int]>([:])
 
     /// Creates the executor.
     /// - Parameters:
@@ -96,7 +98,7 @@ public final class KubernetesExecutor: Executor {
     /// Keeps the job's finished Jobs to its history limits, once the run's outcome is recorded.
     public func cleanUp(_ handle: RunHandle) async {
         guard let follower = followers.withLock({ $0.removeValue(forKey: handle.reference) }) else { return }
-        _ = await sweep(jobs: [follower.settings], dryRun: false)
+        _ = await sweep(jobs: [follower.settings], dryRun: false, onlyTheseJobs: true)
     }
 
     /// After a restart: a run with a handle is followed again if its Job still exists; one without
@@ -139,6 +141,16 @@ public final class KubernetesExecutor: Executor {
 
     /// The names of the Jobs whose runs are being followed now (the sweep leaves their pods alone).
     var followedJobs: Set<String> {
-        followers.withLock { Set($0.values.map(\.name)) }
+        followers.withLock { Set($0.values.map(\.name)) }.union(starting.withLock { Set($0.keys) })
+    }
+
+    /// Counts a Job being created (from before its POST until its follower is registered).
+    func beginStarting(_ name: String) { starting.withLock { $0[name, default: 0] += 1 } }
+
+    func endStarting(_ name: String) {
+        starting.withLock { starting in
+            starting[name, default: 1] -= 1
+            if starting[name] == 0 { starting[name] = nil }
+        }
     }
 }

@@ -122,7 +122,13 @@ struct DaemonCommand: AsyncParsableCommand {
         }
         let reloader = ScheduleReloader(
             folder: folder, initial: loaded.schedules, scheduler: scheduler, notifier: notifier, logger: logger,
-            hangups: await UnixSignalsSequence(trapping: .sighup), reloaded: { kubernetesJobs.replace(with: $0) })
+            hangups: await UnixSignalsSequence(trapping: .sighup),
+            reloaded: { specs in
+                kubernetesJobs.replace(with: specs)
+                if collector == nil, !kubernetesJobs.all.isEmpty {
+                    logger.error("kubernetes jobs were added, but this daemon started without a cluster: their runs fail until it is restarted")
+                }
+            })
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [

@@ -144,6 +144,13 @@ public actor Scheduler: Service, CustomStringConvertible {
             }
             switch await executor.reattach(run, job: job) {
             case .running(let handle):
+                if run.state == .intended {
+                    // The daemon died after the executor started the run but before its start was
+                    // recorded: record it now, or its end could never be (intended cannot succeed).
+                    do { try await store.recordStarted(run.id, handle: handle, at: clock.now()) } catch {
+                        logger.error("cannot record an adopted run's start", metadata: metadata(run.slot, run.id, ["error": "\(error)"]))
+                    }
+                }
                 state.adopt(run.slot, id: run.id)
                 let observation = Observation(slot: run.slot, id: run.id, handle: handle)
                 following[run.id] = observation

@@ -114,6 +114,27 @@ struct LifecycleScenarioTests {
         }
     }
 
+    /// Killed after the executor started the run but before its start was recorded: the store holds
+    /// the run as intended, the executor finds it running. Its start is recorded at adoption, so its
+    /// end can be (the ledger lets an intended run fail or be cancelled, never succeed).
+    @Test func aRestartRecordsTheStartOfAnAdoptedRunThatWasOnlyIntended() async throws {
+        let store = InMemoryRunStore()
+        let slot = Slot(job: "report", scheduledAt: t0)
+        let handle = RunHandle(executor: .local, reference: "batch/report-29932230")
+        store.seed(RunRecord(id: RunID(rawValue: 1), slot: slot, trigger: .scheduled, state: .intended))
+        let executor = FakeExecutor()
+        executor.setReattachment(.running(handle), for: RunID(rawValue: 1))
+        let h = Harness(jobs: [job("report", every: .seconds(60))], at: t0.adding(.seconds(30)), store: store, executor: executor)
+        try await h.run { h in
+            let adopted = try #require(h.store.records(of: "report").first)
+            #expect(adopted.state == .started)
+            #expect(adopted.handle == handle)
+            executor.finishAdopted(handle, .succeeded)
+            await h.store.wait { $0.first?.state.isTerminal == true }
+            #expect(h.states(of: "report") == [.ended(.succeeded)])
+        }
+    }
+
     @Test func aRestartMarksARunThatDidNotSurviveAsLostBeforeAnySlotFires() async throws {
         let store = InMemoryRunStore()
         let slot = Slot(job: "report", scheduledAt: t0)

@@ -41,7 +41,7 @@ extension Scheduler {
                 // A scheduled slot may keep trying to start until its starting deadline; a manual
                 // trigger has none (the executor's own bound applies).
                 let deadline = planned.trigger == .manual
-                    ? nil : job.startingDeadline.map { planned.slot.scheduledAt.addingTimeInterval(Self.seconds($0)) }
+                    ? nil : job.startingDeadline.map { planned.slot.scheduledAt.addingTimeInterval($0.timeInterval) }
                 let request = RunRequest(
                     slot: planned.slot, run: id, trigger: planned.trigger, command: job.command,
                     environment: job.environment, timeout: job.timeout, startDeadline: deadline)
@@ -208,13 +208,5 @@ extension Scheduler {
         metadata["CRON_SCHEDULED_AT"] = "\(slot.scheduledAt.formatted(.iso8601))"
         if let id { metadata["CRON_RUN_ID"] = "\(id)" }
         return metadata
-    }
-}
-
-extension Scheduler {
-    /// A duration in seconds, for date arithmetic.
-    static func seconds(_ duration: Duration) -> TimeInterval {
-        let (seconds, attoseconds) = duration.components
-        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
     }
 }

@@ -60,6 +60,20 @@ struct EmulatorTests {
         #expect(try await client.list(Pod.self, in: namespace).items.isEmpty)
     }
 
+    @Test func podsAreListedBySelectorReadAndDeleted() async throws {
+        let client = try Peer.client()
+        let namespace = Peer.namespace("pods")
+        let mine = try await client.create(
+            Pod(metadata: ObjectMeta(name: "run-1-abcde", labels: ["job-name": "run-1"])), in: namespace)
+        _ = try await client.create(Pod(metadata: ObjectMeta(name: "run-2-fghij", labels: ["job-name": "run-2"])), in: namespace)
+        let listed = try await client.list(Pod.self, in: namespace, labelSelector: "job-name=run-1")
+        #expect(listed.items.map(\.metadata.name) == ["run-1-abcde"])
+        #expect(try await client.get(Pod.self, named: "run-1-abcde", in: namespace).metadata.uid == mine.metadata.uid)
+        try await client.delete(Pod.self, named: "run-1-abcde", in: namespace, uid: mine.metadata.uid)
+        #expect(try await client.find(Pod.self, named: "run-1-abcde", in: namespace) == nil)
+        #expect(try await client.list(Pod.self, in: namespace).items.map(\.metadata.name) == ["run-2-fghij"])
+    }
+
     @Test func leaseUpdateNeedsTheCurrentResourceVersion() async throws {
         let client = try Peer.client()
         let namespace = Peer.namespace("lease")

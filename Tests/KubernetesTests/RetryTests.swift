@@ -41,6 +41,18 @@ import Testing
         #expect(policy.delay(beforeRetry: 30, retryAfter: nil) <= .seconds(10))
     }
 
+    /// Full jitter: each delay is drawn from zero up to a bound that doubles with every retry (base
+    /// 200 ms, capped at 10 s). Over 200 draws the largest stays within the bound and comes near it,
+    /// so later retries really do wait longer than the first one can.
+    @Test func jitteredDelaysGrowExponentiallyUpToTheCap() {
+        let policy = RetryPolicy(baseDelay: .milliseconds(200), maximumDelay: .seconds(10))
+        for (retry, bound) in [(1, Duration.milliseconds(200)), (2, .milliseconds(400)), (4, .milliseconds(1600)), (10, .seconds(10))] {
+            let draws = (0..<200).map { _ in policy.delay(beforeRetry: retry, retryAfter: nil) }
+            #expect(draws.allSatisfy { $0 >= .zero && $0 <= bound }, "retry \(retry)")
+            #expect(draws.max()! > bound / 2, "retry \(retry)")  // all 200 below half: chance 2^-200
+        }
+    }
+
     /// The create reached the server but its answer was lost: the client finds the Job by name and
     /// returns it, and never posts a second time.
     @Test func createWithALostAnswerLooksBeforeResending() async throws {

@@ -40,6 +40,27 @@ struct TokenCommandTests {
         #expect(result.output == (try Fixture.text("aws-eks-get-token.json")))
     }
 
+    /// `--profile` picks the keys from the shared credentials file over the environment's, and the
+    /// region may come from `AWS_REGION`: the same fixture credentials give the same output.
+    @Test func tokenCommandSignsWithTheChosenProfile() throws {
+        let scratch = try Scratch()
+        let file = try scratch.write("credentials", """
+            [fixture]
+            aws_access_key_id = AKIDEXAMPLE
+            aws_secret_access_key = wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY
+            aws_session_token = FwoGZXIvYXdzEXAMPLE/session+token==
+            """)
+        let environment = [
+            "HOME": scratch.path, "AWS_SHARED_CREDENTIALS_FILE": file, "AWS_REGION": "ap-northeast-1",
+            "AWS_ACCESS_KEY_ID": "AKIAOTHER", "AWS_SECRET_ACCESS_KEY": "other-secret",
+        ]
+        let result = try Binary.run(
+            ["token", "--cluster", "nightly-batch", "--profile", "fixture", "--signing-time", "2026-03-08T07:30:15Z"],
+            environment: environment)
+        #expect(result.status == 0)
+        #expect(result.output == (try Fixture.text("aws-eks-get-token.json")))
+    }
+
     @Test func tokenCommandAnswersKubectlsExecInfoVersion() throws {
         var environment = Self.fixtureEnvironment
         environment["KUBERNETES_EXEC_INFO"] = #"{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","spec":{"interactive":false}}"#
@@ -103,12 +124,18 @@ struct TokenCommandTests {
 /// emulator's port that demands a client certificate.
 @Suite(.enabled(if: Peer.environment["FARGATE_CRON_TEST_KUBE_MTLS"] != nil, "needs the emulator's mTLS port"))
 struct ClientCertificateTests {
-    func kubeconfig(_ scratch: Scratch, withCertificate: Bool) throws -> String {
-        let certificate = try Data(contentsOf: URL(fileURLWithPath: Peer.environment["FARGATE_CRON_TEST_KUBE_CLIENT_CERT"]!))
-        let key = try Data(contentsOf: URL(fileURLWithPath: Peer.environment["FARGATE_CRON_TEST_KUBE_CLIENT_KEY"]!))
-        let user = withCertificate
-            ? "client-certificate-data: \(certificate.base64EncodedString())\n    client-key-data: \(key.base64EncodedString())"
-            : "token: not-a-certificate"
+    enum Identity: Sendable { case inline, files, token }
+
+    func kubeconfig(_ scratch: Scratch, _ identity: Identity) throws -> String {
+        let certificatePath = Peer.environment["FARGATE_CRON_TEST_KUBE_CLIENT_CERT"]!
+        let keyPath = Peer.environment["FARGATE_CRON_TEST_KUBE_CLIENT_KEY"]!
+        let certificate = try Data(contentsOf: URL(fileURLWithPath: certificatePath))
+        let key = try Data(contentsOf: URL(fileURLWithPath: keyPath))
+        let user = switch identity {
+        case .inline: "client-certificate-data: \(certificate.base64EncodedString())\n    client-key-data: \(key.base64EncodedString())"
+        case .files: "client-certificate: \(certificatePath)\n    client-key: \(keyPath)"
+        case .token: "token: not-a-certificate"
+        }
         return try scratch.write("config", """
             apiVersion: v1
             kind: Config
@@ -128,19 +155,21 @@ struct ClientCertificateTests {
             """)
     }
 
-    @Test func clientCertificateFromTheKubeconfigIsAccepted() async throws {
+    /// `client-certificate-data`/`client-key-data`, or `client-certificate`/`client-key` files.
+    @Test(arguments: [Identity.inline, .files])
+    func clientCertificateFromTheKubeconfigIsAccepted(_ identity: Identity) async throws {
         try Curl.ready()
         let scratch = try Scratch()
-        let connection = try Kubeconfig.load(path: try kubeconfig(scratch, withCertificate: true))
+        let connection = try Kubeconfig.load(path: try kubeconfig(scratch, identity))
             .connection(environment: [:])
-        let created = try await connection.makeClient().create(sampleJob("mutual"), in: "mtls")
+        let created = try await connection.makeClient().create(sampleJob("mutual"), in: Peer.namespace("mtls"))
         #expect(created.metadata.uid != nil)
     }
 
     @Test func withoutAClientCertificateTheServerRefuses() async throws {
         try Curl.ready()
         let scratch = try Scratch()
-        let connection = try Kubeconfig.load(path: try kubeconfig(scratch, withCertificate: false))
+        let connection = try Kubeconfig.load(path: try kubeconfig(scratch, .token))
             .connection(environment: [:])
         await #expect(throws: KubernetesError.self) {
             try await connection.makeClient(retry: RetryPolicy(maximumAttempts: 1)).list(Job.self, in: "mtls")

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 @testable import Kubernetes
@@ -18,14 +19,89 @@ struct TransportTests {
         #expect(try await proxy.connections() == 10)
     }
 
+    /// The request is on the wire (the proxy has seen it and holds it for 30 s) when its task is
+    /// cancelled: the transfer ends as cancelled at once. One attempt only, so that no retry pause
+    /// (which notices cancellation by itself) can stand in for the transport's own abort; without it
+    /// the request would end after the 20 s request timeout as a transport error.
     @Test func cancellingTheTaskAbortsARequestInFlight() async throws {
         let proxy = try FaultProxy()
         try await proxy.setLatency(milliseconds: 30_000)
-        let client = try Peer.client(server: proxy.url)
+        let client = try Peer.client(server: proxy.url, retry: RetryPolicy(maximumAttempts: 1))
+        let started = ContinuousClock.now
         let request = Task { try await client.list(Job.self, in: "cancel") }
-        request.cancel()  // whether before or during the transfer, it must end as cancelled, not after 30 s
+        try await poll(within: .seconds(10)) { try await proxy.requests().count == 1 }
+        request.cancel()
         let outcome = await request.result
         #expect(throws: KubernetesError.cancelled) { try outcome.get() }
+        #expect(ContinuousClock.now - started < .seconds(10))
+    }
+
+    /// `connectTimeout` bounds the TCP and TLS handshake: a server that accepts the connection and
+    /// never answers the TLS hello (the fault proxy waits for an HTTP request head that never comes)
+    /// is given up on after 0.5 s, long before the 20 s request timeout.
+    @Test func connectTimeoutEndsAHandshakeThatNeverCompletes() async throws {
+        let proxy = try FaultProxy()
+        let silent = proxy.url.replacingOccurrences(of: "http://", with: "https://")
+        let transport = CurlTransport(configuration: .init(
+            tls: TLSConfiguration(certificateAuthority: try Peer.caPEM()), connectTimeout: .milliseconds(500),
+            requestTimeout: .seconds(20)))
+        let client = KubeClient(server: silent, transport: transport, credentials: NoCredentials(),
+                                retry: RetryPolicy(maximumAttempts: 1))
+        let started = ContinuousClock.now
+        let error = await #expect(throws: KubernetesError.self) { try await client.list(Job.self, in: "connect") }
+        let elapsed = ContinuousClock.now - started
+        guard case .transport(let curl, _)? = error else {
+            Issue.record("expected a transport error, got \(String(describing: error))")
+            return
+        }
+        #expect(curl.code == 28)  // CURLE_OPERATION_TIMEDOUT
+        #expect("\(error!)".contains("timed out"))
+        #expect(elapsed < .seconds(10))
+    }
+
+    /// A streamed body (here a followed log) that goes silent is dropped after `streamIdleTimeout`,
+    /// although streams have no overall request timeout.
+    @Test func silentStreamIsDroppedAfterTheIdleTimeout() async throws {
+        let proxy = try FaultProxy()
+        try await proxy.arm(.array([rule("stall_after", path: "/log", ["bytes": .integer(0)])]))
+        let client = try Peer.client(server: proxy.url, retry: RetryPolicy(maximumAttempts: 1), idleTimeout: .seconds(1))
+        let started = ContinuousClock.now
+        let error = await #expect(throws: KubernetesError.self) {
+            try await client.logs(ofPod: "quiet", in: Peer.namespace("idle"), follow: true)
+        }
+        guard case .transport(let curl, _)? = error else {
+            Issue.record("expected a transport error, got \(String(describing: error))")
+            return
+        }
+        #expect(curl.code == 28)  // CURLE_OPERATION_TIMEDOUT, from the low-speed limit
+        #expect(ContinuousClock.now - started < .seconds(10))
+    }
+
+    /// Each transfer blocks a thread of its own, never one of the cooperative pool's (as wide as the
+    /// machine has cores): many more transfers than cores are on the wire at once, and another
+    /// request gets through while they are all still held by the proxy. Were `curl_easy_perform` run
+    /// on the pool, the later transfers would reach the proxy only as earlier ones finished.
+    @Test func blockingTransfersStayOffTheCooperativePool() async throws {
+        let proxy = try FaultProxy()
+        try await proxy.setLatency(milliseconds: 5_000)
+        let slow = try Peer.client(server: proxy.url)
+        let direct = try Peer.client()
+        let count = max(8, 4 * ProcessInfo.processInfo.activeProcessorCount)
+        let finished = Counter()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<count {
+                group.addTask {
+                    _ = try await slow.list(Job.self, in: "pool-\(index)")
+                    finished.increment()
+                }
+            }
+            try await poll(within: .seconds(30)) { try await proxy.requests().count == count }
+            #expect(finished.value == 0)
+            _ = try await direct.list(Job.self, in: "pool-direct")
+            #expect(finished.value == 0)
+            try await group.waitForAll()
+        }
+        #expect(finished.value == count)
     }
 
     @Test func cancellingTheConsumerEndsAFollowedLog() async throws {
@@ -66,5 +142,21 @@ struct HTTPVersionTests {
         let h1 = try await transport.send(HTTPRequest(method: .get, url: Peer.https + "/version"))
         #expect(h1.status == 200)
         #expect(h1.httpVersion == "1.1")
+    }
+}
+
+/// A count that concurrent tasks share.
+final class Counter: Sendable {
+    private let count = Mutex(0)
+    var value: Int { count.withLock { $0 } }
+    func increment() { count.withLock { $0 += 1 } }
+}
+
+/// Waits until `condition` holds, checking every 50 ms, and fails after `deadline`.
+func poll(within deadline: Duration, _ condition: () async throws -> Bool) async throws {
+    let end = ContinuousClock.now + deadline
+    while try await !condition() {
+        guard ContinuousClock.now < end else { throw KubernetesError.invalidResponse("condition not met within \(deadline)") }
+        try await Task.sleep(for: .milliseconds(50))
     }
 }

@@ -3,6 +3,8 @@ public import Foundation
 /// The scheduler's view of one job: when it fires, under which policies, and what it runs.
 ///
 /// The command line builds it from a schedule file's job specification; the core needs nothing else.
+/// The policies are read on the job itself (`job.concurrency`, `job.zone`; the list is `Settings`).
+@dynamicMemberLookup
 public struct ScheduledJob: Sendable, CustomStringConvertible {
     /// The job's name, unique across all schedule files.
     public var name: String
@@ -10,9 +12,29 @@ public struct ScheduledJob: Sendable, CustomStringConvertible {
     public var schedule: any FireSchedule
     /// The command, run as `/bin/sh -c COMMAND`.
     public var command: String
-    /// Everything else, in one immutable instance that jobs with the same settings may share
+    /// The settings, in one immutable instance that jobs with the same settings may share
     /// (`sharingSettings(with:)`): the scheduler holds every job for as long as it is loaded.
-    private var settings: Settings
+    private var shared: SharedSettings
+
+    /// Everything about a job but its name, schedule and command.
+    public struct Settings: Equatable, Sendable {
+        /// The zone the schedule is read in.
+        public var zone: TimeZone
+        /// What happens when a slot comes while a run is still active.
+        public var concurrency: ConcurrencyPolicy
+        /// A slot that cannot be started within this long after its time is missed, not started late.
+        public var startingDeadline: Duration?
+        /// What happens to slots passed over while the daemon was down or the clock jumped forward.
+        public var catchUp: CatchUpPolicy
+        /// Whether scheduled slots are skipped (manual triggers still run).
+        public var isSuspended: Bool
+        /// How long a run may take before it is stopped.
+        public var timeout: Duration?
+        /// Which executor runs the job.
+        public var executor: ExecutorKind
+        /// The environment the command sees.
+        public var environment: [String: String]
+    }
 
     /// Creates a job; the defaults are those of the schedule files.
     public init(
@@ -24,92 +46,41 @@ public struct ScheduledJob: Sendable, CustomStringConvertible {
         self.name = name
         self.schedule = schedule
         self.command = command
-        settings = Settings(values: .init(
+        shared = SharedSettings(Settings(
             zone: zone, concurrency: concurrency, startingDeadline: startingDeadline, catchUp: catchUp,
             isSuspended: isSuspended, timeout: timeout, executor: executor, environment: environment))
+    }
+
+    /// One of the job's settings; setting it changes this job only.
+    public subscript<Value>(dynamicMember setting: WritableKeyPath<Settings, Value>) -> Value {
+        get { shared.settings[keyPath: setting] }
+        set {
+            var settings = shared.settings
+            settings[keyPath: setting] = newValue
+            shared = SharedSettings(settings)
+        }
     }
 
     /// This job, holding `other`'s settings instance when the two have the same settings, so that
     /// 10,000 jobs written under the same settings hold them once.
     public func sharingSettings(with other: ScheduledJob) -> ScheduledJob {
-        guard settings !== other.settings, settings.values == other.settings.values else { return self }
-        var shared = self
-        shared.settings = other.settings
-        return shared
+        guard shared !== other.shared, shared.settings == other.shared.settings else { return self }
+        var job = self
+        job.shared = other.shared
+        return job
     }
 
-    public var description: String { "\(name) (\(schedule) in \(zone.identifier))" }
+    public var description: String { "\(name) (\(schedule) in \(self.zone.identifier))" }
 
     /// Whether the two definitions fire at the same times (so a reload keeps the job's timeline).
     public func hasSameTimes(as other: ScheduledJob) -> Bool {
-        schedule.description == other.schedule.description && zone.identifier == other.zone.identifier
-    }
-}
-
-extension ScheduledJob {
-    /// The zone the schedule is read in.
-    public var zone: TimeZone {
-        get { settings.values.zone }
-        set { settings = settings.with { $0.zone = newValue } }
-    }
-    /// What happens when a slot comes while a run is still active.
-    public var concurrency: ConcurrencyPolicy {
-        get { settings.values.concurrency }
-        set { settings = settings.with { $0.concurrency = newValue } }
-    }
-    /// A slot that cannot be started within this long after its time is missed, not started late.
-    public var startingDeadline: Duration? {
-        get { settings.values.startingDeadline }
-        set { settings = settings.with { $0.startingDeadline = newValue } }
-    }
-    /// What happens to slots passed over while the daemon was down or the clock jumped forward.
-    public var catchUp: CatchUpPolicy {
-        get { settings.values.catchUp }
-        set { settings = settings.with { $0.catchUp = newValue } }
-    }
-    /// Whether scheduled slots are skipped (manual triggers still run).
-    public var isSuspended: Bool {
-        get { settings.values.isSuspended }
-        set { settings = settings.with { $0.isSuspended = newValue } }
-    }
-    /// How long a run may take before it is stopped.
-    public var timeout: Duration? {
-        get { settings.values.timeout }
-        set { settings = settings.with { $0.timeout = newValue } }
-    }
-    /// Which executor runs the job.
-    public var executor: ExecutorKind {
-        get { settings.values.executor }
-        set { settings = settings.with { $0.executor = newValue } }
-    }
-    /// The environment the command sees.
-    public var environment: [String: String] {
-        get { settings.values.environment }
-        set { settings = settings.with { $0.environment = newValue } }
+        schedule.description == other.schedule.description && self.zone.identifier == other.zone.identifier
     }
 
-    /// A job's settings; immutable, so that jobs can share one.
-    private final class Settings: Sendable {
-        struct Values: Equatable, Sendable {
-            var zone: TimeZone
-            var concurrency: ConcurrencyPolicy
-            var startingDeadline: Duration?
-            var catchUp: CatchUpPolicy
-            var isSuspended: Bool
-            var timeout: Duration?
-            var executor: ExecutorKind
-            var environment: [String: String]
-        }
-
-        let values: Values
-
-        init(values: Values) { self.values = values }
-
-        func with(_ change: (inout Values) -> Void) -> Settings {
-            var values = values
-            change(&values)
-            return Settings(values: values)
-        }
+    /// A job's settings, immutable, so that jobs can share one.
+    private final class SharedSettings: Sendable {
+        let settings: Settings
+        init(_ settings: Settings) { self.settings = settings }
     }
 }
 

@@ -7,6 +7,7 @@ public import Foundation
 /// what the job is. The scheduler computes the first fire time strictly after the moment it learns
 /// of the job (or of its new schedule); missed slots are caught up, per `catchUp`, only from the
 /// job's last run in the ledger. See `ScheduleReload`.
+@dynamicMemberLookup
 public struct JobSpec: Hashable, Sendable {
     /// The job's name, unique across all schedule files.
     public var name: JobName
@@ -32,7 +33,7 @@ public struct JobSpec: Hashable, Sendable {
 
     /// The size Fargate bills a run of this job as; `nil` when none fits or the executor is `local`.
     public var fargateSize: FargateSize? {
-        FargateSize.overheadMiB(for: executor).flatMap { FargateSize.billed(cpu: cpu, memory: memory, overheadMiB: $0) }
+        FargateSize.overheadMiB(for: self.executor).flatMap { FargateSize.billed(cpu: self.cpu, memory: self.memory, overheadMiB: $0) }
     }
 
     public static func == (a: JobSpec, b: JobSpec) -> Bool {

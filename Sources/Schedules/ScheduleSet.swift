@@ -67,30 +67,30 @@ extension JobSpec {
     public func fields(differingFrom other: JobSpec) -> [Field] {
         Field.allCases.filter { field in
             switch field {
-            case .schedule: schedule != other.schedule
-            case .timeZone: timeZone.identifier != other.timeZone.identifier
-            case .command: command != other.command
-            case .environment: environment != other.environment
-            case .executor: executor != other.executor
-            case .namespace: namespace != other.namespace
-            case .image: image != other.image
-            case .cpu: cpu != other.cpu
-            case .memory: memory != other.memory
-            case .template: template != other.template
-            case .serviceAccount: serviceAccount != other.serviceAccount
-            case .concurrency: concurrency != other.concurrency
-            case .startingDeadline: startingDeadline != other.startingDeadline
-            case .catchUp: catchUp != other.catchUp
-            case .timeout: timeout != other.timeout
-            case .retries: retries != other.retries
-            case .keepSucceeded: keepSucceeded != other.keepSucceeded
-            case .keepFailed: keepFailed != other.keepFailed
-            case .podTTL: podTTL != other.podTTL
-            case .pendingTimeout: pendingTimeout != other.pendingTimeout
-            case .isSuspended: isSuspended != other.isSuspended
-            case .labels: labels != other.labels
-            case .annotations: annotations != other.annotations
-            case .sourceFile: location.file != other.location.file
+            case .schedule: self.schedule != other.schedule
+            case .timeZone: self.timeZone.identifier != other.timeZone.identifier
+            case .command: self.command != other.command
+            case .environment: self.environment != other.environment
+            case .executor: self.executor != other.executor
+            case .namespace: self.namespace != other.namespace
+            case .image: self.image != other.image
+            case .cpu: self.cpu != other.cpu
+            case .memory: self.memory != other.memory
+            case .template: self.template != other.template
+            case .serviceAccount: self.serviceAccount != other.serviceAccount
+            case .concurrency: self.concurrency != other.concurrency
+            case .startingDeadline: self.startingDeadline != other.startingDeadline
+            case .catchUp: self.catchUp != other.catchUp
+            case .timeout: self.timeout != other.timeout
+            case .retries: self.retries != other.retries
+            case .keepSucceeded: self.keepSucceeded != other.keepSucceeded
+            case .keepFailed: self.keepFailed != other.keepFailed
+            case .podTTL: self.podTTL != other.podTTL
+            case .pendingTimeout: self.pendingTimeout != other.pendingTimeout
+            case .isSuspended: self.isSuspended != other.isSuspended
+            case .labels: self.labels != other.labels
+            case .annotations: self.annotations != other.annotations
+            case .sourceFile: self.location.file != other.location.file
             }
         }
     }

@@ -1,31 +1,52 @@
-import Foundation
+public import Foundation
 
 /// The values of every `CRON_` setting at one point of a file, starting from the defaults.
 ///
-/// The defaults are documented in the README's settings table; keep the two in step.
-struct SettingValues: Hashable, Sendable {
-    var timeZone = SettingValues.utc
-    var executor = ExecutorKind.kubernetes
-    var namespace = "default"
-    var image: String? = nil
-    // The smallest Fargate size: 0.25 vCPU, and 256Mi + 256Mi for Kubernetes = 0.5 GB.
-    var cpu = ResourceQuantity("250m")!
-    var memory = ResourceQuantity("256Mi")!
-    var template: JobTemplate? = nil
-    var serviceAccount: String? = nil
-    var concurrency = ConcurrencyPolicy.forbid
-    var startingDeadline: Duration? = nil
-    var catchUp = CatchUpPolicy.latest
-    var timeout: Duration? = nil
-    // 0, not Kubernetes' 6: cron jobs are often unsafe to run twice.
-    var retries = 0
-    var keepSucceeded = 3
-    var keepFailed = 1
-    var podTTL = Duration.zero
-    var pendingTimeout = Duration.seconds(300)
-    var isSuspended = false
-    var labels: [MetadataEntry] = []
-    var annotations: [MetadataEntry] = []
+/// A job has the values in force at its line; read them on the job itself (`job.timeZone`,
+/// `job.cpu`: `JobSpec` looks them up here). The defaults are documented in the README's settings
+/// table; keep the two in step.
+public struct SettingValues: Hashable, Sendable {
+    /// The zone the schedule is read in (`CRON_TZ`, default UTC).
+    public var timeZone = SettingValues.utc
+    /// Which executor starts the job (`CRON_EXECUTOR`).
+    public var executor = ExecutorKind.kubernetes
+    /// The Kubernetes namespace (`CRON_NAMESPACE`).
+    public var namespace = "default"
+    /// The container image (`CRON_IMAGE`); `nil` when the template or the local executor supplies it.
+    public var image: String? = nil
+    /// The container's CPU request and limit (`CRON_CPU`). With the memory default, the smallest
+    /// Fargate size: 0.25 vCPU, and 256Mi + 256Mi for Kubernetes = 0.5 GB.
+    public var cpu = ResourceQuantity("250m")!
+    /// The container's memory request and limit (`CRON_MEMORY`).
+    public var memory = ResourceQuantity("256Mi")!
+    /// The Job manifest to start from (`CRON_TEMPLATE`).
+    public var template: JobTemplate? = nil
+    /// The pod's service account (`CRON_SERVICE_ACCOUNT`); `nil` for the namespace's default.
+    public var serviceAccount: String? = nil
+    /// What to do when a run is due while the previous one is still active (`CRON_CONCURRENCY`).
+    public var concurrency = ConcurrencyPolicy.forbid
+    /// How late a run may still start (`CRON_STARTING_DEADLINE`); `nil` for no limit.
+    public var startingDeadline: Duration? = nil
+    /// What to do with slots missed while the daemon was down (`CRON_CATCH_UP`).
+    public var catchUp = CatchUpPolicy.latest
+    /// The run's active deadline (`CRON_TIMEOUT`); `nil` for none.
+    public var timeout: Duration? = nil
+    /// The Job's backoff limit (`CRON_RETRIES`); 0, not Kubernetes' 6: cron jobs are often unsafe to run twice.
+    public var retries = 0
+    /// How many succeeded Jobs to keep (`CRON_KEEP_SUCCEEDED`).
+    public var keepSucceeded = 3
+    /// How many failed Jobs to keep (`CRON_KEEP_FAILED`).
+    public var keepFailed = 1
+    /// How long a finished pod may live after its logs are read (`CRON_POD_TTL`).
+    public var podTTL = Duration.zero
+    /// How long a run may stay Pending before it is failed and cleaned up (`CRON_PENDING_TIMEOUT`).
+    public var pendingTimeout = Duration.seconds(300)
+    /// Whether new runs are not started (`CRON_SUSPEND`).
+    public var isSuspended = false
+    /// Labels for the Job and its pod (`CRON_LABELS`), in the order written.
+    public var labels: [MetadataEntry] = []
+    /// Annotations for the Job and its pod (`CRON_ANNOTATIONS`), in the order written.
+    public var annotations: [MetadataEntry] = []
 
     // Foundation on Linux names TimeZone(identifier: "UTC") "GMT"; "Etc/UTC" keeps a name that
     // says UTC in messages and `check` output.

@@ -104,25 +104,32 @@ extension RunLedger {
     /// - Returns: how many runs were deleted.
     @discardableResult
     public func prune(olderThan cutoff: Date, batchSize: Int = 500) throws(LedgerError) -> Int {
-        precondition(batchSize > 0, "batchSize must be positive")
-        let writer = try requireWriter()
-        let active = RunState.activeStates.map { "'\($0.rawValue)'" }.joined(separator: ", ")
         var total = 0
         while true {
-            let deleted = try translating {
-                try writer.write { db in
-                    try db.execute(
-                        sql: """
-                            DELETE FROM run WHERE id IN (
-                                SELECT id FROM run WHERE scheduled_at < ? AND state NOT IN (\(active)) LIMIT ?)
-                            """,
-                        arguments: [cutoff.ledgerMilliseconds, batchSize]
-                    )
-                    return db.changesCount
-                }
-            }
+            let deleted = try pruneBatch(olderThan: cutoff, batchSize: batchSize)
             total += deleted
             if deleted < batchSize { return total }
+        }
+    }
+
+    /// One step of ``prune(olderThan:batchSize:)``: deletes at most `batchSize` terminal runs
+    /// scheduled before `cutoff`, in one transaction. The daemon calls it in a loop and yields
+    /// between steps, so that pruning never holds up scheduling.
+    /// - Returns: how many runs were deleted; fewer than `batchSize` means none is left to prune.
+    @discardableResult
+    public func pruneBatch(olderThan cutoff: Date, batchSize: Int = 500) throws(LedgerError) -> Int {
+        precondition(batchSize > 0, "batchSize must be positive")
+        let writer = try requireWriter()
+        return try translating {
+            try writer.write { db in
+                try db.cachedStatement(
+                    sql: """
+                        DELETE FROM run WHERE id IN (
+                            SELECT id FROM run WHERE scheduled_at < ? AND state NOT IN (\(Self.activeList)) LIMIT ?)
+                        """
+                ).execute(arguments: [cutoff.ledgerMilliseconds, batchSize])
+                return db.changesCount
+            }
         }
     }
 

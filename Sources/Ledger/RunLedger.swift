@@ -169,7 +169,13 @@ public final class RunLedger: Sendable {
     }
 
     private static func checkIntegrity(_ db: Database, path: String) throws {
-        let report = try String.fetchAll(db, sql: "PRAGMA quick_check")
+        let report: [String]
+        do {
+            report = try String.fetchAll(db, sql: "PRAGMA quick_check")
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CORRUPT {
+            // Some damage stops the check itself rather than being listed by it: the same verdict.
+            throw LedgerError.integrityCheckFailed(path: path, problems: [error.message ?? "\(error)"])
+        }
         guard report == ["ok"] else { throw LedgerError.integrityCheckFailed(path: path, problems: report) }
     }
 

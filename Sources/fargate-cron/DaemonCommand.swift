@@ -37,6 +37,9 @@ struct DaemonCommand: AsyncParsableCommand {
     @Option(help: "At most this many runs active at once across all jobs (default: $FARGATE_CRON_MAX_ACTIVE_RUNS, else 500).")
     var maxActiveRuns: Int?
 
+    @Option(help: "How long finished runs stay in the ledger, e.g. 90d, 12w, 36h (default: $FARGATE_CRON_LEDGER_RETENTION, else 90d).")
+    var ledgerRetention: LookbackDuration?
+
     func run() async throws {
         MallocTuning.returnLargeBlocksWhenFreed()
         let environment = ProcessInfo.processInfo.environment
@@ -45,6 +48,7 @@ struct DaemonCommand: AsyncParsableCommand {
         let notifier = Notifier()
         let folder = crontabs ?? environment["FARGATE_CRON_CRONTABS"] ?? "crontabs"
         let stateDirectory = state.resolved(in: environment)
+        let retention = try resolvedRetention(in: environment)
 
         let ledger: RunLedger
         do { ledger = try RunLedger.open(stateDirectory: stateDirectory) } catch {
@@ -134,11 +138,25 @@ struct DaemonCommand: AsyncParsableCommand {
             configuration: ServiceGroupConfiguration(
                 services: [
                     .init(service: scheduler), .init(service: control), .init(service: reloader),
+                    .init(service: LedgerPruneService(
+                        ledger: ledger, retention: retention, clock: clock, ready: schedulerReady, logger: logger)),
                 ] + (sweeper.map { [.init(service: $0)] } ?? []) + [
                     .init(service: StoppingNotice(notifier: notifier, logger: logger)),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+
+    /// The ledger's retention: the option, else `FARGATE_CRON_LEDGER_RETENTION`, else 90 days.
+    private func resolvedRetention(in environment: [String: String]) throws -> Duration {
+        if let ledgerRetention { return .seconds(ledgerRetention.seconds) }
+        guard let text = environment["FARGATE_CRON_LEDGER_RETENTION"], !text.isEmpty else {
+            return RunLedger.defaultRetention
+        }
+        guard let parsed = LookbackDuration(argument: text) else {
+            throw ValidationError("FARGATE_CRON_LEDGER_RETENTION must be a duration such as 90d, 12w or 36h, got '\(text)'")
+        }
+        return .seconds(parsed.seconds)
     }
 
     /// The `kubernetes` executor on the cluster the options name; a daemon that has `kubernetes`

@@ -101,6 +101,61 @@ import Testing
         }
     }
 
+    /// A file that is still an SQLite database but has a damaged page: the quick check on open
+    /// refuses it, and the file is left as it was. Some damage stops the check itself (SQLite says
+    /// the image is malformed); some is listed by it, page by page.
+    @Test(arguments: ["zeroed", "garbled cell pointers"])
+    func aDamagedPageFailsTheIntegrityCheckOnOpen(damage: String) throws {
+        try withStateDirectory { directory in
+            do {
+                let ledger = try RunLedger.open(stateDirectory: directory)
+                for slot in 0..<300 { try makeRun(in: ledger, job: "report", slot: slot, reaching: .suspended) }
+            }
+            let path = directory + "/ledger.sqlite"
+            // Closing the ledger checkpointed the WAL: every page is in the main file.
+            try #require(!FileManager.default.fileExists(atPath: path + "-wal"))
+            var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+            let pageSize = Int(bytes[16]) << 8 | Int(bytes[17])
+            try #require(bytes.count / pageSize > 4, "\(bytes.count) bytes")
+            // The header stays valid: the last page (a b-tree page of the runs) is zeroed, or the
+            // cell pointers of the scheduled-time index's root page are garbled.
+            let page: Int
+            if damage == "zeroed" {
+                page = bytes.count / pageSize
+            } else {
+                let queue = try DatabaseQueue(path: path)
+                page = try #require(
+                    try queue.read {
+                        try Int.fetchOne($0, sql: "SELECT rootpage FROM sqlite_master WHERE name = 'run_by_scheduled_at'")
+                    })
+                try queue.close()
+            }
+            let start = (page - 1) * pageSize
+            if damage == "zeroed" {
+                bytes.replaceSubrange(start..<(start + pageSize), with: Data(count: pageSize))
+            } else {
+                bytes.replaceSubrange((start + 8)..<(start + 40), with: Data(repeating: 0xFF, count: 32))
+            }
+            try bytes.write(to: URL(fileURLWithPath: path))
+            do throws(LedgerError) {
+                _ = try RunLedger.open(stateDirectory: directory)
+                Issue.record("a ledger with a damaged page was opened")
+            } catch {
+                guard case .integrityCheckFailed(let failedPath, let problems) = error else {
+                    Issue.record("expected integrityCheckFailed, got \(error)")
+                    return
+                }
+                #expect(failedPath == path)
+                let text = problems.joined(separator: "\n").lowercased()
+                #expect(!problems.isEmpty && problems != ["ok"])
+                // The listed form names the damaged page.
+                if damage != "zeroed" { #expect(text.contains("page \(page)"), "\(problems)") }
+                #expect(error.description.hasPrefix("\(path) failed its integrity check: "))
+            }
+            #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == bytes, "the refused file was changed")
+        }
+    }
+
     @Test(arguments: ["user_version", "unknown migration"])
     func databaseFromANewerVersion(marker: String) throws {
         try withStateDirectory { directory in
@@ -173,17 +228,23 @@ import Testing
             ) {
                 try RunLedger.open(stateDirectory: directory)
             }
-            // Readers see a growing history while the writer commits.
+            // Readers see a growing history while the writer commits: each read opens the ledger
+            // afresh, and reads go on until one sees more runs than the first did (bounded).
             var seen = 0
-            for _ in 0..<5 {
+            var first: Int?
+            let deadline = ContinuousClock.now + .seconds(20)
+            repeat {
                 let reader = try RunLedger.openForReading(stateDirectory: directory)
                 let count = try reader.history(limit: Int.max).count
                 #expect(count >= seen)
                 seen = count
+                if first == nil { first = count }
                 #expect(throws: LedgerError.openedForReading) {
                     try reader.recordIntent(for: Slot(job: "x", scheduledAt: t0), policy: .forbid, at: t0)
                 }
-            }
+            } while seen <= first! && ContinuousClock.now < deadline
+            #expect(seen > first!, "no reader saw the writer's commits")
+            #expect(child.isRunning, "the writer stopped while readers read")
             kill(child.processIdentifier, SIGKILL)
             child.waitUntilExit()
             let ledger = try RunLedger.open(stateDirectory: directory)

@@ -58,6 +58,37 @@ import Testing
         }
     }
 
+    /// The slots that never ran are recorded directly in their terminal state, with what happened,
+    /// and once per slot holds for them too.
+    @Test(arguments: [
+        NeverRanOutcome.skipped(blockedBy: RunID(rawValue: 1)), .missed(reason: "daemon was down past the starting deadline"),
+        .suspended,
+    ])
+    func aSlotThatNeverRanIsRecordedTerminal(_ outcome: NeverRanOutcome) throws {
+        try withStateDirectory { directory in
+            let ledger = try RunLedger.open(stateDirectory: directory)
+            let blocking = try makeRun(in: ledger, slot: 0, reaching: .running)
+            let slot = Slot(job: "report", scheduledAt: minute(1))
+            let run = try ledger.record(outcome, for: slot, policy: .forbid, at: minute(2))
+            #expect(try ledger.run(run.id) == run)
+            #expect(run.slot == slot && run.trigger == .scheduled && run.recordedAt == minute(2))
+            #expect(run.finishedAt == minute(2) && run.state.isTerminal && run.kubernetesJob == nil)
+            switch outcome {
+            case .skipped(let by):
+                #expect(run.state == .skipped && run.blockedBy == by && by == blocking.id)
+                #expect(run.reason == "run \(blocking.id) was still active")
+            case .missed(let reason): #expect(run.state == .missed && run.reason == reason && run.blockedBy == nil)
+            case .suspended: #expect(run.state == .suspended && run.reason == "the job is suspended")
+            }
+            #expect(throws: LedgerError.slotAlreadyRecorded(slot, existing: run.id)) {
+                try ledger.recordIntent(for: slot, policy: .allow, at: minute(3))
+            }
+            #expect(throws: LedgerError.transitionNotAllowed(run.id, from: run.state, to: .started)) {
+                try ledger.record(.started(kubernetesJob: "report-1", uid: "u"), for: run.id, at: minute(3))
+            }
+        }
+    }
+
     @Test func stateMachineMatchesTheIssue() {
         for state in RunState.allCases {
             #expect(state.allowedNextStates == Self.allowed[state, default: []], "\(state)")

@@ -169,6 +169,22 @@ struct JournalHandlerTests {
         #expect(result.errors.contains("journal refused entry: sd_journal_sendv: Connection refused"))
     }
 
+    /// No journald socket at all (journald stopped, its socket gone): libsystemd reports success
+    /// and drops the entry, so the writer must notice by itself and write it to standard error.
+    @Test(.enabled(if: getuid() == 0 && Paths.which("unshare") != nil))
+    func anEntryWithNoJournalSocketGoesToStandardErrorInstead() async throws {
+        let script = """
+            mount -t tmpfs none /run/systemd/journal && \
+            exec "$0" log-probe --destination journal --run-id "$1" "kept without a journal"
+            """
+        let result = try await ChildProcess.run(
+            try #require(Paths.which("unshare")), ["--mount", "sh", "-c", script, Paths.fargateCron, runID])
+        #expect(result.status == 0, "stderr: \(result.errors)")
+        #expect(String(decoding: result.output, as: UTF8.self) == "sent=0 fellBack=1\n")
+        #expect(result.errors.contains("fargate-cron warning: kept without a journal"))
+        #expect(result.errors.contains("journal refused entry: sd_journal_sendv: No such file or directory"))
+    }
+
     /// Under systemd, JOURNAL_STREAM names the stream journald reads from the service's stderr.
     @Test func theJournalIsChosenWhenJournalStreamNamesStandardError() async throws {
         let child = try ChildProcess(Paths.fargateCron, ["log-probe", "--run-id", runID, "chosen"])

@@ -187,4 +187,21 @@ struct DaemonEndToEndTests {
         messages += notify.receive()
         #expect(messages.contains { $0.split(separator: "\n").contains("STOPPING=1") }, "messages: \(messages)")
     }
+
+    @Test func aDaemonThatCannotOpenItsLedgerSendsErrnoAndNeverReady() async throws {
+        let daemon = try DaemonProcess()
+        defer { daemon.cleanUp() }
+        try daemon.write("idle.cron", "CRON_EXECUTOR=local\n@yearly idle true\n")
+        // A file where the state folder should be: the run ledger cannot be opened.
+        try Data("not a folder".utf8).write(to: daemon.state)
+        let notify = try NotifyListener(path: daemon.folder.appendingPathComponent("notify.sock").path)
+        try daemon.start(environment: ["NOTIFY_SOCKET": notify.path])
+        let status = try await daemon.waitForExit(within: .seconds(15))
+        #expect(status != nil && status != 0, "log:\n\(daemon.log)")
+        let messages = notify.receive()
+        #expect(messages.count == 1, "messages: \(messages)")
+        #expect(messages.first?.hasPrefix("STATUS=cannot open the run ledger: ") == true, "messages: \(messages)")
+        #expect(messages.first?.hasSuffix("\nERRNO=\(EIO)") == true, "messages: \(messages)")
+        #expect(!messages.contains { $0.contains("READY=1") })
+    }
 }

@@ -50,6 +50,12 @@ struct JournalHandlerTests {
         #expect(read.map { $0[JournalField.priority] } == ["7", "7", "6", "5", "4", "3", "2"])
         #expect(read.allSatisfy { $0[JournalField.k8sPod] == "pod-1" && $0[JournalField.cronJob] == "handler-test" })
         #expect(zip(read, read.dropFirst()).allSatisfy { $0.realtimeMicroseconds <= $1.realtimeMicroseconds })
+
+        // And with `fargate-cron logs --json`, as a user would read them.
+        let logs = try await Self.logsJSON(job: "handler-test", runID: runID)
+        #expect(logs.map { $0["MESSAGE"] as? String } == levels.map { "message at \($0)" })
+        #expect(logs.map { $0["PRIORITY"] as? String } == ["7", "7", "6", "5", "4", "3", "2"])
+        #expect(logs.allSatisfy { $0["K8S_POD"] as? String == "pod-1" && $0["CODE_LINE"] != nil })
     }
 
     @Test func everyRunEventCarriesItsMessageIDAndRunFields() async throws {
@@ -79,6 +85,19 @@ struct JournalHandlerTests {
         }
         let failed = try #require(entries.first { $0[text: "MESSAGE_ID"] == RunEvent.Kind.failed.messageID })
         #expect(failed[text: "MESSAGE"] == "Run \(runID) of event-test failed with exit code 3: because")
+
+        let logs = try await Self.logsJSON(job: "event-test", runID: runID)
+        #expect(logs.map { $0["MESSAGE_ID"] as? String } == RunEvent.Kind.allCases.map(\.messageID))
+        #expect(logs.allSatisfy { $0["CRON_SCHEDULED_AT"] as? String == "2026-11-29T03:30:00Z" })
+    }
+
+    /// The entries of one run as `fargate-cron logs JOB --run ID --json` prints them.
+    static func logsJSON(job: String, runID: String) async throws -> [[String: Any]] {
+        let result = try await ChildProcess.run(Paths.fargateCron, ["logs", job, "--run", runID, "--json"])
+        try #require(result.status == 0, "\(result.errors)")
+        return try result.output.split(separator: UInt8(ascii: "\n")).map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0)) as? [String: Any])
+        }
     }
 
     @Test func aReaderAtTheTailSeesOnlyNewEntriesAndWaitsForThem() async throws {

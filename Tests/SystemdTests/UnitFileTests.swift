@@ -55,6 +55,26 @@ struct UnitFileTests {
         #expect(score <= 2.0, "\(line)")
     }
 
+    /// The directives the unit must have (issue #6). Every assignment counts: `SystemCallFilter=`
+    /// is given twice, an allow list and then a deny list.
+    @Test(arguments: [
+        ("Type", "notify"), ("WatchdogSec", "60s"), ("Restart", "on-failure"), ("ExecReload", "/bin/kill -HUP $MAINPID"),
+        ("StateDirectory", "fargate-cron"), ("ConfigurationDirectory", "fargate-cron"),
+        ("EnvironmentFile", "-/etc/default/fargate-cron"), ("DynamicUser", "yes"), ("NoNewPrivileges", "yes"),
+        ("ProtectSystem", "strict"), ("ProtectHome", "yes"), ("PrivateTmp", "yes"), ("PrivateDevices", "yes"),
+        ("CapabilityBoundingSet", ""), ("RestrictAddressFamilies", "AF_UNIX AF_INET AF_INET6"),
+        ("SystemCallFilter", "@system-service"), ("SystemCallFilter", "~@privileged @resources"),
+    ])
+    func theUnitSays(_ key: String, _ value: String) throws {
+        let text = try String(contentsOf: Self.unit, encoding: .utf8)
+        let lines = text.split(separator: "\n").filter { !$0.hasPrefix("#") }
+        let assignments = lines.compactMap { line -> (String, String)? in
+            guard let equals = line.firstIndex(of: "=") else { return nil }
+            return (String(line[..<equals]), String(line[line.index(after: equals)...]))
+        }
+        #expect(assignments.contains { $0 == (key, value) }, "\(key)=\(value) is missing")
+    }
+
     @Test func theCatalogExplainsEveryRunEvent() async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("catalog-root-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }

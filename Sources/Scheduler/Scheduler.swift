@@ -110,6 +110,17 @@ public actor Scheduler: Service, CustomStringConvertible {
         return result
     }
 
+    /// Jobs loaded, runs active and the job that fires next (suspended jobs left out): the daemon's
+    /// one-line `STATUS=`. Unlike ``status()`` it reads nothing from the run store.
+    public func summary() -> (jobs: Int, activeRuns: Int, next: (job: String, at: Date)?) {
+        var next: (job: String, at: Date)?
+        for (name, job) in state.jobs where !job.isSuspended {
+            guard let at = state.nextSlot(of: name) else { continue }
+            if next.map({ at < $0.at || (at == $0.at && name < $0.job) }) ?? true { next = (name, at) }
+        }
+        return (state.jobs.count, state.activeCount, next)
+    }
+
     /// The instant the loop wakes at next for a slot or a queued start, if any.
     public func nextWake() -> Date? { state.nextWake }
 

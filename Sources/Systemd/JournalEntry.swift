@@ -1,5 +1,6 @@
 import CSystemd
 import Glibc
+import SystemPackage
 
 /// One journal entry being built: fields in the order they were added, values as raw bytes.
 ///
@@ -7,6 +8,9 @@ import Glibc
 /// own `iovec` with an explicit length, and `sd_journal_sendv` switches to the binary form of the
 /// native protocol for values with a newline. Field names are checked when added.
 public struct JournalEntry: Sendable {
+    /// Where `sd_journal_sendv` sends entries (a fixed path in libsystemd).
+    static let socketPath = "/run/systemd/journal/socket"
+
     /// `NAME=value` of every field, back to back.
     private var storage: [UInt8] = []
     /// Where each field's `NAME=value` lies in `storage`.
@@ -53,9 +57,13 @@ public struct JournalEntry: Sendable {
     /// Sends the entry to journald over the native protocol.
     ///
     /// The corresponding C function is `sd_journal_sendv` (never the variadic `sd_journal_send`).
-    /// - Throws: ``SystemdError`` with the errno libsystemd returned, for example `ENOENT` when
-    ///   no journald socket exists or `ECONNREFUSED` when nobody reads it.
+    /// - Throws: ``SystemdError`` with the errno libsystemd returned, for example `ECONNREFUSED`
+    ///   when nobody reads the socket, or `ENOENT` when no journald socket exists (libsystemd
+    ///   itself reports success then and drops the entry, so that case is checked here first).
     public func send() throws(SystemdError) {
+        guard access(Self.socketPath, F_OK) == 0 else {
+            throw SystemdError(function: "sd_journal_sendv", errno: Errno(rawValue: errno))
+        }
         let count = bounds.count
         let result: Int32 = storage.withUnsafeBytes { raw in
             withUnsafeTemporaryAllocation(of: iovec.self, capacity: max(count, 1)) { vectors in

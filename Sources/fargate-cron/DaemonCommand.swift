@@ -90,20 +90,25 @@ struct DaemonCommand: AsyncParsableCommand {
             logger.error("WATCHDOG_USEC is malformed, so no watchdog pings are sent: \(error)")
             watchdog = nil
         }
-        let jobCount = jobs.count  // the hook keeps a number, not a second copy of every job
+        // READY=1 alone; the STATUS= line (jobs, runs active, next job) follows from StatusNotice.
+        let (statusChanges, statusChanged) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let hooks = SchedulerHooks(
             ready: {
                 schedulerReady.set(())
-                do { _ = try notifier.ready(status: "\(jobCount) jobs loaded") } catch {
+                do { _ = try notifier.ready() } catch {
                     logger.error("cannot notify systemd that the daemon is ready: \(error)")
                 }
+                statusChanged.yield()
             },
             heartbeat: watchdog.map { interval in
                 (interval, {
                     do { _ = try notifier.watchdog() } catch { logger.error("cannot send the watchdog ping: \(error)") }
                 })
             },
-            event: { $0.log(to: logger) })
+            event: {
+                $0.log(to: logger)
+                statusChanged.yield()
+            })
         let scheduler = Scheduler(
             jobs: jobs, clock: clock, store: LedgerRunStore(ledger: ledger, clock: clock),
             executors: executors,
@@ -142,6 +147,8 @@ struct DaemonCommand: AsyncParsableCommand {
                         ledger: ledger, retention: retention, clock: clock, ready: schedulerReady, logger: logger)),
                 ] + (sweeper.map { [.init(service: $0)] } ?? []) + [
                     .init(service: StoppingNotice(notifier: notifier, logger: logger)),
+                    .init(
+                        service: StatusNotice(scheduler: scheduler, notifier: notifier, changes: statusChanges, logger: logger)),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
@@ -199,7 +206,8 @@ struct DaemonCommand: AsyncParsableCommand {
     }
 }
 
-/// Sends `STOPPING=1` as soon as a graceful shutdown begins (it is the last service, so it hears first).
+/// Sends `STOPPING=1` as soon as a graceful shutdown begins (services hear it last to first: only
+/// `StatusNotice`, which stops at once, hears it before).
 struct StoppingNotice: Service {
     let notifier: Notifier
     let logger: Logger

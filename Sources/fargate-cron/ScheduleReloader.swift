@@ -84,7 +84,8 @@ struct ScheduleReloader: Service, CustomStringConvertible {
                         .joined(separator: ", "),
             ].compactMap { $0 }.joined(separator: "; ")
         logger.log(RunEvent(.scheduleReloaded, reason: "\(reason == .signal ? "SIGHUP" : "files changed"): \(summary)", scheduleFile: folder))
-        do { _ = try notifier.ready(status: "\(result.schedules.jobs.count) jobs loaded") } catch {
+        // The STATUS= line follows from StatusNotice, on the scheduler's reloaded event.
+        do { _ = try notifier.ready() } catch {
             logger.warning("cannot notify systemd that the reload is done: \(error)")
         }
         return result.schedules

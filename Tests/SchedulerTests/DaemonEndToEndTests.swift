@@ -138,7 +138,7 @@ struct DaemonEndToEndTests {
     @Test func theDaemonTellsSystemdReadyWatchdogReloadingAndStopping() async throws {
         let daemon = try DaemonProcess()
         defer { daemon.cleanUp() }
-        try daemon.write("idle.cron", "CRON_EXECUTOR=local\n@yearly idle true\n")
+        try daemon.write("idle.cron", "CRON_EXECUTOR=local\nCRON_TZ=UTC\n0 0 1 1 * idle true\n0 0 2 1 * held sleep 2\n")
         let notify = try NotifyListener(path: daemon.folder.appendingPathComponent("notify.sock").path)
         // A 1 s watchdog: the loop must ping every 0.5 s.
         try daemon.start(environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "1000000"])
@@ -147,7 +147,27 @@ struct DaemonEndToEndTests {
             messages += notify.receive()
             return messages.contains { $0.split(separator: "\n").contains("READY=1") }
         }, "messages: \(messages)")
-        #expect(messages.first { $0.contains("READY=1") }?.contains("STATUS=1 jobs loaded") == true)
+        // STATUS=: jobs loaded, runs active, the next job and when; again when a run starts and ends.
+        func statusLines() -> [String] {
+            messages.flatMap { $0.split(separator: "\n") }.filter { $0.hasPrefix("STATUS=") }.map(String.init)
+        }
+        var statusesSeen = 0  // status lines already matched: each wait looks only at later ones
+        func sawStatus(_ runs: String) async throws -> Bool {
+            try await poll(within: .seconds(15)) {
+                messages += notify.receive()
+                let lines = statusLines()
+                guard let hit = lines[statusesSeen...].firstIndex(where: {
+                    $0.hasPrefix("STATUS=2 jobs loaded, \(runs), next: idle at ") && $0.hasSuffix("-01-01T00:00:00Z")
+                }) else { return false }
+                statusesSeen = hit + 1
+                return true
+            }
+        }
+        #expect(try await sawStatus("0 runs active"), "messages: \(messages)")
+        #expect(try await poll(within: .seconds(15)) { FileManager.default.fileExists(atPath: daemon.state.path + "/control.sock") })
+        #expect(try await daemon.command(["trigger", "held"]).status == 0)
+        #expect(try await sawStatus("1 run active"), "messages: \(messages)")
+        #expect(try await sawStatus("0 runs active"), "messages: \(messages)")
         messages = []
         let window = ContinuousClock.now
         // Not waiting for something: the cadence itself is measured, over a fixed 2 s window.
@@ -166,5 +186,22 @@ struct DaemonEndToEndTests {
         #expect(try await daemon.waitForExit(within: .seconds(10)) == 0)
         messages += notify.receive()
         #expect(messages.contains { $0.split(separator: "\n").contains("STOPPING=1") }, "messages: \(messages)")
+    }
+
+    @Test func aDaemonThatCannotOpenItsLedgerSendsErrnoAndNeverReady() async throws {
+        let daemon = try DaemonProcess()
+        defer { daemon.cleanUp() }
+        try daemon.write("idle.cron", "CRON_EXECUTOR=local\n@yearly idle true\n")
+        // A file where the state folder should be: the run ledger cannot be opened.
+        try Data("not a folder".utf8).write(to: daemon.state)
+        let notify = try NotifyListener(path: daemon.folder.appendingPathComponent("notify.sock").path)
+        try daemon.start(environment: ["NOTIFY_SOCKET": notify.path])
+        let status = try await daemon.waitForExit(within: .seconds(15))
+        #expect(status != nil && status != 0, "log:\n\(daemon.log)")
+        let messages = notify.receive()
+        #expect(messages.count == 1, "messages: \(messages)")
+        #expect(messages.first?.hasPrefix("STATUS=cannot open the run ledger: ") == true, "messages: \(messages)")
+        #expect(messages.first?.hasSuffix("\nERRNO=\(EIO)") == true, "messages: \(messages)")
+        #expect(!messages.contains { $0.contains("READY=1") })
     }
 }

@@ -155,6 +155,12 @@ struct JobOutputTests {
         let none = try await ChildProcess.run(Paths.fargateCron, ["logs", job, "--run", runID, "--since", "2100-01-01T00:00:00Z"])
         #expect(none.status == 0)
         #expect(none.output.isEmpty)
+        // An age counts back from when `logs` runs: the entry is seconds old, inside 1h, outside 0s.
+        let hour = try await ChildProcess.run(Paths.fargateCron, ["logs", job, "--run", runID, "--since", "1h"])
+        #expect(String(decoding: hour.output, as: UTF8.self).hasSuffix("stdout: old enough\n"), "\(hour.errors)")
+        let now = try await ChildProcess.run(Paths.fargateCron, ["logs", job, "--run", runID, "--since", "0s"])
+        #expect(now.status == 0)
+        #expect(now.output.isEmpty)
         let bad = try await ChildProcess.run(Paths.fargateCron, ["logs", job, "--since", "yesterday-ish"])
         #expect(bad.status != 0)
         #expect(bad.errors.contains("--since: 'yesterday-ish' is neither an ISO 8601 time"))

@@ -137,6 +137,7 @@ struct NotifierTests {
     func withoutNotifySocketEverythingIsANoOp() throws {
         let notifier = Notifier()
         #expect(try notifier.ready(status: "x") == false)
+        #expect(try notifier.status("x") == false)
         #expect(try notifier.watchdog() == false)
         #expect(try notifier.reloading(monotonicNow: Notifier.monotonicNow()) == false)
         #expect(try notifier.stopping() == false)

@@ -166,7 +166,16 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: strictSettings
+            swiftSettings: strictSettings,
+            // The release binary (scripts/release-build adds --static-swift-stdlib) is linked by lld
+            // with packed relative relocations and without exporting its symbols: the dynamic loader
+            // then reads 2.3 MB less relocation data at start and no longer searches 21,000 exported
+            // symbols on every lookup. 4 MiB less resident memory (BENCHMARKS.md, "Scheduler").
+            linkerSettings: [
+                .unsafeFlags(
+                    ["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic"],
+                    .when(configuration: .release))
+            ]
         ),
         .testTarget(
             name: "DaemonOnClusterTests",

@@ -18,7 +18,10 @@ public import Foundation
 /// 1970-01-01T00:00:00Z, so its fire times are the same on every host and across restarts.
 public struct CronExpression: Hashable, Sendable, CustomStringConvertible {
     enum Kind: Hashable, Sendable {
-        case calendar(CalendarSpec)
+        /// Boxed (`indirect`): the expression is then 9 bytes, not 64, so copies share one spec and
+        /// an `any FireSchedule` holds it without a box of its own. The daemon keeps two copies of
+        /// every job's expression (its schedule files' and its scheduler's): 640 KB for 10,000 jobs.
+        indirect case calendar(CalendarSpec)
         case every(seconds: Int64)
         case reboot
     }

@@ -8,24 +8,11 @@ public struct ScheduledJob: Sendable, CustomStringConvertible {
     public var name: String
     /// When the job fires.
     public var schedule: any FireSchedule
-    /// The zone the schedule is read in.
-    public var zone: TimeZone
-    /// What happens when a slot comes while a run is still active.
-    public var concurrency: ConcurrencyPolicy
-    /// A slot that cannot be started within this long after its time is missed, not started late.
-    public var startingDeadline: Duration?
-    /// What happens to slots passed over while the daemon was down or the clock jumped forward.
-    public var catchUp: CatchUpPolicy
-    /// Whether scheduled slots are skipped (manual triggers still run).
-    public var isSuspended: Bool
-    /// How long a run may take before it is stopped.
-    public var timeout: Duration?
-    /// Which executor runs the job.
-    public var executor: ExecutorKind
     /// The command, run as `/bin/sh -c COMMAND`.
     public var command: String
-    /// The environment the command sees.
-    public var environment: [String: String]
+    /// Everything else, in one immutable instance that jobs with the same settings may share
+    /// (`sharingSettings(with:)`): the scheduler holds every job for as long as it is loaded.
+    private var settings: Settings
 
     /// Creates a job; the defaults are those of the schedule files.
     public init(
@@ -36,15 +23,19 @@ public struct ScheduledJob: Sendable, CustomStringConvertible {
     ) {
         self.name = name
         self.schedule = schedule
-        self.zone = zone
-        self.concurrency = concurrency
-        self.startingDeadline = startingDeadline
-        self.catchUp = catchUp
-        self.isSuspended = isSuspended
-        self.timeout = timeout
-        self.executor = executor
         self.command = command
-        self.environment = environment
+        settings = Settings(values: .init(
+            zone: zone, concurrency: concurrency, startingDeadline: startingDeadline, catchUp: catchUp,
+            isSuspended: isSuspended, timeout: timeout, executor: executor, environment: environment))
+    }
+
+    /// This job, holding `other`'s settings instance when the two have the same settings, so that
+    /// 10,000 jobs written under the same settings hold them once.
+    public func sharingSettings(with other: ScheduledJob) -> ScheduledJob {
+        guard settings !== other.settings, settings.values == other.settings.values else { return self }
+        var shared = self
+        shared.settings = other.settings
+        return shared
     }
 
     public var description: String { "\(name) (\(schedule) in \(zone.identifier))" }
@@ -52,6 +43,73 @@ public struct ScheduledJob: Sendable, CustomStringConvertible {
     /// Whether the two definitions fire at the same times (so a reload keeps the job's timeline).
     public func hasSameTimes(as other: ScheduledJob) -> Bool {
         schedule.description == other.schedule.description && zone.identifier == other.zone.identifier
+    }
+}
+
+extension ScheduledJob {
+    /// The zone the schedule is read in.
+    public var zone: TimeZone {
+        get { settings.values.zone }
+        set { settings = settings.with { $0.zone = newValue } }
+    }
+    /// What happens when a slot comes while a run is still active.
+    public var concurrency: ConcurrencyPolicy {
+        get { settings.values.concurrency }
+        set { settings = settings.with { $0.concurrency = newValue } }
+    }
+    /// A slot that cannot be started within this long after its time is missed, not started late.
+    public var startingDeadline: Duration? {
+        get { settings.values.startingDeadline }
+        set { settings = settings.with { $0.startingDeadline = newValue } }
+    }
+    /// What happens to slots passed over while the daemon was down or the clock jumped forward.
+    public var catchUp: CatchUpPolicy {
+        get { settings.values.catchUp }
+        set { settings = settings.with { $0.catchUp = newValue } }
+    }
+    /// Whether scheduled slots are skipped (manual triggers still run).
+    public var isSuspended: Bool {
+        get { settings.values.isSuspended }
+        set { settings = settings.with { $0.isSuspended = newValue } }
+    }
+    /// How long a run may take before it is stopped.
+    public var timeout: Duration? {
+        get { settings.values.timeout }
+        set { settings = settings.with { $0.timeout = newValue } }
+    }
+    /// Which executor runs the job.
+    public var executor: ExecutorKind {
+        get { settings.values.executor }
+        set { settings = settings.with { $0.executor = newValue } }
+    }
+    /// The environment the command sees.
+    public var environment: [String: String] {
+        get { settings.values.environment }
+        set { settings = settings.with { $0.environment = newValue } }
+    }
+
+    /// A job's settings; immutable, so that jobs can share one.
+    private final class Settings: Sendable {
+        struct Values: Equatable, Sendable {
+            var zone: TimeZone
+            var concurrency: ConcurrencyPolicy
+            var startingDeadline: Duration?
+            var catchUp: CatchUpPolicy
+            var isSuspended: Bool
+            var timeout: Duration?
+            var executor: ExecutorKind
+            var environment: [String: String]
+        }
+
+        let values: Values
+
+        init(values: Values) { self.values = values }
+
+        func with(_ change: (inout Values) -> Void) -> Settings {
+            var values = values
+            change(&values)
+            return Settings(values: values)
+        }
     }
 }
 

@@ -167,7 +167,7 @@ public actor Scheduler: Service, CustomStringConvertible {
         state.load(configuredJobs, latestSlots: latest, now: clock.now())
         configuredJobs = []  // the core holds them now
         isLoaded = true
-        let released = HeapTrim.releaseFreePages()
+        let released = MallocTuning.releaseFreePages()
         logger.debug("jobs loaded", metadata: ["jobs": "\(state.timelines.count)", "heap_trimmed": "\(released)"])
     }
 

@@ -99,15 +99,11 @@ extension FileState {
             return
         }
         checkFargateSize(line: line, column: nameToken.column)
-        let s = settings
+        if sharedSettings?.values != settings || sharedSettings?.environment != environment {
+            sharedSettings = InheritedSettings(values: settings, environment: environment)
+        }
         jobs.append(JobSpec(
-            name: name, schedule: schedule, timeZone: s.timeZone, command: command, environment: environment,
-            executor: s.executor, namespace: s.namespace, image: s.image, cpu: s.cpu, memory: s.memory,
-            template: s.template, serviceAccount: s.serviceAccount, concurrency: s.concurrency,
-            startingDeadline: s.startingDeadline, catchUp: s.catchUp, timeout: s.timeout, retries: s.retries,
-            keepSucceeded: s.keepSucceeded, keepFailed: s.keepFailed, podTTL: s.podTTL,
-            pendingTimeout: s.pendingTimeout, isSuspended: s.isSuspended, labels: s.labels,
-            annotations: s.annotations, location: location))
+            name: name, schedule: schedule, command: command, location: location, inherited: sharedSettings!))
     }
 
     /// `\%` becomes `%`; a bare `%` is an error (cron's newline-and-stdin rule cannot work on Fargate).

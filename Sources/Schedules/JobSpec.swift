@@ -12,56 +12,41 @@ public struct JobSpec: Hashable, Sendable {
     public var name: JobName
     /// When the job fires; `H` in it is hashed from the job's name.
     public var schedule: CronExpression
-    /// The zone the schedule is read in (`CRON_TZ`, default UTC).
-    public var timeZone: TimeZone
     /// The command, run as `/bin/sh -c COMMAND`; `\%` is already a plain `%`.
     public var command: String
-    /// The container's environment: the file's non-`CRON_` assignments above the job, in order.
-    public var environment: [EnvironmentVariable]
-    /// Which executor starts the job (`CRON_EXECUTOR`).
-    public var executor: ExecutorKind
-    /// The Kubernetes namespace (`CRON_NAMESPACE`).
-    public var namespace: String
-    /// The container image (`CRON_IMAGE`); `nil` when the template or the local executor supplies it.
-    public var image: String?
-    /// The container's CPU request and limit (`CRON_CPU`).
-    public var cpu: ResourceQuantity
-    /// The container's memory request and limit (`CRON_MEMORY`).
-    public var memory: ResourceQuantity
-    /// The Job manifest to start from (`CRON_TEMPLATE`).
-    public var template: JobTemplate?
-    /// The pod's service account (`CRON_SERVICE_ACCOUNT`); `nil` for the namespace's default.
-    public var serviceAccount: String?
-    /// What to do when a run is due while the previous one is still active (`CRON_CONCURRENCY`).
-    public var concurrency: ConcurrencyPolicy
-    /// How late a run may still start (`CRON_STARTING_DEADLINE`); `nil` for no limit.
-    public var startingDeadline: Duration?
-    /// What to do with slots missed while the daemon was down (`CRON_CATCH_UP`).
-    public var catchUp: CatchUpPolicy
-    /// The run's active deadline (`CRON_TIMEOUT`); `nil` for none.
-    public var timeout: Duration?
-    /// The Job's backoff limit (`CRON_RETRIES`).
-    public var retries: Int
-    /// How many succeeded Jobs to keep (`CRON_KEEP_SUCCEEDED`).
-    public var keepSucceeded: Int
-    /// How many failed Jobs to keep (`CRON_KEEP_FAILED`).
-    public var keepFailed: Int
-    /// How long a finished pod may live after its logs are read (`CRON_POD_TTL`).
-    public var podTTL: Duration
-    /// How long a run may stay Pending before it is failed and cleaned up (`CRON_PENDING_TIMEOUT`).
-    public var pendingTimeout: Duration
-    /// Whether new runs are not started (`CRON_SUSPEND`).
-    public var isSuspended: Bool
-    /// Labels for the Job and its pod (`CRON_LABELS`), in the order written.
-    public var labels: [MetadataEntry]
-    /// Annotations for the Job and its pod (`CRON_ANNOTATIONS`), in the order written.
-    public var annotations: [MetadataEntry]
     /// Where the job's line is.
     public var location: SourceLocation
+    /// The settings and environment in force at the job's line (see `JobSpec+Settings.swift`).
+    ///
+    /// Every job of a file written under the same settings shares one instance: the daemon keeps
+    /// every loaded spec for its reload diffs, and a whole spec a job made 10,000 jobs cost 7.3 MB.
+    var inherited: InheritedSettings
+
+    init(name: JobName, schedule: CronExpression, command: String, location: SourceLocation, inherited: InheritedSettings) {
+        self.name = name
+        self.schedule = schedule
+        self.command = command
+        self.location = location
+        self.inherited = inherited
+    }
 
     /// The size Fargate bills a run of this job as; `nil` when none fits or the executor is `local`.
     public var fargateSize: FargateSize? {
         FargateSize.overheadMiB(for: executor).flatMap { FargateSize.billed(cpu: cpu, memory: memory, overheadMiB: $0) }
+    }
+
+    public static func == (a: JobSpec, b: JobSpec) -> Bool {
+        a.name == b.name && a.schedule == b.schedule && a.command == b.command && a.location == b.location
+            && a.inherited.hasSameContent(as: b.inherited)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(name)
+        hasher.combine(schedule)
+        hasher.combine(command)
+        hasher.combine(location)
+        hasher.combine(inherited.values)
+        hasher.combine(inherited.environment)
     }
 }
 

@@ -63,6 +63,8 @@ struct FileState {
     var settings = SettingValues()
     var environment: [EnvironmentVariable] = []
     var jobs: [JobSpec] = []
+    /// The settings the last job was given, for the next job to share when they are still in force.
+    var sharedSettings: InheritedSettings?
     var diagnostics: [ScheduleError] = []
     var firstDefinition: [JobName: SourceLocation] = [:]
     /// Assignments not yet followed by a job, for the "has no effect" warning.
@@ -83,8 +85,13 @@ struct FileState {
     }
 
     func result() -> ParsedScheduleFile {
-        var parsed = ParsedScheduleFile(path: path, jobs: jobs, diagnostics: diagnostics)
-        if !parsed.isValid { parsed.jobs = [] }
+        var parsed = ParsedScheduleFile(path: path, jobs: [], diagnostics: diagnostics)
+        if parsed.isValid {
+            // Exactly sized: the daemon keeps these for as long as the file is loaded, and the
+            // parse's doubling left up to half of the array unused.
+            parsed.jobs.reserveCapacity(jobs.count)
+            parsed.jobs.append(contentsOf: jobs)
+        }
         return parsed
     }
 

@@ -3,7 +3,7 @@ import Foundation
 /// The values of every `CRON_` setting at one point of a file, starting from the defaults.
 ///
 /// The defaults are documented in the README's settings table; keep the two in step.
-struct SettingValues {
+struct SettingValues: Hashable, Sendable {
     var timeZone = SettingValues.utc
     var executor = ExecutorKind.kubernetes
     var namespace = "default"

@@ -2,7 +2,8 @@ import ArgumentParser
 import Foundation
 import Schedules
 
-/// `fargate-cron check [PATH ...] [--json] [--next N]`: validates schedule files without running them.
+/// `fargate-cron check [PATH ...] [--json] [--next N] [--after ISO8601]`: validates schedule files
+/// without running them.
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
@@ -22,16 +23,23 @@ struct CheckCommand: ParsableCommand {
     @Option(name: .customLong("next"), help: "Also print each job's next N fire times, in its time zone.")
     var nextCount: Int = 0
 
+    @Option(help: "With --next, start after this instant (ISO 8601 with offset, as for next); default: now.")
+    var after: String?
+
     func validate() throws {
         guard nextCount >= 0 && nextCount <= 1000 else {
             throw ValidationError("--next must be between 0 and 1000, not \(nextCount)")
+        }
+        if let after, NextCommand.parseInstant(after) == nil {
+            throw ValidationError(
+                "--after '\(after)' is not an ISO-8601 instant with an offset, such as 2026-03-08T00:00:00-05:00")
         }
     }
 
     func run() throws {
         let result = ScheduleLoader.load(paths: paths)
         let report = CheckReport(result)
-        let now = Date()
+        let now = after.flatMap(NextCommand.parseInstant) ?? Date()
         if json {
             var data = try report.json(nextCount: nextCount, after: now)
             data.append(UInt8(ascii: "\n"))

@@ -38,6 +38,7 @@ struct DaemonCommand: AsyncParsableCommand {
     var maxActiveRuns: Int?
 
     func run() async throws {
+        MallocTuning.returnLargeBlocksWhenFreed()
         let environment = ProcessInfo.processInfo.environment
         let writer = EntryWriter(destination: LogDestination.select(journalStream: environment["JOURNAL_STREAM"]))
         let logger = Logger(label: "fargate-cron") { JournalLogHandler(label: $0, writer: writer) }
@@ -55,7 +56,7 @@ struct DaemonCommand: AsyncParsableCommand {
         }
         let loaded = ScheduleLoader.load(paths: [folder])
         report(loaded.diagnostics, logger: logger)
-        let jobs = loaded.schedules.jobs.map(ScheduledJob.init)
+        let jobs = ScheduledJob.jobs(from: loaded.schedules.jobs)
         let clock = SystemWallClock()
         let kubernetesJobs = KubernetesJobTable(loaded.schedules.jobs)
         let schedulerReady = Latch<Void>()

@@ -21,17 +21,12 @@ struct FargateCron: AsyncParsableCommand {
         ]
     )
 
-    /// The process entry: libcurl's global state is set up here, once, before any command or task
-    /// runs (STYLE.md: `curl_global_init` appears only in `main`).
+    /// The process entry. libcurl's global state is not set up here but at the first handle
+    /// (`initializeCurlForProcess`), so that a daemon with only `local` jobs never loads OpenSSL's tables.
     static func main() async {
         let subcommand = CommandLine.arguments.dropFirst().first
         if let subcommand, signalHandlingCommands.contains(subcommand) {
             blockHandledSignalsInEveryThread()
-        }
-        do {
-            try initializeCurlForProcess()
-        } catch {
-            exit(withError: error)
         }
         await main(nil)
     }

@@ -70,7 +70,7 @@ struct ScheduleReloader: Service, CustomStringConvertible {
         let result = ScheduleLoader.load(paths: [folder], over: running)
         report(result.diagnostics, logger: logger)
         reloaded(result.schedules.jobs)
-        _ = await scheduler.reload(result.schedules.jobs.map(ScheduledJob.init))
+        _ = await scheduler.reload(ScheduledJob.jobs(from: result.schedules.jobs))
         let diff = result.diff
         let summary =
             diff.isEmpty

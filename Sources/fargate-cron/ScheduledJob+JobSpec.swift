@@ -15,6 +15,20 @@ extension ScheduledJob {
     }
 }
 
+extension ScheduledJob {
+    /// The scheduler's view of the jobs from the schedule files, in order. Each job written under
+    /// the same settings as the one before shares its settings instance (see `sharingSettings(with:)`).
+    static func jobs(from specs: [JobSpec]) -> [ScheduledJob] {
+        var jobs: [ScheduledJob] = []
+        jobs.reserveCapacity(specs.count)
+        for spec in specs {
+            let job = ScheduledJob(spec)
+            jobs.append(jobs.last.map { job.sharingSettings(with: $0) } ?? job)
+        }
+        return jobs
+    }
+}
+
 extension SchedulerCatchUpPolicy {
     init(_ policy: Schedules.CatchUpPolicy) {
         switch policy {

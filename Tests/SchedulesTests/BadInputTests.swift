@@ -276,6 +276,12 @@ func binaryGarbage(_ name: String, _ bytes: [UInt8], _ expected: String) {
     defer { try? FileManager.default.removeItem(at: folder) }
     let big = folder.appendingPathComponent("big.cron")
     #expect(FileManager.default.createFile(atPath: big.path, contents: Data(count: 10 << 20)))
+    // Refused from its size alone: its bytes never reach memory.
+    let reading = ScheduleLoader.read(paths: [folder.path])
+    #expect(reading.files.isEmpty)
+    #expect(reading.problems.map(\.description) == [
+        "\(big.path):1:1: error: file is 10485760 bytes; a schedule file may be at most 1048576 bytes"
+    ])
     let result = ScheduleLoader.load(paths: [folder.path])
     #expect(result.diagnostics.map(\.description) == [
         "\(big.path):1:1: error: file is 10485760 bytes; a schedule file may be at most 1048576 bytes"

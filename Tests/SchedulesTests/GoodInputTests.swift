@@ -8,7 +8,7 @@ import Testing
     let job = try #require(parsed.jobs.first)
     #expect(job.name.rawValue == "nightly")
     #expect(job.command == "bin/report")
-    #expect(job.timeZone.secondsFromGMT(for: fixedInstant) == 0)
+    #expect(job.timeZone.identifier == "Etc/UTC" && job.timeZone.secondsFromGMT(for: fixedInstant) == 0)
     #expect(job.executor == .kubernetes)
     #expect(job.namespace == "default")
     #expect(job.image == "app:1")

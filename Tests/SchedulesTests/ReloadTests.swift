@@ -55,6 +55,16 @@ private let reports = file("a.cron", image + "30 3 * * * nightly bin/report\n@ho
     ])
 }
 
+@Test func aFileThatWasNeverValidIsAddedOnceFixed() {
+    let first = reload(ScheduleSet(), [file("b.cron", image + "@daily Other run\n")])
+    #expect(first.rejectedFiles == ["b.cron"] && first.keptFiles.isEmpty)
+    #expect(first.schedules.jobCount == 0 && first.diff.isEmpty)
+    let second = reload(first.schedules, [file("b.cron", image + "@daily other run\n")])
+    #expect(second.isValid && second.rejectedFiles.isEmpty)
+    #expect(names(second.diff.added) == ["other"])
+    #expect(second.diff.removed.isEmpty && second.diff.changed.isEmpty)
+}
+
 @Test func renamingAFileMovesItsJobs() {
     let first = reload(ScheduleSet(), [reports])
     let renamed = ScheduleFile(path: "reports.cron", contents: reports.contents)

@@ -36,7 +36,7 @@ public final class CurlTransport: Transport {
     private let configuration: Configuration
     private let pool = HandlePool()
 
-    /// Creates a transport. ``initializeCurlForProcess()`` must have been called once before.
+    /// Creates a transport; libcurl is set up for the process at its first transfer.
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
     }

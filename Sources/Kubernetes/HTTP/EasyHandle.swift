@@ -9,8 +9,9 @@ final class EasyHandle {
     private var headers: UnsafeMutablePointer<curl_slist>?  // curl borrows it; freed in deinit or on replace
     private let errorBuffer: UnsafeMutablePointer<CChar>  // CURLOPT_ERRORBUFFER, lives as long as the handle
 
-    /// The corresponding C function is `curl_easy_init`.
+    /// The corresponding C function is `curl_easy_init`; libcurl's process-wide set-up comes first.
     init() throws(CurlError) {
+        try initializeCurlForProcess()
         guard let raw = curl_easy_init() else { throw CurlError(CURLE_FAILED_INIT) }
         self.raw = raw
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE))

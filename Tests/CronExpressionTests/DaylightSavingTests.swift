@@ -65,6 +65,10 @@ struct DaylightSavingTests {
             "Lord Howe fixed time in the half-hour gap", "15 2 * * *", zone: "Australia/Lord_Howe",
             after: "2026-10-04T00:00:00+10:30", ["2026-10-04T02:30:00+11:00", "2026-10-05T02:15:00+11:00"]),
         FireCase(
+            "Lord Howe two fixed times in the half-hour gap are one instant", "0,15 2 * * *",
+            zone: "Australia/Lord_Howe", after: "2026-10-04T00:00:00+10:30",
+            ["2026-10-04T02:30:00+11:00", "2026-10-05T02:00:00+11:00"]),
+        FireCase(
             "Lord Howe fixed time just after the gap", "45 2 * * *", zone: "Australia/Lord_Howe",
             after: "2026-10-04T00:00:00+10:30", ["2026-10-04T02:45:00+11:00"]),
         FireCase(
@@ -90,6 +94,10 @@ struct DaylightSavingTests {
         FireCase(
             "Santiago Sunday midnight weekly job", "0 0 * * 0", zone: "America/Santiago",
             after: "2026-09-01T00:00:00-04:00", ["2026-09-06T01:00:00-03:00", "2026-09-13T00:00:00-03:00"]),
+        FireCase(
+            "Santiago wildcard loses the missing hour after midnight", "*/30 * * * *", zone: "America/Santiago",
+            after: "2026-09-05T23:15:00-04:00",
+            ["2026-09-05T23:30:00-04:00", "2026-09-06T01:00:00-03:00", "2026-09-06T01:30:00-03:00"]),
         FireCase(
             "Santiago fixed time in the repeated hour before midnight", "30 23 * * *", zone: "America/Santiago",
             after: "2026-04-04T12:00:00-03:00", ["2026-04-04T23:30:00-03:00", "2026-04-05T23:30:00-04:00"]),
@@ -138,6 +146,10 @@ struct DaylightSavingTests {
         FireCase(
             "gap time fired at the first instant after the gap", "30 2 * * *", zone: "America/New_York",
             after: "2026-03-08T12:00:00-04:00", ["2026-03-08T03:00:00-04:00", "2026-03-07T02:30:00-05:00"]),
+        FireCase(
+            "two gap times are one instant going back too", "0,30 2 * * *", zone: "America/New_York",
+            after: "2026-03-08T12:00:00-04:00",
+            ["2026-03-08T03:00:00-04:00", "2026-03-07T02:30:00-05:00", "2026-03-07T02:00:00-05:00"]),
         FireCase(
             "wildcard gap times are lost going back too", "*/30 * * * *", zone: "America/New_York",
             after: "2026-03-08T03:10:00-04:00", ["2026-03-08T03:00:00-04:00", "2026-03-08T01:30:00-05:00"]),

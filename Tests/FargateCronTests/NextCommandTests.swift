@@ -86,6 +86,20 @@ struct NextCommandTests {
         #expect(json.stdout == "[]\n")
     }
 
+    @Test("without --after, fire times start from now")
+    func defaultsToNow() throws {
+        // The one clock read in these tests, and unavoidable: the default is the child's own clock, so
+        // its answer can only be checked against the instants that bracket the run. Every second
+        // fires, so the first answer is the whole second after the child's now: in (before, after + 1].
+        let before = Date()
+        let run = try Self.run(["next", "* * * * * *", "-n", "1"])
+        let after = Date()
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        let line = run.stdout.trimmingCharacters(in: .newlines)
+        let first = try #require(ISO8601DateFormatter().date(from: line), "not an ISO-8601 instant: '\(line)'")
+        #expect(first > before && first <= after.addingTimeInterval(1), "\(line) outside the run \(before)...\(after)")
+    }
+
     struct Failure: CustomTestStringConvertible, Sendable {
         let name: String
         let arguments: [String]

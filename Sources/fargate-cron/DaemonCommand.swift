@@ -28,6 +28,11 @@ struct DaemonCommand: AsyncParsableCommand {
 
     @OptionGroup var cluster: ClusterOptions
 
+    @Flag(help: ArgumentHelp(
+        "Run with no Kubernetes cluster: local jobs run, and each run of a kubernetes job fails at once, on record (also FARGATE_CRON_WITHOUT_CLUSTER=1).",
+        discussion: "For trying schedules on a machine that has no cluster. Refused while the ledger holds active kubernetes runs."))
+    var withoutCluster = false
+
     @Option(help: "Seconds between garbage-collection sweeps of the cluster (default: $FARGATE_CRON_GC_INTERVAL, else 300).")
     var gcInterval: Int?
 
@@ -69,7 +74,18 @@ struct DaemonCommand: AsyncParsableCommand {
         ]
         var sweeper: SweepService?
         var kubernetesExecutor: (executor: KubernetesExecutor, client: KubeClient)?
-        if !kubernetesJobs.all.isEmpty || cluster.namesACluster(in: environment) {
+        if try WithoutCluster.isChosen(flag: withoutCluster, cluster: cluster, environment: environment) {
+            let active = try WithoutCluster.activeRuns(ofKubernetesJobs: Set(kubernetesJobs.all.map(\.jobName)), in: ledger)
+            if let first = active.first {
+                logger.critical(
+                    "cannot run without a cluster: the ledger holds \(active.count) active kubernetes run(s), such as run \(first.id.rawValue) of \(first.job); start with the cluster to re-attach them")
+                throw ExitCode.failure
+            }
+            executors[.kubernetes] = UnavailableExecutor(reason: WithoutCluster.reason)
+            if !kubernetesJobs.all.isEmpty {
+                logger.warning("running without a cluster: the runs of the \(kubernetesJobs.all.count) kubernetes job(s) will fail")
+            }
+        } else if !kubernetesJobs.all.isEmpty || cluster.namesACluster(in: environment) {
             let (executor, client) = try await makeKubernetesExecutor(
                 jobs: kubernetesJobs, ledger: ledger, writer: writer, clock: clock, notifier: notifier, logger: logger)
             executors[.kubernetes] = executor

@@ -1,0 +1,48 @@
+import ArgumentParser
+import Ledger
+import Scheduler
+
+/// `daemon --without-cluster`: the schedules run on a machine that has no Kubernetes cluster (the
+/// quick start's demo, a laptop). `local` jobs run as always; every run of a `kubernetes` job fails
+/// at once, on record, with the reason.
+enum WithoutCluster {
+    /// Why a `kubernetes` run fails in such a daemon, as the ledger and the journal say it.
+    static let reason = "this daemon runs without a cluster (--without-cluster); kubernetes runs cannot start"
+
+    /// Whether the daemon runs without a cluster: the flag, or `FARGATE_CRON_WITHOUT_CLUSTER=1`.
+    /// - Throws: `ValidationError` when a cluster is also named, which says the opposite.
+    static func isChosen(flag: Bool, cluster: ClusterOptions, environment: [String: String]) throws -> Bool {
+        let variable = environment["FARGATE_CRON_WITHOUT_CLUSTER"]
+        guard flag || variable == "1" || variable == "true" else { return false }
+        if cluster.namesACluster(in: environment) {
+            throw ValidationError("--without-cluster cannot be used with a named cluster (--kubeconfig, --eks-cluster or their FARGATE_CRON_ variables)")
+        }
+        return true
+    }
+
+    /// The runs of `kubernetes` jobs that the ledger holds as still active: a daemon without a
+    /// cluster could not re-attach them, and marking them lost would let a second copy start later.
+    static func activeRuns(ofKubernetesJobs names: Set<String>, in ledger: RunLedger) throws(LedgerError) -> [Run] {
+        try ledger.nonTerminalRuns().filter { names.contains($0.slot.job) || $0.kubernetesJob != nil }
+    }
+}
+
+/// Stands in for the Kubernetes executor in a daemon without a cluster: every start fails at once.
+struct UnavailableExecutor: Executor {
+    let reason: String
+
+    var runsSurviveShutdown: Bool { true }
+
+    func start(_ request: RunRequest, output: any OutputSink) async throws(ExecutorError) -> RunHandle {
+        throw ExecutorError(reason)
+    }
+
+    func outcome(of handle: RunHandle) async -> RunOutcome? { .failed(exitCode: nil, reason: reason) }
+
+    func cancel(_ handle: RunHandle, reason: String) async {}
+
+    func cleanUp(_ handle: RunHandle) async {}
+
+    /// Not reached: the daemon refuses to start without a cluster while such runs are active.
+    func reattach(_ run: RunRecord, job: ScheduledJob?) async -> Reattachment { .lost(reason: reason) }
+}

@@ -99,11 +99,15 @@ extension FileState {
             return
         }
         checkFargateSize(line: line, column: nameToken.column)
-        if sharedSettings?.values != settings || sharedSettings?.environment != environment {
-            sharedSettings = InheritedSettings(values: settings, environment: environment)
+        // The jobs below one block of settings share them (see JobSpec.inherited).
+        let inherited: InheritedSettings
+        if let shared = sharedSettings, shared.values == settings, shared.environment == environment {
+            inherited = shared
+        } else {
+            inherited = InheritedSettings(values: settings, environment: environment)
+            sharedSettings = inherited
         }
-        jobs.append(JobSpec(
-            name: name, schedule: schedule, command: command, location: location, inherited: sharedSettings!))
+        jobs.append(JobSpec(name: name, schedule: schedule, command: command, location: location, inherited: inherited))
     }
 
     /// `\%` becomes `%`; a bare `%` is an error (cron's newline-and-stdin rule cannot work on Fargate).

@@ -1,5 +1,3 @@
-public import Foundation
-
 /// The settings and environment a job takes from the lines above it, shared by every job of a file
 /// written under the same ones.
 ///

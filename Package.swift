@@ -31,9 +31,13 @@ let package = Package(
 
         // Pure Swift: cron expressions and their fire times. No I/O, no clock.
         .target(name: "CronExpression", swiftSettings: strictSettings),
+        // What several test targets share: peers' addresses, the fault proxy, the built binary run as a
+        // child process, polling. Only test targets depend on it (never the fargate-cron executable).
+        .target(name: "TestSupport", dependencies: ["Kubernetes"], path: "Tests/TestSupport", swiftSettings: strictSettings),
+
         .testTarget(
             name: "CronExpressionTests",
-            dependencies: ["CronExpression"],
+            dependencies: ["CronExpression", "TestSupport"],
             exclude: ["Fixtures"],
             swiftSettings: strictSettings
         ),
@@ -61,7 +65,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LedgerTests",
-            dependencies: ["Ledger", "ledger-crash-writer", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["Ledger", "ledger-crash-writer", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strictSettings
         ),
         // A child process for LedgerTests' crash test: records runs in a loop until SIGKILLed.
@@ -86,7 +90,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KubernetesTests",
-            dependencies: ["Kubernetes"],
+            dependencies: ["Kubernetes", "TestSupport"],
             exclude: ["Fixtures"],
             swiftSettings: strictSettings
         ),
@@ -104,7 +108,7 @@ let package = Package(
         .testTarget(
             name: "SystemdTests",
             dependencies: [
-                "Systemd",
+                "Systemd", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
@@ -125,7 +129,7 @@ let package = Package(
         .target(name: "SchedulerTesting", dependencies: ["Scheduler"], swiftSettings: strictSettings),
         .testTarget(
             name: "SchedulerTests",
-            dependencies: ["Scheduler", "SchedulerTesting", "CronExpression", "Ledger"],
+            dependencies: ["Scheduler", "SchedulerTesting", "CronExpression", "Ledger", "TestSupport"],
             swiftSettings: strictSettings
         ),
 
@@ -143,7 +147,7 @@ let package = Package(
         .testTarget(
             name: "FargateExecutorTests",
             dependencies: [
-                "FargateExecutor", "Scheduler", "Kubernetes", "Systemd",
+                "FargateExecutor", "Scheduler", "Kubernetes", "Systemd", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["Fixtures"],
@@ -179,12 +183,12 @@ let package = Package(
         ),
         .testTarget(
             name: "DaemonOnClusterTests",
-            dependencies: ["fargate-cron", "FargateExecutor", "Kubernetes", "Ledger"],
+            dependencies: ["fargate-cron", "FargateExecutor", "Kubernetes", "Ledger", "TestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "FargateCronTests",
-            dependencies: ["fargate-cron", "FargateExecutor", "Kubernetes", "Ledger", "Scheduler", "Systemd"],
+            dependencies: ["fargate-cron", "FargateExecutor", "Kubernetes", "Ledger", "Scheduler", "Systemd", "TestSupport"],
             exclude: ["Snapshots"],
             swiftSettings: strictSettings
         ),

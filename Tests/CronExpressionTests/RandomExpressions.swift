@@ -1,9 +1,11 @@
+import TestSupport
+
 /// Random valid cron expressions from a seeded generator: every syntax form, names, extensions and
 /// `@` forms, so the properties and the fuzz run cover what users can write.
 struct RandomExpressions {
-    var rng: SeededGenerator
+    var rng: SplitMix64
 
-    init(seed: UInt64) { rng = SeededGenerator(seed: seed) }
+    init(seed: UInt64) { rng = SplitMix64(seed: seed) }
 
     private mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &rng) }
     private mutating func chance(_ percent: Int) -> Bool { int(1...100) <= percent }

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import Kubernetes
 import Ledger
+import TestSupport
 import Testing
 
 /// The daemon killed with SIGKILL at every step of a run, 100 times in all, against the emulator and
@@ -29,7 +30,7 @@ struct CrashTests {
         let controller = try FargateController(namespace: namespace)
         defer { withExtendedLifetime(controller) {} }
         let client = try Peers.client()
-        let daemon = try ClusterDaemon()
+        let daemon = try DaemonProcess.onCluster()
         defer { daemon.cleanUp() }
         // `main` keeps every Job, so the cluster keeps the evidence; `filler` keeps none, so each of
         // its runs ends with a sweep that deletes its previous Job (the "sweep" failpoint).
@@ -59,7 +60,7 @@ struct CrashTests {
             for pass in 1...Self.killsPerFailpoint {
                 try daemon.start(environment: environment.merging(["FARGATE_CRON_FAILPOINT": "\(failpoint):\(pass)"]) { _, new in new })
                 let process = try #require(daemon.process)
-                if try await eventually(within: .seconds(30), { !process.isRunning }) {
+                if try await poll(within: .seconds(30), { !process.isRunning }) {
                     process.waitUntilExit()
                     #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL,
                             "the daemon exited at \(failpoint) without being killed; log:\n\(daemon.log)")
@@ -87,7 +88,7 @@ struct CrashTests {
         // Back for good: the finished pods that the kills left behind go.
         let leftBehind = Set(try await client.list(Pod.self, in: namespace).items.filter { $0.status?.isFinished == true }.compactMap(\.metadata.uid))
         try daemon.start(environment: environment)
-        #expect(try await eventually(within: .seconds(30)) {
+        #expect(try await poll(within: .seconds(30)) {
             let pods = try await client.list(Pod.self, in: namespace).items
             return !pods.contains { leftBehind.contains($0.metadata.uid ?? "") }
         }, "finished pods survived the restart; log:\n\(daemon.log)")
@@ -99,7 +100,7 @@ struct CrashTests {
     }
 
     private func checkNoSlotDoubledAndNoOverlap(
-        job: String, namespace: String, client: KubeClient, daemon: ClusterDaemon
+        job: String, namespace: String, client: KubeClient, daemon: DaemonProcess
     ) async throws {
         let jobs = try await client.list(Job.self, in: namespace, labelSelector: OwnershipLabels.selector(forJob: job)).items
         // Most starts die before a run ends (a re-attached run is finished first), so few Jobs are
@@ -125,18 +126,5 @@ struct CrashTests {
             }
             #expect(later.1 >= completed, "\(later.0) started at \(later.1) while \(earlier.0) ran until \(completed)")
         }
-    }
-}
-
-/// A small, fixed pseudo-random sequence (SplitMix64), so the kill instants are the same every run.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

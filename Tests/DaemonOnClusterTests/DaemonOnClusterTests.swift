@@ -1,6 +1,7 @@
 import Foundation
 import Kubernetes
 import Ledger
+import TestSupport
 import Testing
 
 /// `fargate-cron daemon` with `kubernetes` jobs against the API emulator and the test-side Fargate
@@ -31,14 +32,14 @@ struct DaemonOnClusterTests {
         let controller = try FargateController(namespace: namespace)
         defer { withExtendedLifetime(controller) {} }
         let client = try Peers.client()
-        let daemon = try ClusterDaemon()
+        let daemon = try DaemonProcess.onCluster()
         defer { daemon.cleanUp() }
         // One run: the first slot starts it, and forbid skips the slots while it runs.
         try daemon.write("e2e.cron", Self.scheduleFile(job: job, namespace: namespace, script: ["lines": "5", "run-seconds": "1"]))
         try daemon.start(environment: ["FARGATE_CRON_FARGATE_RATES": "0.04048,0.004445"])
 
         var finished: Run?
-        #expect(try await eventually(within: .seconds(30)) {
+        #expect(try await poll(within: .seconds(30)) {
             finished = try daemon.runs(of: job).first { $0.state == .succeeded }
             return finished != nil
         }, "no run succeeded; daemon log:\n\(daemon.log)")
@@ -49,7 +50,7 @@ struct DaemonOnClusterTests {
         #expect(run.createdAt != nil && run.finishedAt != nil)
 
         // The pod is gone (its Fargate node with it); the Job is kept (CRON_KEEP_SUCCEEDED=3).
-        #expect(try await eventually {
+        #expect(try await poll(within: .seconds(15)) {
             try await client.list(Pod.self, in: namespace).items.filter { $0.metadata.labels?["job-name"] == kubernetesJob.name.split(separator: "/").last.map(String.init) }.isEmpty
         }, "the run's pod was not deleted; daemon log:\n\(daemon.log)")
         let jobs = try await client.list(Job.self, in: namespace).items
@@ -57,7 +58,7 @@ struct DaemonOnClusterTests {
 
         // Every timestamp and the bill in the ledger, once the executor's report is in.
         var reported: Run?
-        #expect(try await eventually {
+        #expect(try await poll(within: .seconds(15)) {
             reported = try daemon.runs(of: job).first { $0.id == run.id && $0.reportedAt != nil }
             return reported != nil
         }, "run \(run.id) got no report; log:\n\(daemon.log)")
@@ -78,7 +79,7 @@ struct DaemonOnClusterTests {
 
         // Every line of output, read back through `fargate-cron logs` from the journal.
         var logs = ""
-        #expect(try await eventually {
+        #expect(try await poll(within: .seconds(15)) {
             logs = try await daemon.command(["logs", job, "--run", run.id.description]).output
             return (1...5).allSatisfy { logs.contains("line \($0) of \(name)") }
         }, "logs of run \(run.id):\n\(logs)")
@@ -91,14 +92,14 @@ struct DaemonOnClusterTests {
         let controller = try FargateController(namespace: namespace)
         defer { withExtendedLifetime(controller) {} }
         let client = try Peers.client()
-        let daemon = try ClusterDaemon()
+        let daemon = try DaemonProcess.onCluster()
         defer { daemon.cleanUp() }
         try daemon.write("gc.cron", Self.scheduleFile(job: job, namespace: namespace, script: ["run-seconds": "1"]))
         try daemon.start()
         // Killed while the first run's pod runs: nobody is left to delete it when it finishes.
-        #expect(try await eventually { try await !client.list(Pod.self, in: namespace).items.isEmpty }, "no pod; log:\n\(daemon.log)")
+        #expect(try await poll(within: .seconds(15)) { try await !client.list(Pod.self, in: namespace).items.isEmpty }, "no pod; log:\n\(daemon.log)")
         daemon.kill()
-        #expect(try await eventually {
+        #expect(try await poll(within: .seconds(15)) {
             try await client.list(Pod.self, in: namespace).items.contains { $0.status?.isFinished == true }
         })
         let pods = try await client.list(Pod.self, in: namespace).items
@@ -115,11 +116,11 @@ struct DaemonOnClusterTests {
         let object = try #require(try JSONSerialization.jsonObject(with: Data(collected.output.utf8)) as? [String: Any])
         #expect((object["deleted"] as? [String])?.contains { $0.hasPrefix("pod \(namespace)/\(pod)") } == true, "gc printed \(collected.output)")
         #expect(object["by"] as? String == "gc")
-        #expect(try await eventually { try await client.list(Pod.self, in: namespace).items.isEmpty })
+        #expect(try await poll(within: .seconds(15)) { try await client.list(Pod.self, in: namespace).items.isEmpty })
 
         // The daemon back: it re-attaches the run (finished while it was away) and answers gc itself.
         try daemon.start()
-        #expect(try await eventually(within: .seconds(30)) { try daemon.runs(of: job).contains { $0.state.isTerminal && $0.state != .skipped } },
+        #expect(try await poll(within: .seconds(30)) { try daemon.runs(of: job).contains { $0.state.isTerminal && $0.state != .skipped } },
                 "the run was not reconciled; log:\n\(daemon.log)")
         let byDaemon = try await daemon.command(["gc", "--json"])
         #expect(byDaemon.status == 0, "gc through the daemon: \(byDaemon.errors)")
@@ -135,11 +136,11 @@ struct DaemonOnClusterTests {
         let controller = try FargateController(namespace: namespace)
         defer { withExtendedLifetime(controller) {} }
         let client = try Peers.client()
-        let daemon = try ClusterDaemon()
+        let daemon = try DaemonProcess.onCluster()
         defer { daemon.cleanUp() }
         try daemon.write("ttl.cron", Self.scheduleFile(job: job, namespace: namespace, settings: ["CRON_POD_TTL=1h"]))
         try daemon.start()
-        #expect(try await eventually(within: .seconds(30)) { try daemon.runs(of: job).contains { $0.state == .succeeded } },
+        #expect(try await poll(within: .seconds(30)) { try daemon.runs(of: job).contains { $0.state == .succeeded } },
                 "no run succeeded; log:\n\(daemon.log)")
         let pods = try await client.list(Pod.self, in: namespace).items.filter { $0.status?.isFinished == true }
         let pod = try #require(pods.first?.metadata.name, "the finished pod was not kept for its TTL")

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `fargate-cron check`, run as a real child process: its exit status, and its output against the
@@ -9,29 +10,9 @@ struct CheckCommandTests {
     static let schedulesTests = tests.appendingPathComponent("SchedulesTests")
     static let repository = tests.deletingLastPathComponent()
 
-    struct Run {
-        let status: Int32
-        let stdout: String
-        let stderr: String
-    }
-
     /// Runs the built binary in `folder`, so that paths in its output are relative to it.
-    static func run(_ arguments: [String], in folder: URL) throws -> Run {
-        let process = Process()
-        process.executableURL = NextCommandTests.binary
-        process.arguments = arguments
-        process.currentDirectoryURL = folder
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(
-            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-            stderr: String(decoding: stderr, as: UTF8.self))
+    static func run(_ arguments: [String], in folder: URL) throws -> BinaryRun {
+        try FargateCronBinary.run(arguments, in: folder)
     }
 
     static func snapshot(_ name: String) throws -> String {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Golden files for `fargate-cron next` (STYLE.md): its help text and a `--json` answer across a DST

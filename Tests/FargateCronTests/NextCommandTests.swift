@@ -1,38 +1,12 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `fargate-cron next`, run as a real child process, as scripts and users call it (DESIGN.md's contract).
 @Suite("fargate-cron next")
 struct NextCommandTests {
-    struct Run {
-        let status: Int32
-        let stdout: String
-        let stderr: String
-    }
-
-    /// The built `fargate-cron` beside the test bundle (`.build/debug/` or wherever `swift build` put it).
-    static let binary: URL = {
-        let directory =
-            Bundle.allBundles.first { $0.bundlePath.hasSuffix(".xctest") }?.bundleURL.deletingLastPathComponent()
-            ?? Bundle.main.bundleURL
-        return directory.appendingPathComponent("fargate-cron")
-    }()
-
-    static func run(_ arguments: [String]) throws -> Run {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(
-            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-            stderr: String(decoding: stderr, as: UTF8.self))
+    static func run(_ arguments: [String]) throws -> BinaryRun {
+        try FargateCronBinary.run(arguments)
     }
 
     struct Success: CustomTestStringConvertible, Sendable {

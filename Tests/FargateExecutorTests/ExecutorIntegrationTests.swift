@@ -1,6 +1,7 @@
 import Foundation
 import Kubernetes
 import Scheduler
+import TestSupport
 import Testing
 
 @testable import FargateExecutor
@@ -34,7 +35,7 @@ struct ExecutorIntegrationTests {
         #expect(try await world.jobs().map(\.metadata.name) == [run.jobName])  // the Job is kept (history)
 
         var lines: [[String: String]] = []
-        let complete = try await Cluster.eventually {
+        let complete = try await poll(within: .seconds(10)) {
             lines = try await journalEntries(["CRON_JOB=\(job.jobName)", "CRON_RUN_ID=101"])
             return lines.count >= 10
         }
@@ -111,7 +112,7 @@ struct ExecutorIntegrationTests {
         let world = try World("replace")
         let job = world.job("report", script: ["run-seconds": "20", "lines": "2"], concurrency: .replace)
         let old = try await world.executor.start(world.request(job, run: 501), output: NoOutput())
-        _ = try await Cluster.eventually { try await world.pods().contains { $0.status?.phase == "Running" } }
+        _ = try await poll(within: .seconds(10)) { try await world.pods().contains { $0.status?.phase == "Running" } }
         let newRequest = world.request(job, slot: "2026-11-29T06:31:00Z", run: 502)
         let new = try await world.executor.start(newRequest, output: NoOutput())
         let oldOutcome = await world.executor.outcome(of: old)
@@ -164,7 +165,7 @@ struct ExecutorIntegrationTests {
         // As if the daemon died: the Job is made, nobody follows it, its pod finishes and stays (billed).
         let manifest = try JobManifest.build(for: world.request(job, run: 801), settings: job)
         _ = try await world.client.create(manifest, in: world.namespace)
-        #expect(try await Cluster.eventually { try await world.pods().first?.status?.isFinished == true })
+        #expect(try await poll(within: .seconds(10)) { try await world.pods().first?.status?.isFinished == true })
         let dry = await world.executor.sweep(jobs: [job], dryRun: true)
         #expect(dry.deleted.map(\.kind) == [.pod])
         #expect(try await world.pods().count == 1)
@@ -188,7 +189,7 @@ struct ExecutorIntegrationTests {
         }
         #expect(again == handle)
         #expect(await restarted.executor.outcome(of: again) == .succeeded)
-        #expect(try await Cluster.eventually { try await world.pods().isEmpty })
+        #expect(try await poll(within: .seconds(10)) { try await world.pods().isEmpty })
 
         // Intent recorded, then the daemon died before the create: nothing to find, and it says so.
         let never = RunRecord(id: RunID(rawValue: 902), slot: Slot(job: job.jobName, scheduledAt: instant("2026-11-29T07:00:00Z")),

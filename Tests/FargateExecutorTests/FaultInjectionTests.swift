@@ -1,6 +1,7 @@
 import Foundation
 import Kubernetes
 import Scheduler
+import TestSupport
 import Testing
 
 @testable import FargateExecutor
@@ -143,9 +144,9 @@ struct FaultInjectionTests {
         let job = world.job("report", script: ["lines": "2", "run-seconds": "20"])
         try await proxy.arm([fault("stall_after", "GET", "watch=true", times: 2, ["bytes": .integer(0)])])
         let handle = try await world.executor.start(world.request(job, run: 1851), output: NoOutput())
-        #expect(try await Cluster.eventually { try await world.pods().contains { $0.status?.phase == "Running" } })
+        #expect(try await poll(within: .seconds(10)) { try await world.pods().contains { $0.status?.phase == "Running" } })
         // Two resyncs, so that the follower knows the running pod (and streams its output).
-        #expect(try await Cluster.eventually {
+        #expect(try await poll(within: .seconds(10)) {
             try await proxy.requests().contains { $0.contains("/log?") }
         })
         await world.executor.cancel(handle, reason: "end of test")
@@ -211,7 +212,7 @@ struct FaultInjectionTests {
         let world = try World("cancel", executorClient: try Cluster.client(server: proxy.url))
         let job = world.job("report", script: ["run-seconds": "20", "lines": "2"])
         let handle = try await world.executor.start(world.request(job, run: 1501), output: NoOutput())
-        #expect(try await Cluster.eventually { try await world.pods().contains { $0.status?.phase == "Running" } })
+        #expect(try await poll(within: .seconds(10)) { try await world.pods().contains { $0.status?.phase == "Running" } })
         try await proxy.arm([fault("respond", "DELETE", "/jobs/", times: 7, ["status": .integer(503)])])
         await world.executor.cancel(handle, reason: "end of test")
         #expect(await world.executor.outcome(of: handle) == .cancelled(reason: "end of test"))
@@ -236,7 +237,7 @@ struct FaultInjectionTests {
         #expect(reattached == .running(handle))
         #expect(await restarted.executor.outcome(of: handle) == .succeeded)
         #expect(Self.count(try await proxy.requests(), "GET", "/jobs/\(name)") >= 8)
-        #expect(try await Cluster.eventually { try await world.pods().isEmpty })
+        #expect(try await poll(within: .seconds(10)) { try await world.pods().isEmpty })
     }
 
     /// An API that refuses every create: the start is retried until the executor's bound, then fails
@@ -298,7 +299,7 @@ struct FaultInjectionTests {
         #expect(sweep.deleted.isEmpty && sweep.errors.isEmpty, "the sweep found \(sweep)")
         let expected = (1...lines).map { "line \($0) of \(run.jobName)" }
         var entries: [[String: String]] = []
-        _ = try await Cluster.eventually {
+        _ = try await poll(within: .seconds(10)) {
             entries = try await journalEntries(["CRON_JOB=\(job.jobName)", "CRON_RUN_ID=\(request.run)"])
             return entries.count >= lines
         }

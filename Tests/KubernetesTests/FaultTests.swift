@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Kubernetes
@@ -31,7 +32,7 @@ struct FaultTests {
         let client = try Peer.client(server: proxy.url)
         let namespace = Peer.namespace("reset")
         _ = try await client.create(sampleJob("a"), in: namespace)
-        try await proxy.arm(.array([rule("reset_after", method: "GET", ["bytes": .integer(40)])]))
+        try await proxy.arm([rule("reset_after", method: "GET", ["bytes": .integer(40)])])
         let list = try await client.list(Job.self, in: namespace)
         #expect(list.items.map(\.metadata.name) == ["a"])
         #expect(try await proxy.requests().filter { $0.hasPrefix("GET") }.count == 2)
@@ -43,7 +44,7 @@ struct FaultTests {
         let delays = DelayRecorder()
         let client = KubeClient(server: proxy.url, transport: CurlTransport(), credentials: NoCredentials(),
                                 retry: delays.policy())
-        try await proxy.arm(.array([rule("respond", method: "GET", ["status": .integer(Int64(status)), "retry_after": .string("2")])]))
+        try await proxy.arm([rule("respond", method: "GET", ["status": .integer(Int64(status)), "retry_after": .string("2")])])
         let list = try await client.list(Job.self, in: Peer.namespace("status"))
         #expect(list.items.isEmpty)
         #expect(delays.recorded == [.seconds(2)])
@@ -55,7 +56,7 @@ struct FaultTests {
         let proxy = try FaultProxy()
         let client = try Peer.client(server: proxy.url)
         let namespace = Peer.namespace("lost")
-        try await proxy.arm(.array([rule("drop_response", method: "POST")]))
+        try await proxy.arm([rule("drop_response", method: "POST")])
         let job = try await client.create(sampleJob("once"), in: namespace)
         #expect(job.metadata.uid != nil)
         let seen = try await proxy.requests()
@@ -71,7 +72,7 @@ struct FaultTests {
         let client = try Peer.client(server: proxy.url)
         let namespace = Peer.namespace("reused")
         _ = try await client.list(Job.self, in: namespace)  // leaves a connection to reuse
-        try await proxy.arm(.array([rule("drop_response", method: "POST")]))
+        try await proxy.arm([rule("drop_response", method: "POST")])
         let job = try await client.create(sampleJob("once"), in: namespace)
         #expect(job.metadata.uid != nil)
         #expect(try await proxy.requests().filter { $0.hasPrefix("POST") }.count == 1)
@@ -83,7 +84,7 @@ struct FaultTests {
         let proxy = try FaultProxy()
         let client = try Peer.client(server: proxy.url)
         let namespace = Peer.namespace("refused")
-        try await proxy.arm(.array([rule("respond", method: "POST", ["status": .integer(503)])]))
+        try await proxy.arm([rule("respond", method: "POST", ["status": .integer(503)])])
         _ = try await client.create(sampleJob("later"), in: namespace)
         #expect(try await proxy.requests().map { String($0.prefix(4)) } == ["POST", "GET ", "POST"])
     }
@@ -95,7 +96,7 @@ struct FaultTests {
         let direct = try Peer.client()
         let namespace = Peer.namespace("stall")
         _ = try await direct.create(sampleJob("a"), in: namespace)
-        try await proxy.arm(.array([rule("stall_after", path: "watch=true", ["bytes": .integer(0)])]))
+        try await proxy.arm([rule("stall_after", path: "watch=true", ["bytes": .integer(0)])])
         let client = try Peer.client(server: proxy.url, idleTimeout: .seconds(2))
         var events = Watcher<Job>(client: client, namespace: namespace).makeAsyncIterator()
         guard case .added(let first)? = try await events.next() else { throw KubernetesError.invalidResponse("no a") }
@@ -117,7 +118,7 @@ struct FaultTests {
         let direct = try Peer.client()
         let namespace = Peer.namespace("cut")
         _ = try await direct.create(sampleJob("j0"), in: namespace)
-        try await proxy.arm(.array([rule("reset_after", path: "watch=true", ["bytes": .integer(400)])]))
+        try await proxy.arm([rule("reset_after", path: "watch=true", ["bytes": .integer(400)])])
         let client = try Peer.client(server: proxy.url)
         var events = Watcher<Job>(client: client, namespace: namespace).makeAsyncIterator()
         guard case .added(let first)? = try await events.next() else { throw KubernetesError.invalidResponse("no j0") }
@@ -138,7 +139,7 @@ struct FaultTests {
         let direct = try Peer.client()
         let namespace = Peer.namespace("expired")
         _ = try await direct.create(sampleJob("old"), in: namespace)
-        try await proxy.arm(.array([rule("stall_after", path: "watch=true", ["bytes": .integer(0)])]))
+        try await proxy.arm([rule("stall_after", path: "watch=true", ["bytes": .integer(0)])])
         // The idle timeout must outlast the delete, create and compaction below, or the watcher
         // reconnects before the compaction and sees both events without a 410 (seen under CI load
         // with 2 s: one list instead of two).

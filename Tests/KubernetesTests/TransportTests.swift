@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import Kubernetes
@@ -29,7 +30,7 @@ struct TransportTests {
         let client = try Peer.client(server: proxy.url, retry: RetryPolicy(maximumAttempts: 1))
         let started = ContinuousClock.now
         let request = Task { try await client.list(Job.self, in: "cancel") }
-        try await poll(within: .seconds(10)) { try await proxy.requests().count == 1 }
+        try #require(try await poll(within: .seconds(10)) { try await proxy.requests().count == 1 })
         request.cancel()
         let outcome = await request.result
         #expect(throws: KubernetesError.cancelled) { try outcome.get() }
@@ -63,7 +64,7 @@ struct TransportTests {
     /// although streams have no overall request timeout.
     @Test func silentStreamIsDroppedAfterTheIdleTimeout() async throws {
         let proxy = try FaultProxy()
-        try await proxy.arm(.array([rule("stall_after", path: "/log", ["bytes": .integer(0)])]))
+        try await proxy.arm([rule("stall_after", path: "/log", ["bytes": .integer(0)])])
         let client = try Peer.client(server: proxy.url, retry: RetryPolicy(maximumAttempts: 1), idleTimeout: .seconds(1))
         let started = ContinuousClock.now
         let error = await #expect(throws: KubernetesError.self) {
@@ -95,7 +96,7 @@ struct TransportTests {
                     finished.increment()
                 }
             }
-            try await poll(within: .seconds(30)) { try await proxy.requests().count == count }
+            try #require(try await poll(within: .seconds(30)) { try await proxy.requests().count == count })
             #expect(finished.value == 0)
             _ = try await direct.list(Job.self, in: "pool-direct")
             #expect(finished.value == 0)
@@ -150,13 +151,4 @@ final class Counter: Sendable {
     private let count = Mutex(0)
     var value: Int { count.withLock { $0 } }
     func increment() { count.withLock { $0 += 1 } }
-}
-
-/// Waits until `condition` holds, checking every 50 ms, and fails after `deadline`.
-func poll(within deadline: Duration, _ condition: () async throws -> Bool) async throws {
-    let end = ContinuousClock.now + deadline
-    while try await !condition() {
-        guard ContinuousClock.now < end else { throw KubernetesError.invalidResponse("condition not met within \(deadline)") }
-        try await Task.sleep(for: .milliseconds(50))
-    }
 }

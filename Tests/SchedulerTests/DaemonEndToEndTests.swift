@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Ledger
+import TestSupport
 import Testing
 
 /// The real binary as a child process on temporary folders, with `local` jobs.

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Ledger
+import TestSupport
 import Testing
 
 /// The daemon binary and its ledger: one writer per state directory, and retention.
@@ -12,19 +13,8 @@ struct DaemonLedgerTests {
         beside daemon: DaemonProcess, environment extra: [String: String] = [:]
     ) async throws -> (status: Int32?, output: String) {
         let log = daemon.folder.appendingPathComponent("second-\(UUID().uuidString.prefix(8)).log")
-        try #require(FileManager.default.createFile(atPath: log.path, contents: nil))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: DaemonProcess.binary)
-        process.arguments = ["daemon", "--crontabs", daemon.crontabs.path, "--state-dir", daemon.state.path]
-        var environment = ProcessInfo.processInfo.environment
-        for name in ["JOURNAL_STREAM", "NOTIFY_SOCKET", "WATCHDOG_USEC", "FARGATE_CRON_STATE_DIR"] {
-            environment[name] = nil
-        }
-        process.environment = environment.merging(extra) { _, new in new }
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = try FileHandle(forWritingTo: log)
-        process.standardError = try FileHandle(forWritingTo: log)
-        try process.run()
+        let process = try daemon.spawn(
+            ["daemon", "--crontabs", daemon.crontabs.path, "--state-dir", daemon.state.path], environment: extra, log: log)
         defer {
             if process.isRunning {
                 kill(process.processIdentifier, SIGKILL)

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Glibc
 import SchedulerTesting
+import TestSupport
 import Testing
 
 @testable import Scheduler

@@ -5,22 +5,19 @@ import Logging
 import Scheduler
 import Synchronization
 import Systemd
+import TestSupport
 
 @testable import FargateExecutor
 
 /// The Kubernetes API emulator started by `scripts/test` (scripts/peers/kmock.sh), and journald
 /// (scripts/peers/journald.sh).
 enum Cluster {
-    static let environment = ProcessInfo.processInfo.environment
-    static var isAvailable: Bool {
-        environment["FARGATE_CRON_TEST_KUBE_HTTP"] != nil && environment["FARGATE_CRON_TEST_JOURNALD"] != nil
-    }
-    static let curl: Result<Void, CurlError> = Result { () throws(CurlError) in try initializeCurlForProcess() }
+    static var isAvailable: Bool { PeerEnvironment.hasKubernetesEmulator && PeerEnvironment.hasJournald }
 
     /// A client of the emulator, or of whatever stands in front of it (the fault proxy).
     static func client(server: String? = nil, retry: RetryPolicy = RetryPolicy(baseDelay: .milliseconds(20))) throws -> KubeClient {
-        try curl.get()
-        guard let server = server ?? environment["FARGATE_CRON_TEST_KUBE_HTTP"] else { throw KubernetesError.configuration("no emulator") }
+        try Curl.ready()
+        guard let server = server ?? PeerEnvironment.kubernetesHTTP else { throw KubernetesError.configuration("no emulator") }
         return KubeClient(
             server: server, transport: CurlTransport(configuration: .init(requestTimeout: .seconds(20), streamIdleTimeout: .seconds(60))),
             credentials: NoCredentials(identity: "test user"), retry: retry)
@@ -28,46 +25,6 @@ enum Cluster {
 
     /// A name of its own for each test (namespaces and job names), so that tests never see each other.
     static func unique(_ stem: String) -> String { "\(stem)-\(UUID().uuidString.prefix(8).lowercased())" }
-
-    /// Polls `condition` every 50 ms until it holds or `timeout` passes (for real processes only).
-    static func eventually(within timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        return try await condition()
-    }
-}
-
-/// `scripts/peers/fargate_controller.py` for one namespace, as a child process of the test.
-final class FargateController: Sendable {
-    private let process: Process
-
-    init(namespace: String) throws {
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("scripts/peers/fargate_controller.py")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, "--server", Cluster.environment["FARGATE_CRON_TEST_KUBE_HTTP"] ?? "",
-                             "--namespace", namespace]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        self.process = process
-        // It prints "ready" once its watch is open; end of file means it died.
-        let line = output.fileHandleForReading.availableData
-        guard String(decoding: line, as: UTF8.self).contains("ready") else {
-            process.terminate()
-            throw KubernetesError.configuration("the Fargate controller did not start")
-        }
-    }
-
-    deinit {
-        // SIGKILL, not terminate(): a child of this process inherits its blocked signal mask, SIGTERM included.
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-    }
 }
 
 /// Collects the executor's reports.
@@ -152,7 +109,7 @@ struct World {
     func runToEnd(_ request: RunRequest) async throws -> (RunOutcome?, RunReport?) {
         let handle = try await executor.start(request, output: NoOutput())
         let outcome = await executor.outcome(of: handle)
-        _ = try await Cluster.eventually { reports.report(for: request.run) != nil }
+        _ = try await poll(within: .seconds(10)) { reports.report(for: request.run) != nil }
         return (outcome, reports.report(for: request.run))
     }
 

@@ -1,14 +1,6 @@
 import Foundation
 import Kubernetes
-
-/// libcurl's global initialisation, done once for the whole test process (as `main` does it for the CLI).
-enum Curl {
-    static let initialized: Result<Void, CurlError> = Result { () throws(CurlError) in try initializeCurlForProcess() }
-
-    static func ready() throws {
-        try initialized.get()
-    }
-}
+import TestSupport
 
 /// Files beside the tests, found from this source file's path (no SwiftPM resources).
 enum Fixture {
@@ -27,11 +19,10 @@ enum Fixture {
 
 /// The Kubernetes emulator peer started by `scripts/test` (scripts/peers/kmock.sh).
 enum Peer {
-    static let environment = ProcessInfo.processInfo.environment
+    static let environment = PeerEnvironment.variables
     static var isRunning: Bool { environment["FARGATE_CRON_TEST_KUBE_HTTP"] != nil }
     static var http: String { environment["FARGATE_CRON_TEST_KUBE_HTTP"]! }
     static var https: String { environment["FARGATE_CRON_TEST_KUBE_HTTPS"]! }
-    static var scripts: String { environment["FARGATE_CRON_TEST_KUBE_SCRIPTS"]! }
 
     static func caPEM() throws -> Data {
         try Data(contentsOf: URL(fileURLWithPath: environment["FARGATE_CRON_TEST_KUBE_CA"]!))

@@ -1,10 +1,11 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Reading back what the tests wrote, with systemd's own tools.
 enum Journal {
     /// Whether the test command started (or found) a journald (scripts/peers/journald.sh).
-    static let isAvailable = ProcessInfo.processInfo.environment["FARGATE_CRON_TEST_JOURNALD"] != nil
+    static let isAvailable = PeerEnvironment.hasJournald
 
     /// `journalctl --sync`: returns once journald has stored everything sent before it.
     static func sync() async throws {

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Ledger
+import TestSupport
 import Testing
 
 /// `daemon --without-cluster` (the quick start's daemon): local jobs run, kubernetes runs fail on record.
@@ -25,7 +26,7 @@ struct DaemonWithoutClusterTests {
         let daemon = try DaemonProcess()
         defer { daemon.cleanUp() }
         try daemon.write("mixed.cron", Self.schedules)
-        try daemon.start(environment: ["FARGATE_CRON_WITHOUT_CLUSTER": "1"])
+        try daemon.start(arguments: ["--without-cluster"])
         #expect(
             try await poll(within: .seconds(20)) {
                 try runs(of: "tick", in: daemon).filter { $0.state == .succeeded }.count >= 2

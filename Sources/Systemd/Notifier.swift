@@ -69,11 +69,13 @@ public struct Notifier: Sendable {
     /// The corresponding C function is `sd_notify`.
     /// - Returns: `false` when there is no `NOTIFY_SOCKET` (nothing was sent), `true` when sent.
     /// - Throws: ``SystemdError`` when libsystemd fails to send, such as `ECONNREFUSED` when the
-    ///   socket has no reader or `EINVAL` for a bad `NOTIFY_SOCKET`.
+    ///   socket has no reader or `EINVAL` for a bad `NOTIFY_SOCKET`; `EAGAIN` when the service
+    ///   manager has not taken the message within a second (its socket's queue is full: it is not
+    ///   reading; see `NotifySender`).
     @discardableResult
     public func send(_ assignments: [String]) throws(SystemdError) -> Bool {
         let state = assignments.joined(separator: "\n")
-        return try check(sd_notify(0, state), "sd_notify") > 0
+        return try check(NotifySender.shared.send(state), "sd_notify") > 0
     }
 
     /// How often to send ``watchdog()``: half of `WATCHDOG_USEC`, or `nil` when the service manager

@@ -26,18 +26,13 @@ struct DaemonLedgerTests {
         return (ended ? process.terminationStatus : nil, String(decoding: try Data(contentsOf: log), as: UTF8.self))
     }
 
-    func runs(of job: String, in daemon: DaemonProcess) throws -> [Run] {
-        do {
-            return try RunLedger.openForReading(stateDirectory: daemon.state.path).history(job: job, limit: 10_000)
-        } catch .noLedger { return [] }
-    }
 
     @Test func aSecondDaemonOnTheSameStateDirectoryRefusesToStartAndNamesTheFirst() async throws {
         let daemon = try DaemonProcess()
         defer { daemon.cleanUp() }
         try daemon.write("tick.cron", "CRON_EXECUTOR=local\n* * * * * * tick true\n")
         try daemon.start()
-        #expect(try await poll(within: .seconds(15)) { try runs(of: "tick", in: daemon).count >= 2 }, "log:\n\(daemon.log)")
+        #expect(try await poll(within: .seconds(15)) { try daemon.runs(of: "tick").count >= 2 }, "log:\n\(daemon.log)")
         let first = try #require(daemon.process?.processIdentifier)
 
         let second = try await runSecondDaemon(beside: daemon)
@@ -49,8 +44,8 @@ struct DaemonLedgerTests {
             "output:\n\(second.output)")
 
         // The first daemon goes on recording, undisturbed, and its ledger is sound.
-        let before = try runs(of: "tick", in: daemon).count
-        #expect(try await poll(within: .seconds(15)) { try runs(of: "tick", in: daemon).count > before })
+        let before = try daemon.runs(of: "tick").count
+        #expect(try await poll(within: .seconds(15)) { try daemon.runs(of: "tick").count > before })
         #expect(daemon.process?.isRunning == true)
         try daemon.send(SIGTERM)
         #expect(try await daemon.waitForExit(within: .seconds(10)) == 0)
@@ -84,16 +79,16 @@ struct DaemonLedgerTests {
         #expect(
             refused.output.contains("FARGATE_CRON_LEDGER_RETENTION must be a duration such as 90d, 12w or 36h, got '90'"),
             "output:\n\(refused.output)")
-        #expect(try runs(of: "old", in: daemon).count == 701, "a refused start must not prune")
+        #expect(try daemon.runs(of: "old").count == 701, "a refused start must not prune")
 
         try daemon.start(environment: ["FARGATE_CRON_LEDGER_RETENTION": "5d"])
         #expect(
-            try await poll(within: .seconds(30)) { try runs(of: "old", in: daemon).count == 1 }, "log:\n\(daemon.log)")
-        let kept = try #require(try runs(of: "old", in: daemon).first)
+            try await poll(within: .seconds(30)) { try daemon.runs(of: "old").count == 1 }, "log:\n\(daemon.log)")
+        let kept = try #require(try daemon.runs(of: "old").first)
         #expect(abs(kept.scheduledAt.timeIntervalSince(now - 4 * day)) < 0.001, "the run within the retention was pruned")
         #expect(daemon.log.contains("pruned 700 finished runs scheduled before"), "log:\n\(daemon.log)")
-        let ticks = try runs(of: "tick", in: daemon).count
-        #expect(try await poll(within: .seconds(15)) { try runs(of: "tick", in: daemon).count > ticks })
+        let ticks = try daemon.runs(of: "tick").count
+        #expect(try await poll(within: .seconds(15)) { try daemon.runs(of: "tick").count > ticks })
         try daemon.send(SIGTERM)
         #expect(try await daemon.waitForExit(within: .seconds(10)) == 0)
     }

@@ -16,11 +16,6 @@ struct DaemonWithoutClusterTests {
 
         """
 
-    func runs(of job: String, in daemon: DaemonProcess) throws -> [Run] {
-        do {
-            return try RunLedger.openForReading(stateDirectory: daemon.state.path).history(job: job, limit: 10_000)
-        } catch .noLedger { return [] }
-    }
 
     @Test func localJobsRunAndEveryKubernetesRunFailsOnRecordSayingWhy() async throws {
         let daemon = try DaemonProcess()
@@ -29,10 +24,10 @@ struct DaemonWithoutClusterTests {
         try daemon.start(arguments: ["--without-cluster"])
         #expect(
             try await poll(within: .seconds(20)) {
-                try runs(of: "tick", in: daemon).filter { $0.state == .succeeded }.count >= 2
-                    && runs(of: "remote", in: daemon).filter(\.state.isTerminal).count >= 2
+                try daemon.runs(of: "tick").filter { $0.state == .succeeded }.count >= 2
+                    && daemon.runs(of: "remote").filter(\.state.isTerminal).count >= 2
             }, "log:\n\(daemon.log)")
-        let remote = try runs(of: "remote", in: daemon).filter(\.state.isTerminal)
+        let remote = try daemon.runs(of: "remote").filter(\.state.isTerminal)
         for run in remote {
             #expect(run.state == .failed, "run \(run.id) of remote is \(run.state)")
             #expect(run.reason?.contains("this daemon runs without a cluster (--without-cluster)") == true, "reason: \(run.reason ?? "none")")
@@ -58,9 +53,9 @@ struct DaemonWithoutClusterTests {
             daemon.log.contains("cannot run without a cluster: the ledger holds 1 active kubernetes run(s), such as run 1 of remote"),
             "log:\n\(daemon.log)")
         // The run is left as it was, to be re-attached by a daemon that has the cluster.
-        let held = try runs(of: "remote", in: daemon)
+        let held = try daemon.runs(of: "remote")
         #expect(held.map(\.state) == [.intended])
-        #expect(try runs(of: "tick", in: daemon).isEmpty, "a job ran although the daemon refused to start")
+        #expect(try daemon.runs(of: "tick").isEmpty, "a job ran although the daemon refused to start")
     }
 
     @Test func aNamedClusterContradictsIt() async throws {

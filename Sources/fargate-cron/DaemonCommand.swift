@@ -75,15 +75,19 @@ struct DaemonCommand: AsyncParsableCommand {
         var sweeper: SweepService?
         var kubernetesExecutor: (executor: KubernetesExecutor, client: KubeClient)?
         if try WithoutCluster.isChosen(flag: withoutCluster, cluster: cluster, environment: environment) {
-            let active = try WithoutCluster.activeRuns(ofKubernetesJobs: Set(kubernetesJobs.all.map(\.jobName)), in: ledger)
+            let kubernetesNames = Set(kubernetesJobs.all.map(\.jobName))
+            let active = try WithoutCluster.activeRuns(ofKubernetesJobs: kubernetesNames, in: ledger)
             if let first = active.first {
-                logger.critical(
-                    "cannot run without a cluster: the ledger holds \(active.count) active kubernetes run(s), such as run \(first.id.rawValue) of \(first.job); start with the cluster to re-attach them")
+                let message = "cannot run without a cluster: the ledger holds \(active.count) active kubernetes run(s), such as run \(first.id.rawValue) of \(first.job); start with the cluster to re-attach them"
+                logger.critical("\(message)")
+                do { _ = try notifier.failed(errnoCode: EBUSY, status: message) } catch {
+                    logger.error("cannot notify systemd of the failure: \(error)")
+                }
                 throw ExitCode.failure
             }
             executors[.kubernetes] = UnavailableExecutor(reason: WithoutCluster.reason)
-            if !kubernetesJobs.all.isEmpty {
-                logger.warning("running without a cluster: the runs of the \(kubernetesJobs.all.count) kubernetes job(s) will fail")
+            if !kubernetesNames.isEmpty {
+                logger.warning("running without a cluster: the runs of the \(kubernetesNames.count) kubernetes job(s) will fail")
             }
         } else if !kubernetesJobs.all.isEmpty || cluster.namesACluster(in: environment) {
             let (executor, client) = try await makeKubernetesExecutor(

@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "CronExpression", swiftSettings: strictSettings),
         // What several test targets share: peers' addresses, the fault proxy, the built binary run as a
         // child process, polling. Only test targets depend on it (never the fargate-cron executable).
-        .target(name: "TestSupport", dependencies: ["Kubernetes"], path: "Tests/TestSupport", swiftSettings: strictSettings),
+        .target(name: "TestSupport", dependencies: ["Kubernetes", "HTTP"], path: "Tests/TestSupport", swiftSettings: strictSettings),
 
         .testTarget(
             name: "CronExpressionTests",
@@ -77,11 +77,15 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // HTTP over libcurl: the `Transport` role, its libcurl implementation, TLS settings, `CurlError`.
+        // Shared by every client of a remote API (Kubernetes, AWS).
+        .target(name: "HTTP", dependencies: ["CCurl"], swiftSettings: strictSettings),
+
         // The Kubernetes API over libcurl, with kubeconfig, in-cluster and native EKS credentials.
         .target(
             name: "Kubernetes",
             dependencies: [
-                "CCurl",
+                "HTTP",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -90,7 +94,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KubernetesTests",
-            dependencies: ["Kubernetes", "TestSupport"],
+            dependencies: ["Kubernetes", "HTTP", "TestSupport"],
             exclude: ["Fixtures"],
             swiftSettings: strictSettings
         ),
@@ -139,7 +143,7 @@ let package = Package(
         .target(
             name: "FargateExecutor",
             dependencies: [
-                "Scheduler", "Kubernetes", "Systemd",
+                "Scheduler", "Kubernetes", "HTTP", "Systemd",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -147,7 +151,7 @@ let package = Package(
         .testTarget(
             name: "FargateExecutorTests",
             dependencies: [
-                "FargateExecutor", "Scheduler", "Kubernetes", "Systemd", "TestSupport",
+                "FargateExecutor", "Scheduler", "Kubernetes", "HTTP", "Systemd", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["Fixtures"],
@@ -162,6 +166,7 @@ let package = Package(
                 "Schedules",
                 "Ledger",
                 "Kubernetes",
+                "HTTP",
                 "Systemd",
                 "Scheduler",
                 "FargateExecutor",
@@ -183,12 +188,12 @@ let package = Package(
         ),
         .testTarget(
             name: "DaemonOnClusterTests",
-            dependencies: ["fargate-cron", "FargateExecutor", "Kubernetes", "Ledger", "TestSupport"],
+            dependencies: ["fargate-cron", "FargateExecutor", "Kubernetes", "HTTP", "Ledger", "TestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "FargateCronTests",
-            dependencies: ["fargate-cron", "FargateExecutor", "Kubernetes", "Ledger", "Scheduler", "Systemd", "TestSupport"],
+            dependencies: ["fargate-cron", "FargateExecutor", "Kubernetes", "HTTP", "Ledger", "Scheduler", "Systemd", "TestSupport"],
             exclude: ["Snapshots"],
             swiftSettings: strictSettings
         ),

@@ -1,3 +1,4 @@
+import HTTP
 import ArgumentParser
 import Foundation
 import Kubernetes

@@ -1,3 +1,4 @@
+import HTTP
 import Kubernetes
 
 /// libcurl's global initialisation, done once for the whole test process (as `main` does it for the CLI).

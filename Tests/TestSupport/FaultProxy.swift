@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+public import HTTP
 public import Kubernetes
 
 /// `scripts/peers/fault_proxy.py` in front of the Kubernetes emulator, started for one test. It stops

@@ -1,3 +1,4 @@
+import HTTP
 import Foundation
 
 /// How a delete treats the objects the deleted one owns.

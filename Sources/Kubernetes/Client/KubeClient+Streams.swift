@@ -1,3 +1,4 @@
+import HTTP
 public import Foundation
 
 /// One line of a container's output.

@@ -1,3 +1,4 @@
+public import HTTP
 import Foundation
 
 /// A typed client of the Kubernetes API for what fargate-cron needs: Jobs, Pods, their logs and

@@ -1,3 +1,4 @@
+public import HTTP
 /// Everything that can go wrong talking to the API server, as values.
 ///
 /// No case ever holds a token or a request's headers: requests are described by method and path,

@@ -1,3 +1,4 @@
+public import HTTP
 public import Foundation
 
 /// What the user chose on the command line (or in `FARGATE_CRON_*` variables).

@@ -1,3 +1,4 @@
+public import HTTP
 public import Foundation
 
 /// Where the API server is and how to talk to it: what every credential method resolves to.

@@ -1,3 +1,4 @@
+public import HTTP
 public import Foundation
 
 /// Finds AWS credentials the way the AWS CLI does, minus instance metadata:

@@ -1,3 +1,4 @@
+import HTTP
 import Foundation
 
 /// STS `AssumeRoleWithWebIdentity`: trades the projected service-account token (IRSA) for role credentials.

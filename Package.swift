@@ -80,12 +80,20 @@ let package = Package(
         // HTTP over libcurl: the `Transport` role, its libcurl implementation, TLS settings, `CurlError`.
         // Shared by every client of a remote API (Kubernetes, AWS).
         .target(name: "HTTP", dependencies: ["CCurl"], swiftSettings: strictSettings),
+        // AWS over HTTP: credentials found as the AWS CLI finds them, SigV4 signing, STS. Shared by
+        // the EKS token (Kubernetes) and the ECS executor.
+        .target(
+            name: "AWS",
+            dependencies: ["HTTP", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSettings
+        ),
 
         // The Kubernetes API over libcurl, with kubeconfig, in-cluster and native EKS credentials.
         .target(
             name: "Kubernetes",
             dependencies: [
                 "HTTP",
+                "AWS",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -94,7 +102,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KubernetesTests",
-            dependencies: ["Kubernetes", "HTTP", "TestSupport"],
+            dependencies: ["Kubernetes", "HTTP", "AWS", "TestSupport"],
             exclude: ["Fixtures"],
             swiftSettings: strictSettings
         ),
@@ -167,6 +175,7 @@ let package = Package(
                 "Ledger",
                 "Kubernetes",
                 "HTTP",
+                "AWS",
                 "Systemd",
                 "Scheduler",
                 "FargateExecutor",

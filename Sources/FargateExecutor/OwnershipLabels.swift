@@ -1,3 +1,4 @@
+import HTTP
 public import Foundation
 import Kubernetes
 

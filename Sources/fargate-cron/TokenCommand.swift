@@ -1,3 +1,4 @@
+import AWS
 import HTTP
 import ArgumentParser
 import Foundation

@@ -1,3 +1,4 @@
+@testable import AWS
 import HTTP
 import Foundation
 import Synchronization

@@ -1,3 +1,5 @@
+@testable import AWS
+import HTTP
 import Foundation
 import Testing
 

@@ -1,3 +1,4 @@
+import AWS
 public import HTTP
 public import Foundation
 
@@ -108,8 +109,8 @@ struct EKSClusterDescription {
         cluster: String, region: String, chain: AWSCredentialChain, transport: any Transport, endpoint: String?,
         now: @Sendable () -> Date
     ) async throws(KubernetesError) -> EKSClusterDescription {
-        let credentials = try await chain.credentials()
-        let base = endpoint ?? "https://eks.\(region).\(EKSToken.domain(for: region))"
+        let credentials = try await chain.kubernetesCredentials()
+        let base = endpoint ?? "https://eks.\(region).\(AWSEndpoint.domain(for: region))"
         guard let url = URL(string: base), let hostName = url.host else { throw .configuration("bad EKS endpoint \(base)") }
         let host = url.port.map { "\(hostName):\($0)" } ?? hostName
         let path = "/clusters/\(SigV4.encode(cluster))"

@@ -1,3 +1,4 @@
+import HTTP
 public import Foundation
 
 /// Any JSON value, kept exactly enough to write it back: integers stay integers.

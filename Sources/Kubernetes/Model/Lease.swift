@@ -1,3 +1,4 @@
+import HTTP
 public import Foundation
 
 /// A `coordination.k8s.io/v1` Lease, for electing the one host that schedules.

@@ -1,3 +1,5 @@
+import HTTP
+public import AWS
 public import Foundation
 
 /// A bearer token for an EKS cluster, made from AWS credentials alone (no `aws` CLI): `k8s-aws-v1.`
@@ -22,7 +24,7 @@ public struct EKSToken: Sendable, Hashable {
     public init(cluster: String, region: String, credentials: AWSCredentials, at date: Date) {
         let signer = SigV4(credentials: credentials, region: region, service: "sts")
         let url = signer.presignedURL(
-            host: "sts.\(region).\(Self.domain(for: region))",
+            host: "sts.\(region).\(AWSEndpoint.domain(for: region))",
             query: [("Action", "GetCallerIdentity"), ("Version", "2011-06-15")],
             headers: [("x-k8s-aws-id", cluster)], expires: 60, at: date)
         let encoded = Data(url.utf8).base64EncodedString()
@@ -30,10 +32,6 @@ public struct EKSToken: Sendable, Hashable {
             .replacingOccurrences(of: "=", with: "")
         token = "k8s-aws-v1." + encoded
         expiration = date.addingTimeInterval(Double(Self.lifetime / .seconds(1)))
-    }
-
-    static func domain(for region: String) -> String {
-        region.hasPrefix("cn-") ? "amazonaws.com.cn" : "amazonaws.com"
     }
 
     /// The `ExecCredential` JSON that `aws eks get-token` prints, byte for byte (4-space indent,

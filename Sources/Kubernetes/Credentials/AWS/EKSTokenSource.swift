@@ -1,3 +1,4 @@
+public import AWS
 public import Foundation
 
 /// Bearer tokens for an EKS cluster made natively from AWS credentials (see ``EKSToken``), cached
@@ -28,7 +29,7 @@ public actor EKSTokenSource: CredentialSource {
     public func token(refreshing: Bool = false) async throws(KubernetesError) -> EKSToken {
         let instant = now()
         if !refreshing, let cached, cached.expiration.timeIntervalSince(instant) > 60 { return cached }
-        let credentials = try await chain.credentials(refreshing: refreshing)
+        let credentials = try await chain.kubernetesCredentials(refreshing: refreshing)
         let token = EKSToken(cluster: cluster, region: region, credentials: credentials, at: instant)
         cached = token
         return token
@@ -36,5 +37,17 @@ public actor EKSTokenSource: CredentialSource {
 
     public func authorizationHeader(refreshing: Bool) async throws(KubernetesError) -> String? {
         "Bearer \(try await token(refreshing: refreshing).token)"
+    }
+}
+
+extension AWSCredentialChain {
+    /// The chain's credentials, its failure told as a Kubernetes credentials error (the cluster
+    /// could not be reached because no identity was found).
+    func kubernetesCredentials(refreshing: Bool = false) async throws(KubernetesError) -> AWSCredentials {
+        do { return try await credentials(refreshing: refreshing) } catch {
+            switch error {
+            case .credentials(let text): throw .credentials(text)
+            }
+        }
     }
 }

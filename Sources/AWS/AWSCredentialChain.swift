@@ -38,8 +38,8 @@ public actor AWSCredentialChain {
     }
 
     /// Credentials, from the cache while they are fresh.
-    /// - Throws: ``KubernetesError/credentials(_:)`` naming every place that was looked at.
-    public func credentials(refreshing: Bool = false) async throws(KubernetesError) -> AWSCredentials {
+    /// - Throws: ``AWSError/credentials(_:)`` naming every place that was looked at.
+    public func credentials(refreshing: Bool = false) async throws(AWSError) -> AWSCredentials {
         if !refreshing, let cached, cached.expiration.map({ $0.timeIntervalSince(now()) > 300 }) ?? true {
             return cached
         }
@@ -56,7 +56,7 @@ public actor AWSCredentialChain {
 
     var region: String? { environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] }
 
-    private func resolve() async throws(KubernetesError) -> AWSCredentials {
+    private func resolve() async throws(AWSError) -> AWSCredentials {
         var looked: [String] = []
         if let profile {
             if let found = try await fromProfile(profile, looked: &looked) { return found }
@@ -82,7 +82,7 @@ public actor AWSCredentialChain {
         throw .credentials("no AWS credentials found (looked at \(looked.joined(separator: ", ")))")
     }
 
-    private func fromProfile(_ name: String, looked: inout [String]) async throws(KubernetesError) -> AWSCredentials? {
+    private func fromProfile(_ name: String, looked: inout [String]) async throws(AWSError) -> AWSCredentials? {
         let credentialsFile = environment["AWS_SHARED_CREDENTIALS_FILE"] ?? "\(home)/.aws/credentials"
         let configFile = environment["AWS_CONFIG_FILE"] ?? "\(home)/.aws/config"
         looked.append("profile \"\(name)\" in \(credentialsFile)")
@@ -113,8 +113,8 @@ public actor AWSCredentialChain {
 /// The AWS shared-file INI dialect: `[section]`, `key = value`, `#` and `;` comments.
 enum INIFile {
     /// The section's keys, nil when the file or the section does not exist.
-    /// - Throws: ``KubernetesError/credentials(_:)`` when the file exists but cannot be read.
-    static func section(_ name: String, in path: String) throws(KubernetesError) -> [String: String]? {
+    /// - Throws: ``AWSError/credentials(_:)`` when the file exists but cannot be read.
+    static func section(_ name: String, in path: String) throws(AWSError) -> [String: String]? {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         let text: String
         do {

@@ -13,7 +13,7 @@ struct WebIdentity {
     var transport: any Transport
     var now: @Sendable () -> Date
 
-    func assumeRole() async throws(KubernetesError) -> AWSCredentials {
+    func assumeRole() async throws(AWSError) -> AWSCredentials {
         let token: String
         do {
             // Re-read on every exchange: the kubelet rotates the projected token file.
@@ -21,7 +21,7 @@ struct WebIdentity {
         } catch {
             throw .credentials("cannot read the web identity token \(tokenFile): \(error.localizedDescription)")
         }
-        let base = endpoint ?? "https://sts.\(region ?? "us-east-1").\(EKSToken.domain(for: region ?? "us-east-1"))"
+        let base = endpoint ?? "https://sts.\(region ?? "us-east-1").\(AWSEndpoint.domain(for: region ?? "us-east-1"))"
         let session = sessionName ?? "fargate-cron-\(Int(now().timeIntervalSince1970))"
         let query = [
             ("Action", "AssumeRoleWithWebIdentity"), ("Version", "2011-06-15"), ("RoleArn", roleARN),

@@ -1,3 +1,4 @@
+import HTTP
 import Crypto
 public import Foundation
 
@@ -28,30 +29,46 @@ public struct AWSCredentials: Sendable, Hashable {
 /// published test suite) and presigning a URL (the EKS token).
 ///
 /// - SeeAlso: https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html
-struct SigV4 {
-    var credentials: AWSCredentials
-    var region: String
-    var service: String
+public struct SigV4: Sendable {
+    public var credentials: AWSCredentials
+    public var region: String
+    public var service: String
+
+    /// A signer for one service in one region.
+    public init(credentials: AWSCredentials, region: String, service: String) {
+        self.credentials = credentials
+        self.region = region
+        self.service = service
+    }
 
     /// A request to sign: method, path, query pairs and headers as sent.
-    struct Request {
-        var method: String
-        var path: String
-        var query: [(String, String)]
-        var headers: [(String, String)]
-        var body: Data
+    public struct Request {
+        public var method: String
+        public var path: String
+        public var query: [(String, String)]
+        public var headers: [(String, String)]
+        public var body: Data
+
+        /// A request as it will be sent.
+        public init(method: String, path: String, query: [(String, String)], headers: [(String, String)], body: Data) {
+            self.method = method
+            self.path = path
+            self.query = query
+            self.headers = headers
+            self.body = body
+        }
     }
 
     static let emptyPayloadHash = hex(SHA256.hash(data: Data()))
 
     /// `YYYYMMDDTHHMMSSZ`.
-    static func timestamp(_ date: Date) -> String {
+    public static func timestamp(_ date: Date) -> String {
         let text = RFC3339.formatSeconds(date)  // 2015-08-30T12:36:00Z
         return text.replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "")
     }
 
     /// RFC 3986 encoding as SigV4 wants it: unreserved characters stay, everything else is `%XX` (upper case).
-    static func encode(_ text: String) -> String {
+    public static func encode(_ text: String) -> String {
         var result = ""
         for byte in text.utf8 {
             switch byte {
@@ -115,7 +132,7 @@ struct SigV4 {
 
     /// The `Authorization` header for a request whose headers already include `X-Amz-Date` (and the
     /// session token, when signing with temporary credentials).
-    func authorization(for request: Request, at date: Date) -> String {
+    public func authorization(for request: Request, at date: Date) -> String {
         let payloadHash = Self.hex(SHA256.hash(data: request.body))
         let canonical = canonicalRequest(request, payloadHash: payloadHash)
         let signature = signature(of: stringToSign(canonicalRequest: canonical.text, at: date), at: date)
@@ -129,7 +146,7 @@ struct SigV4 {
     ///   - host: the host, also signed as the `host` header.
     ///   - query: the operation's own parameters (`Action`, `Version`), in order.
     ///   - headers: further headers to sign (besides `host`), which the user of the URL must send.
-    func presignedURL(
+    public func presignedURL(
         host: String, path: String = "/", query: [(String, String)], headers: [(String, String)], expires: Int,
         at date: Date
     ) -> String {
@@ -150,7 +167,7 @@ struct SigV4 {
         return "https://\(host)\(path)?\(queryText)"
     }
 
-    static func hex(_ bytes: some Sequence<UInt8>) -> String {
+    public static func hex(_ bytes: some Sequence<UInt8>) -> String {
         bytes.map { String(format: "%02x", $0) }.joined()
     }
 }

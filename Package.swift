@@ -88,6 +88,18 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // Amazon ECS and CloudWatch Logs over HTTP (JSON 1.1, SigV4 from the AWS credential chain): what
+        // the ecs executor calls. Typed errors carry AWS's code and message.
+        .target(name: "ECS", dependencies: ["HTTP", "AWS"], swiftSettings: strictSettings),
+        // The ECS peer for the ECS tests: moto (scripts/peers/moto.sh) behind moto_ecs_front.py.
+        .target(name: "ECSTestSupport", dependencies: ["ECS", "AWS", "HTTP", "TestSupport"], path: "Tests/ECSTestSupport",
+                swiftSettings: strictSettings),
+        .testTarget(
+            name: "ECSTests",
+            dependencies: ["ECS", "AWS", "HTTP", "ECSTestSupport", "TestSupport"],
+            swiftSettings: strictSettings
+        ),
+
         // The Kubernetes API over libcurl, with kubeconfig, in-cluster and native EKS credentials.
         .target(
             name: "Kubernetes",
@@ -163,6 +175,27 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["Fixtures"],
+            swiftSettings: strictSettings
+        ),
+
+        // The ecs executor: a Fargate task per slot through ECS RunTask, followed by one shared poller,
+        // its output home from CloudWatch Logs to the journal, its exit code and cost recorded.
+        .target(
+            name: "ECSExecutor",
+            dependencies: [
+                "Scheduler", "ECS", "AWS", "Systemd", "FargateExecutor",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ECSExecutorTests",
+            dependencies: [
+                "ECSExecutor", "ECS", "AWS", "HTTP", "Scheduler", "Systemd", "FargateExecutor", "TestSupport", "ECSTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
 

@@ -55,6 +55,8 @@ Faults and inspection, on the same port under /_front/ (unsigned, JSON):
       "target" is an operation name (RunTask, GetLogEvents, ...); without it any operation matches
   GET  /_front/requests  every operation seen, in order: ["ecs:RunTask", "logs:GetLogEvents", ...]
   GET  /_front/tasks     every task the front runs, with what it was started with and its state
+  GET  /_front/describes how many tasks each DescribeTasks call named, in order
+  POST /_front/config {"listPageSize": N}  ListTasks pages of N (default 100, as ECS)
   POST /_front/setup {"cluster": C, "logGroup": G}  creates them (idempotent) and answers the
       default VPC's {"subnets": [...], "securityGroups": [...], "region": R}
 
@@ -62,6 +64,7 @@ Usage: moto_ecs_front.py --moto URL --region R --access-key-id K --secret-access
 Prints its port on the first line of standard output; runs until standard input closes.
 """
 import argparse
+import ctypes
 import datetime
 import hashlib
 import hmac
@@ -209,6 +212,8 @@ class Front:
         self.token_locks: dict[tuple[str, str], threading.Lock] = {}
         self.faults: list[dict] = []
         self.requests: list[str] = []
+        self.describe_sizes: list[int] = []
+        self.list_page_size = 100
 
     # --- moto ---
 
@@ -411,7 +416,8 @@ class Front:
                 "ECS_CONTAINER_METADATA_URI_V4": "http://169.254.170.2/v4/" + task.id}
         try:
             process = subprocess.Popen(task.command or ["/bin/true"], env={**base, **env}, stdout=subprocess.PIPE,
-                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                                       preexec_fn=die_with_parent)
         except OSError as error:
             reason = f"CannotStartContainerError: {error}"
             self.finish(task, None, reason, "TaskFailedToStart", container_reason=reason)
@@ -466,6 +472,15 @@ class Front:
             task.stop_reason = reason
             task.desired = "STOPPED"
         task.stop_requested.set()
+
+
+LIBC = ctypes.CDLL(None, use_errno=True)
+
+
+def die_with_parent() -> None:
+    """In the container's process: SIGKILL when the front dies, so no task outlives a killed test."""
+    PR_SET_PDEATHSIG = 1
+    LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def signal_group(process: subprocess.Popen, number: int) -> None:
@@ -562,6 +577,9 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/_front/requests":
             with front.lock:
                 self.answer(200, json.dumps(front.requests).encode(), "application/json")
+        elif self.path == "/_front/describes":
+            with front.lock:
+                self.answer(200, json.dumps(front.describe_sizes).encode(), "application/json")
         elif self.path == "/_front/tasks":
             with front.lock:
                 self.answer(200, json.dumps([t.summary() for t in front.tasks.values()]).encode(), "application/json")
@@ -574,6 +592,10 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/_front/faults":
             with front.lock:
                 front.faults.extend(json.loads(body))
+            self.answer(200, b"{}", "application/json")
+        elif self.path == "/_front/config":
+            with front.lock:
+                front.list_page_size = json.loads(body).get("listPageSize", front.list_page_size)
             self.answer(200, b"{}", "application/json")
         elif self.path == "/_front/setup":
             self.answer(200, json.dumps(self.prepare(json.loads(body))).encode(), "application/json")
@@ -648,7 +670,7 @@ class Handler(BaseHTTPRequestHandler):
                 raise APIError(400, "InvalidParameterException",
                                "startedBy may not be specified with family, serviceName or containerInstance.")
             request.setdefault("desiredStatus", "RUNNING")
-            page_size = int(request.pop("maxResults", 100))
+            page_size = int(request.pop("maxResults", front.list_page_size))
             start = int(request.pop("nextToken", "0") or "0")
             arns = front.aws(front.ecs.list_tasks, **request)["taskArns"]
             page = {"taskArns": arns[start:start + page_size]}
@@ -661,8 +683,11 @@ class Handler(BaseHTTPRequestHandler):
             if task is None:
                 raise APIError(400, "InvalidParameterException", "The referenced task was not found.")
             front.stop(task, request.get("reason") or "Task stopped by user")
-        elif operation == "DescribeTasks" and len(request.get("tasks", [])) > 100:
-            raise APIError(400, "InvalidParameterException", "Tasks cannot contain more than 100 elements.")
+        elif operation == "DescribeTasks":
+            if len(request.get("tasks", [])) > 100:
+                raise APIError(400, "InvalidParameterException", "Tasks cannot contain more than 100 elements.")
+            with front.lock:
+                front.describe_sizes.append(len(request.get("tasks", [])))
         status, _, answer = front.forward("POST", self.path, headers_without_length(headers), body)
         if status != 200:
             return translate_moto_error(status, answer)

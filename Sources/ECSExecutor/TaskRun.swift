@@ -109,14 +109,12 @@ public struct TaskRun: Sendable {
     /// What to do now.
     public mutating func next(now: Date) -> [Action] {
         guard outcome == nil else { return [] }
-        guard let task else {
-            if let missingSince, now.timeIntervalSince(missingSince) >= missingGrace.timeInterval {
-                let lost = RunOutcome.failed(exitCode: nil, reason: "its task is not known to ECS (MISSING for \(Self.format(missingGrace)))")
-                outcome = lost
-                return [.finish(lost)]
-            }
-            return stopAction()
+        if let missingSince, now.timeIntervalSince(missingSince) >= missingGrace.timeInterval {
+            let lost = RunOutcome.failed(exitCode: nil, reason: "its task is not known to ECS (MISSING for \(Self.format(missingGrace)))")
+            outcome = lost
+            return [.finish(lost)]
         }
+        guard let task else { return stopAction() }
         if !task.isStopped {
             if stop == nil {
                 let age = now.timeIntervalSince(origin)

@@ -86,6 +86,7 @@ extension FileState {
                 return loaded
             }
             failedSettings.remove(setting)
+            assignedAt[setting] = value.isEmpty ? nil : location
             pendingAssignments.append((String(name), location))
             if setting == .template, let template = settings.template, template.setsName {
                 report(.templateNameIgnored(path: template.path), line: line, column: column(value))
@@ -98,6 +99,8 @@ extension FileState {
                        line: line, column: column(value))
             case .template(let kind):
                 report(kind, line: line, column: column(value))
+            case .listEntry(let offset, let kind):
+                report(kind, line: line, column: column(value) + offset)
             }
         }
     }

@@ -52,6 +52,12 @@ public struct ScheduleError: Error, Hashable, Sendable, CustomStringConvertible 
         case settingWithoutJobs(String)
         case templateNameIgnored(path: String)
         case settingInLowercase(String, setting: String)
+        case invalidListEntry(Setting, entry: String, expected: String)
+        case duplicateListEntry(Setting, entry: String)
+        case tooManyListEntries(Setting, count: Int, limit: Int)
+        case missingECSSetting(Setting, job: JobName, why: String)
+        case settingNotForExecutor(Setting, job: JobName, executor: ExecutorKind, why: String)
+        case noFargateTaskSize(cpu: ResourceQuantity, memory: ResourceQuantity, allowed: String)
 
         /// The message, without location or severity.
         public var message: String {
@@ -90,6 +96,17 @@ public struct ScheduleError: Error, Hashable, Sendable, CustomStringConvertible 
             case .settingWithoutJobs(let name): "\(name) has no effect: no job follows it in this file"
             case .settingInLowercase(let name, let setting):
                 "\(name) is passed to the job as an environment variable; did you mean the setting \(setting)?"
+            case .invalidListEntry(let setting, let entry, let expected):
+                "'\(entry)' in \(setting.rawValue) is not valid; expected \(expected)"
+            case .duplicateListEntry(let setting, let entry): "'\(entry)' appears twice in \(setting.rawValue)"
+            case .tooManyListEntries(let setting, let count, let limit):
+                "\(setting.rawValue) lists \(count) entries; ECS takes at most \(limit)"
+            case .missingECSSetting(let setting, let job, let why):
+                "ecs job '\(job)' needs \(setting.rawValue)\(why.isEmpty ? "" : " (\(why))")"
+            case .settingNotForExecutor(let setting, let job, let executor, let why):
+                "\(setting.rawValue) does not apply to \(executor) job '\(job)': \(why)"
+            case .noFargateTaskSize(let cpu, let memory, let allowed):
+                "CPU \(cpu) and memory \(memory) are not a Fargate task size; \(allowed)"
             case .templateNameIgnored(let path):
                 "template '\(path)' sets metadata.name, which is ignored: each run's Job is named after the job and its slot"
             }

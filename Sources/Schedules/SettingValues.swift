@@ -47,6 +47,8 @@ public struct SettingValues: Hashable, Sendable {
     public var labels: [MetadataEntry] = []
     /// Annotations for the Job and its pod (`CRON_ANNOTATIONS`), in the order written.
     public var annotations: [MetadataEntry] = []
+    /// The `CRON_ECS_` settings of an ecs job.
+    public var ecs = ECSSettings()
 
     // Foundation on Linux names TimeZone(identifier: "UTC") "GMT"; "Etc/UTC" keeps a name that
     // says UTC in messages and `check` output.
@@ -56,6 +58,8 @@ public struct SettingValues: Hashable, Sendable {
     enum Refusal: Error {
         case expected
         case template(ScheduleError.Kind)
+        /// One entry of a list (`CRON_ECS_SUBNETS`) is wrong: located at its byte offset in the value.
+        case listEntry(offset: Int, ScheduleError.Kind)
     }
 
     /// Assigns `value` to `setting`; an empty value restores the default.
@@ -64,6 +68,7 @@ public struct SettingValues: Hashable, Sendable {
         _ setting: Setting, _ value: Substring,
         loadTemplate: (String) -> Result<JobTemplate, ScheduleError.Kind>
     ) throws(Refusal) {
+        if setting.isECS { return try assignECS(setting, value) }
         if value.isEmpty {
             let defaults = SettingValues()
             switch setting {
@@ -87,6 +92,7 @@ public struct SettingValues: Hashable, Sendable {
             case .suspend: isSuspended = defaults.isSuspended
             case .labels: labels = defaults.labels
             case .annotations: annotations = defaults.annotations
+            default: preconditionFailure("\(setting.rawValue) is assigned by assignECS")
             }
             return
         }
@@ -119,6 +125,7 @@ public struct SettingValues: Hashable, Sendable {
         case .suspend: isSuspended = try require(value == "true" ? true : value == "false" ? false : nil)
         case .labels: labels = try require(Syntax.metadata(value, valuesAreLabels: true))
         case .annotations: annotations = try require(Syntax.metadata(value, valuesAreLabels: false))
+        default: preconditionFailure("\(setting.rawValue) is assigned by assignECS")
         }
     }
 }

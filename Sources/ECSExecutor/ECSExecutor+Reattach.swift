@@ -28,9 +28,13 @@ extension ECSExecutor {
             }
         } else {
             cluster = settings.cluster
-            guard let found = await taskOfSlot(run.slot, settings: settings, deadline: deadline) else {
-                return .lost(reason: "its task was never started (no task of the slot in ECS)")
+            let found: ECSTask?
+            do {
+                found = try await taskOfSlot(run.slot, settings: settings, deadline: deadline)
+            } catch {
+                return .lost(reason: "ECS could not be asked for the task of the slot: \(error)")
             }
+            guard let found else { return .lost(reason: "its task was never started (no task of the slot in ECS)") }
             task = found
         }
         let definition: ResolvedTaskDefinition

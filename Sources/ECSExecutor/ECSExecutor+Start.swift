@@ -40,7 +40,7 @@ extension ECSExecutor {
             // The task may exist all the same: an answer lost at the deadline, or a token already used
             // with other parameters (the job's definition changed between a crash and the retry).
             if error.isTransient || error.code == "ConflictException",
-                let made = await taskOfSlot(request.slot, settings: settings, deadline: clock.now().addingTimeInterval(10))
+                let made = await lastLookForTask(of: request.slot, settings: settings)
             {
                 logger.info("adopting task \(made.taskArn) of \(request.slot), made by an attempt whose answer was lost")
                 return follow(made.taskArn, in: settings.cluster, task: made, origin: clock.now(), request: request,
@@ -129,19 +129,26 @@ extension ECSExecutor {
     }
 
     /// The task fargate-cron started for this slot, running or stopped, if ECS still knows it.
-    func taskOfSlot(_ slot: Slot, settings: ECSJobSettings, deadline: Date) async -> ECSTask? {
+    /// - Throws: when ECS could not be asked (after the client's retries up to `deadline`).
+    func taskOfSlot(_ slot: Slot, settings: ECSJobSettings, deadline: Date) async throws(ECSError) -> ECSTask? {
         for status in ["RUNNING", "STOPPED"] {
-            do {
-                if let task = try await tasks(of: settings, desiredStatus: status, deadline: deadline)
-                    .first(where: { TaskOwnership.isTask($0, of: slot) })
-                {
-                    return task
-                }
-            } catch {
-                logger.warning("looking for the task of \(slot) failed: \(error)")
-                return nil
+            if let task = try await tasks(of: settings, desiredStatus: status, deadline: deadline)
+                .first(where: { TaskOwnership.isTask($0, of: slot) })
+            {
+                return task
             }
         }
         return nil
+    }
+
+    /// ``taskOfSlot(_:settings:deadline:)`` as a last look before a start gives up: a failure to look
+    /// is logged and counts as nothing found.
+    func lastLookForTask(of slot: Slot, settings: ECSJobSettings) async -> ECSTask? {
+        do {
+            return try await taskOfSlot(slot, settings: settings, deadline: clock.now().addingTimeInterval(10))
+        } catch {
+            logger.warning("looking for the task of \(slot) failed: \(error)")
+            return nil
+        }
     }
 }

@@ -117,7 +117,9 @@ final class TaskPoller: Sendable {
                     let now = clock.now()
                     for run in chunk {
                         if let task = byARN[run.taskARN] {
+                            let wasRunning = run.state.withLock { $0.task?.lastStatus == "RUNNING" }
                             run.state.withLock { $0.observe(task, now: now) }
+                            if task.lastStatus == "RUNNING", !wasRunning { Failpoint.reach("ecs-running") }
                         } else if missing.contains(run.taskARN) {
                             run.state.withLock { $0.observe(nil, now: now) }
                         }

@@ -199,6 +199,14 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // The ecs executor in the real binary: `check` of ecs jobs, and the daemon against moto.
+        .testTarget(
+            name: "ECSDaemonTests",
+            dependencies: ["fargate-cron", "ECS", "ECSTestSupport", "TestSupport"],
+            exclude: ["Fixtures"],
+            swiftSettings: strictSettings
+        ),
+
         // The command line: the only place that builds and connects concrete types.
         .executableTarget(
             name: "fargate-cron",

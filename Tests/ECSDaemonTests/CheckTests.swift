@@ -15,7 +15,7 @@ struct CheckTests {
             Fixtures/ecs-mistakes.cron:5:38: error: 'sg-0123abcd' appears twice in CRON_ECS_SECURITY_GROUPS
             Fixtures/ecs-mistakes.cron:8:1: error: unknown setting CRON_ECS_LOGGROUP; did you mean CRON_ECS_LOG_GROUP?
             Fixtures/ecs-mistakes.cron:12:1: error: CRON_NAMESPACE does not apply to ecs job 'nightly-etl': it describes a Kubernetes Job
-            Fixtures/ecs-mistakes.cron:13:15: error: CPU 1 and memory 12Gi are not a Fargate task size; with 1 vCPU ECS takes 2Gi to 8Gi of memory, in steps of 1Gi
+            Fixtures/ecs-mistakes.cron:13:13: error: CPU 1 and memory 12Gi are not a Fargate task size; with 1 vCPU ECS takes 2Gi to 8Gi of memory, in steps of 1Gi
 
             """)
         #expect(run.stderr == "checked 1 file, 0 jobs: 5 errors, 0 warnings\n")

@@ -2,6 +2,7 @@ import ECS
 import Foundation
 import Logging
 public import Scheduler
+import Systemd
 
 extension ECSExecutor {
     /// After a restart: a run with a handle is followed again if ECS still knows its task; one
@@ -49,9 +50,18 @@ extension ECSExecutor {
         }
         let request = RunRequest(slot: run.slot, run: run.id, trigger: run.trigger, command: job?.command ?? "",
                                  environment: job?.environment ?? [:], timeout: job?.timeout)
-        logger.info("re-attached run \(run.id) of \(run.slot.job) to task \(task.taskArn) (\(task.lastStatus ?? "?"))")
+        var alreadyWritten = 0
+        if journal?.destination == .journal {
+            do {
+                alreadyWritten = try JournalledLines.count(run: run.id, taskARN: task.taskArn)
+            } catch {
+                logger.warning("the journal cannot be read, so the output of run \(run.id) is written again from its start: \(error)")
+            }
+        }
+        logger.info("re-attached run \(run.id) of \(run.slot.job) to task \(task.taskArn) (\(task.lastStatus ?? "?"), \(alreadyWritten) line(s) journalled)")
         return .running(follow(task.taskArn, in: cluster, task: task, origin: task.createdAt ?? run.startedAt ?? clock.now(),
-                               request: request, settings: settings, definition: definition, output: nil))
+                               request: request, settings: settings, definition: definition, output: nil,
+                               alreadyWritten: alreadyWritten))
     }
 
     /// The container the job ran in: the one fargate-cron named after the job, or the given one.

@@ -128,8 +128,10 @@ public final class ECSExecutor: Executor, Service {
     }
 
     /// Starts following a task.
+    /// - Parameter alreadyWritten: lines at the head of the task's stream that the journal has (a
+    ///   re-attached run's).
     func follow(_ taskARN: String, in cluster: String, task: ECSTask?, origin: Date, request: RunRequest, settings: ECSJobSettings,
-                definition: ResolvedTaskDefinition, output: (any OutputSink)?) -> RunHandle {
+                definition: ResolvedTaskDefinition, output: (any OutputSink)?, alreadyWritten: Int = 0) -> RunHandle {
         var definition = definition
         if let region = definition.logConfiguration?.options?["awslogs-region"], region != logsRegion {
             logger.warning("the output of task \(taskARN) is in CloudWatch Logs in \(region), but the daemon reads \(logsRegion): it is not brought home")
@@ -139,9 +141,11 @@ public final class ECSExecutor: Executor, Service {
             origin: origin, timeout: request.timeout, pendingTimeout: settings.pendingTimeout, container: definition.container,
             hasLogs: definition.logConfiguration?.awslogsStream(container: definition.container, taskID: "") != nil,
             logSettle: configuration.logSettle, missingGrace: configuration.missingGrace, task: task)
-        poller.follow(FollowedRun(
+        let run = FollowedRun(
             request: request, cluster: cluster, taskARN: taskARN, definition: definition, state: state, journal: journal,
-            output: output))
+            output: output)
+        run.logs.withLock { $0.alreadyWritten = alreadyWritten }
+        poller.follow(run)
         return RunHandle(executor: .ecs, reference: taskARN)
     }
 

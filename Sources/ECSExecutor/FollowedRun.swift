@@ -23,6 +23,8 @@ final class FollowedRun: Sendable {
         var token: String?
         var lines = 0
         var lastRead: Date = .distantPast
+        /// Events at the stream's head that are in the journal already (a restart re-reads them).
+        var alreadyWritten = 0
     }
 
     init(request: RunRequest, cluster: String, taskARN: String, definition: ResolvedTaskDefinition, state: TaskRun,
@@ -37,8 +39,18 @@ final class FollowedRun: Sendable {
         writeLine = Self.lineWriter(request: request, taskARN: taskARN, container: definition.container, journal: journal, output: output)
     }
 
-    /// Writes one event of the task's stream as one output line.
-    func write(_ event: LogEvent) { writeLine(event) }
+    /// Writes one event of the task's stream as one output line, unless the journal has it already.
+    func write(_ event: LogEvent) {
+        let written = logs.withLock { cursor in
+            cursor.lines += 1
+            guard cursor.alreadyWritten == 0 else {
+                cursor.alreadyWritten -= 1
+                return true
+            }
+            return false
+        }
+        if !written { writeLine(event) }
+    }
 
     /// Lines go to the journal with the run's fields (`CRON_JOB`, `CRON_RUN_ID`, `ECS_TASK_ARN`,
     /// `ECS_CONTAINER`, `CRON_OUTPUT_TIMESTAMP`), or to the scheduler's output sink without a journal.

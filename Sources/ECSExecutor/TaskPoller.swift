@@ -188,10 +188,7 @@ final class TaskPoller: Sendable {
             // No stream yet: the container has not printed anything.
             guard let page else { break }
             for event in page.events { run.write(event) }
-            run.logs.withLock { cursor in
-                cursor.token = page.nextForwardToken ?? cursor.token
-                cursor.lines += page.events.count
-            }
+            run.logs.withLock { cursor in cursor.token = page.nextForwardToken ?? cursor.token }
             if page.events.isEmpty || page.nextForwardToken == token { break }
             found = true
         }

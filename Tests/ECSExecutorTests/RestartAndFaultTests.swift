@@ -36,6 +36,33 @@ struct RestartAndFaultTests {
         #expect(try await world.tasks(of: job).count == 1)
     }
 
+    /// The first daemon journalled part of the output before it died: the restarted one reads the
+    /// stream from its head and writes only what the journal lacks.
+    @Test func aReattachedRunWritesEachLineOnce() async throws {
+        let world = try await World("once")
+        let job = world.job("once")
+        let request = world.request(job, command: "echo before; sleep 8; echo after", run: 207)
+        let handle = try await world.following { () -> RunHandle in
+            let handle = try await world.executor.start(request, output: CollectedOutput())
+            #expect(try await poll(within: .seconds(15)) {
+                try await journalEntries(["CRON_RUN_ID=207", "ECS_TASK_ARN=\(handle.reference)"]).count >= 1
+            })
+            return handle
+        }
+        let restarted = World(restarting: world)
+        let outcome = try await restarted.following { () -> RunOutcome? in
+            guard case .running(let adopted) = await restarted.executor.reattach(record(request, handle: handle), job: nil) else {
+                Issue.record("the running task was not adopted")
+                return nil
+            }
+            return await restarted.executor.outcome(of: adopted)
+        }
+        #expect(outcome == .succeeded)
+        #expect(restarted.reports.report(for: request.run)?.linesWritten == 2)
+        let lines = try await journalEntries(["CRON_RUN_ID=207", "ECS_TASK_ARN=\(handle.reference)"])
+        #expect(lines.map { $0["MESSAGE"] ?? "" } == ["before", "after"])
+    }
+
     /// The daemon died after RunTask but before the start was recorded: the ledger has the intent
     /// only. The task is found by its job's startedBy and its slot's tags; even stopped, it is
     /// followed (its output read) and recorded.

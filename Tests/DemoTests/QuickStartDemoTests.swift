@@ -108,29 +108,30 @@ struct QuickStartDemoTests {
         }, "left behind: \(left)")
         for process in left { kill(Int32(process.split(separator: " ")[0]) ?? 0, SIGKILL) }
 
-        // A kubernetes run succeeded, with its pod, its size, its billed time and its price.
+        // The run the demo reported (`== the output of run N (JOB, pod POD)`), and the command it printed.
+        let lines = demo.output.split(separator: "\n").map(String.init)
+        let markerPrefix = "== the output of run "
+        let markerIndex = try #require(lines.firstIndex { $0.hasPrefix(markerPrefix) }, "no run reported:\n\(demo.output)")
+        let marker = lines[markerIndex].dropFirst(markerPrefix.count).split(whereSeparator: { " (),".contains($0) })
+        try #require(marker.count >= 4 && marker[2] == "pod", "unexpected report line \(lines[markerIndex])")
+        let (id, job, pod) = (Int(marker[0]), String(marker[1]), String(marker[3]))
+        let command = try #require(lines[markerIndex...].first { $0.hasPrefix("$ ") }?.dropFirst(2), "no command after the report")
+
+        // That run, in the ledger: a kubernetes run that succeeded, its pod deleted, billed and priced.
         let history = try FargateCronBinary.run(["history", "--json", "--state-dir", state])
         #expect(history.status == 0, "history: \(history.stderr)")
         let runs = try #require(try JSONSerialization.jsonObject(with: Data(history.stdout.utf8)) as? [[String: Any]])
-        let run = try #require(
-            runs.first { $0["executor"] as? String == "kubernetes" && $0["state"] as? String == "succeeded" },
-            "no kubernetes run succeeded: \(runs.map { "\($0["job"] ?? "") \($0["state"] ?? "")" }); the demo printed:\n\(demo.output)")
-        let pod = try #require(run["pod"] as? String)
-        let id = try #require(run["id"] as? Int)
-        let job = try #require(run["job"] as? String)
+        let run = try #require(runs.first { $0["id"] as? Int == id }, "run \(id.map(String.init) ?? "?") is not in history")
+        #expect(run["executor"] as? String == "kubernetes" && run["state"] as? String == "succeeded", "\(run)")
+        #expect(run["job"] as? String == job && run["pod"] as? String == pod, "\(run)")
         #expect(run["podDeletedAt"] is String, "the pod's deletion is not on record: \(run)")
         #expect((run["billedSeconds"] as? Double ?? 0) >= 60, "Fargate's one-minute minimum: \(run)")
         #expect(run["estimatedPrice"] is String, "\(run)")
-        // The demo asked the cluster itself too, before stopping it.
-        #expect(demo.output.contains("/\(pod) of run \(id) is deleted (GET answers 404 Not Found)"), "\(demo.output)")
-        // Its summary shows the pod and cost columns.
-        #expect(demo.output.contains("POD") && demo.output.contains("PRICE") && demo.output.contains(pod))
+        // The demo asked the cluster itself too, before stopping it; its summary shows the pod and cost columns.
+        #expect(demo.output.contains("/\(pod) of run \(id ?? 0) is deleted (GET answers 404 Not Found)"), "\(demo.output)")
+        #expect(demo.output.contains("POD") && demo.output.contains("PRICE"))
 
         // The command it printed shows that run's output: the pod's lines, read back from the journal.
-        let marker = "== the output of run \(id) (\(job), pod \(pod))"
-        let lines = demo.output.split(separator: "\n").map(String.init)
-        let start = try #require(lines.firstIndex { $0.hasPrefix(marker) }, "no '\(marker)' in:\n\(demo.output)")
-        let command = try #require(lines[start...].first { $0.hasPrefix("$ ") }?.dropFirst(2), "no command after the marker")
         let shell = Process()
         shell.executableURL = URL(fileURLWithPath: "/bin/sh")
         shell.arguments = ["-c", String(command)]

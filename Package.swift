@@ -241,6 +241,8 @@ let package = Package(
             dependencies: ["fargate-cron", "FargateExecutor", "Kubernetes", "HTTP", "Ledger", "TestSupport"],
             swiftSettings: strictSettings
         ),
+        // The quick start's demo (scripts/demo) run as a user runs it, with this build's binary.
+        .testTarget(name: "DemoTests", dependencies: ["TestSupport"], swiftSettings: strictSettings),
         .testTarget(
             name: "FargateCronTests",
             dependencies: ["fargate-cron", "FargateExecutor", "Kubernetes", "HTTP", "Ledger", "Scheduler", "Systemd", "TestSupport"],

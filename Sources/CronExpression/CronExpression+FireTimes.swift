@@ -37,7 +37,11 @@ extension CronExpression {
 extension CalendarSpec {
     func nextFireSecond(after: Int64, rules: ZoneRules) -> Int64? {
         var from = after + 1  // earliest instant allowed
-        var segment = rules.segment(containing: from)
+        // The segment of `after`, not of `from`: when `from` is itself a transition, the search starts
+        // at the end of the segment before it, so that a fixed time in a gap ending there still fires
+        // at `from`, the first instant after the gap (`30 2 * * *` after 01:59:59 on a spring-forward
+        // day in New York is 03:00 that day, not 02:30 the next).
+        var segment = rules.segment(containing: after)
         let transitions = rules.transitions
         let offsets = rules.offsets
         while true {

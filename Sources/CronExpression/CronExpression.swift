@@ -124,9 +124,9 @@ public struct CronExpression: Hashable, Sendable, CustomStringConvertible {
     // MARK: - Instants as whole seconds
 
     /// Year 1 to year 9999; outside, there is no answer rather than an overflow.
-    private static let supportedSeconds: ClosedRange<Double> = -62_135_596_800...253_402_300_799
+    static let supportedSeconds: ClosedRange<Double> = -62_135_596_800...253_402_300_799
 
-    private static func seconds(_ date: Date, rounding rule: FloatingPointRoundingRule) -> Int64? {
+    static func seconds(_ date: Date, rounding rule: FloatingPointRoundingRule) -> Int64? {
         let t = date.timeIntervalSince1970.rounded(rule)
         guard supportedSeconds.contains(t) else { return nil }
         return Int64(t)

@@ -157,18 +157,20 @@ func outcome(ofWaitStatus status: Int32) -> (exitCode: Int32?, description: Stri
         let code = (status >> 8) & 0xff
         return (code, "exited with status \(code)")
     }
-    return (nil, "killed by signal \(signal) (\(signalName(signal)))")
+    let name = signalNames[signal].map { " (\($0))" } ?? ""
+    return (nil, "killed by signal \(signal)\(name)")
 }
 
-func signalName(_ signal: Int32) -> String {
-    switch signal {
-    case SIGTERM: "SIGTERM"
-    case SIGKILL: "SIGKILL"
-    case SIGINT: "SIGINT"
-    case SIGHUP: "SIGHUP"
-    case SIGPIPE: "SIGPIPE"
-    case SIGSEGV: "SIGSEGV"
-    case SIGABRT: "SIGABRT"
-    default: "signal \(signal)"
-    }
-}
+/// `SIGTERM` for 15: the name a signal has in kill(1) and signal(7), or `signal N` for one without.
+func signalName(_ signal: Int32) -> String { signalNames[signal] ?? "signal \(signal)" }
+
+/// Linux's standard signals by number (signal(7)); real-time signals have no name of their own.
+private let signalNames: [Int32: String] = [
+    SIGHUP: "SIGHUP", SIGINT: "SIGINT", SIGQUIT: "SIGQUIT", SIGILL: "SIGILL", SIGTRAP: "SIGTRAP",
+    SIGABRT: "SIGABRT", SIGBUS: "SIGBUS", SIGFPE: "SIGFPE", SIGKILL: "SIGKILL", SIGUSR1: "SIGUSR1",
+    SIGSEGV: "SIGSEGV", SIGUSR2: "SIGUSR2", SIGPIPE: "SIGPIPE", SIGALRM: "SIGALRM", SIGTERM: "SIGTERM",
+    SIGSTKFLT: "SIGSTKFLT", SIGCHLD: "SIGCHLD", SIGCONT: "SIGCONT", SIGSTOP: "SIGSTOP", SIGTSTP: "SIGTSTP",
+    SIGTTIN: "SIGTTIN", SIGTTOU: "SIGTTOU", SIGURG: "SIGURG", SIGXCPU: "SIGXCPU", SIGXFSZ: "SIGXFSZ",
+    SIGVTALRM: "SIGVTALRM", SIGPROF: "SIGPROF", SIGWINCH: "SIGWINCH", SIGIO: "SIGIO", SIGPWR: "SIGPWR",
+    SIGSYS: "SIGSYS",
+]

@@ -29,13 +29,17 @@ public struct RunRequest: Hashable, Sendable {
     public var environment: [String: String]
     /// How long the run may take before the executor stops it.
     public var timeout: Duration?
+    /// How many times the command is run again after a failed attempt, within this run
+    /// (`CRON_RETRIES`). The `local` executor reads it here; a Kubernetes Job has it as its
+    /// `backoffLimit`, from the executor's own job table.
+    public var retries: Int
     /// The last instant at which the run may still be started (the slot's starting deadline): an
     /// executor retries transient failures to start it until then. `nil`: the executor's own bound.
     public var startDeadline: Date?
 
     public init(
         slot: Slot, run: RunID, trigger: RunTrigger, command: String, environment: [String: String],
-        timeout: Duration?, startDeadline: Date? = nil
+        timeout: Duration?, retries: Int = 0, startDeadline: Date? = nil
     ) {
         self.slot = slot
         self.run = run
@@ -43,6 +47,7 @@ public struct RunRequest: Hashable, Sendable {
         self.command = command
         self.environment = environment
         self.timeout = timeout
+        self.retries = retries
         self.startDeadline = startDeadline
     }
 }

@@ -3,7 +3,8 @@ import Synchronization
 
 /// The `local` executor: each run is `/bin/sh -c COMMAND`, a child process of the daemon in its own
 /// process group, with the job's environment, a timeout (SIGTERM, then SIGKILL), and its output
-/// sent to the sink line by line.
+/// sent to the sink line by line. A job with `CRON_RETRIES` runs its command again after a failed
+/// attempt, within the same run (see `LocalRetries`).
 ///
 /// Its runs are children, so they do not outlive a graceful stop: the scheduler cancels them. After
 /// a crash, a run whose process is still there (same pid *and* start time) is adopted; its exit
@@ -12,6 +13,7 @@ public final class LocalExecutor: Executor {
     public let runsSurviveShutdown = false
     private let baseEnvironment: [String: String]
     private let stopGrace: Duration
+    private let firstRetryPause: Duration
     private let runs = Mutex<[String: LocalRun]>([:])
     /// Where children are spawned, one after another (spawns are serialized process-wide anyway).
     private let spawner = DispatchQueue(label: "fargate-cron.local-executor.spawn")
@@ -20,9 +22,14 @@ public final class LocalExecutor: Executor {
     ///   - baseEnvironment: what every command sees before its job's own variables (cron passes
     ///     `HOME`, `LOGNAME`, `PATH`, `SHELL`).
     ///   - stopGrace: how long after SIGTERM a run that has not ended gets SIGKILL.
-    public init(baseEnvironment: [String: String], stopGrace: Duration = .seconds(5)) {
+    ///   - firstRetryPause: the pause before a failed attempt's first retry, doubling for each
+    ///     further one, at most 6 minutes (Kubernetes' Job back-off: 10 s, 20 s, 40 s, …).
+    public init(
+        baseEnvironment: [String: String], stopGrace: Duration = .seconds(5), firstRetryPause: Duration = .seconds(10)
+    ) {
         self.baseEnvironment = baseEnvironment
         self.stopGrace = stopGrace
+        self.firstRetryPause = firstRetryPause
     }
 
     public func start(_ request: RunRequest, output: any OutputSink) async throws(ExecutorError) -> RunHandle {
@@ -31,7 +38,8 @@ public final class LocalExecutor: Executor {
         environment["CRON_RUN_ID"] = request.run.description
         environment["CRON_SCHEDULED_AT"] = request.slot.scheduledAt.formatted(.iso8601)
         environment.merge(request.environment) { _, job in job }
-        let command = request.command, timeout = request.timeout, stopGrace = self.stopGrace, childEnvironment = environment
+        let command = LocalRetries.command(request.command, retries: request.retries, firstPause: firstRetryPause)
+        let timeout = request.timeout, stopGrace = self.stopGrace, childEnvironment = environment
         let slot = request.slot, id = request.run
         // Spawning blocks (the child's exec, the process-wide spawn lock) for a millisecond or so:
         // it runs on a thread of its own, so a herd's start calls do not hold the cooperative pool's

@@ -175,7 +175,7 @@ final class LocalRun: Sendable {
         let exit = ChildExit(status)
         switch stop {
         case .timeout(let limit):
-            outcome.set(.failed(exitCode: exit.code, reason: "timed out after \(limit) and was stopped; it \(exit.description)"))
+            outcome.set(.failed(exitCode: exit.code, reason: "timed out after \(limit) and was stopped: \(exit.description)"))
         case .cancel(let reason):
             outcome.set(.cancelled(reason: reason))
         case nil:

@@ -30,6 +30,8 @@ public struct ScheduledJob: Sendable, CustomStringConvertible {
         public var isSuspended: Bool
         /// How long a run may take before it is stopped.
         public var timeout: Duration?
+        /// How many times a failed run's command is run again within the run (`CRON_RETRIES`).
+        public var retries: Int
         /// Which executor runs the job.
         public var executor: ExecutorKind
         /// The environment the command sees.
@@ -40,7 +42,7 @@ public struct ScheduledJob: Sendable, CustomStringConvertible {
     public init(
         name: String, schedule: any FireSchedule, zone: TimeZone,
         concurrency: ConcurrencyPolicy = .forbid, startingDeadline: Duration? = nil,
-        catchUp: CatchUpPolicy = .latest, isSuspended: Bool = false, timeout: Duration? = nil,
+        catchUp: CatchUpPolicy = .latest, isSuspended: Bool = false, timeout: Duration? = nil, retries: Int = 0,
         executor: ExecutorKind = .local, command: String, environment: [String: String] = [:]
     ) {
         self.name = name
@@ -48,7 +50,7 @@ public struct ScheduledJob: Sendable, CustomStringConvertible {
         self.command = command
         shared = SharedSettings(Settings(
             zone: zone, concurrency: concurrency, startingDeadline: startingDeadline, catchUp: catchUp,
-            isSuspended: isSuspended, timeout: timeout, executor: executor, environment: environment))
+            isSuspended: isSuspended, timeout: timeout, retries: retries, executor: executor, environment: environment))
     }
 
     /// One of the job's settings; setting it changes this job only.
@@ -88,7 +90,7 @@ extension ScheduledJob: Equatable {
     public static func == (a: ScheduledJob, b: ScheduledJob) -> Bool {
         a.name == b.name && a.hasSameTimes(as: b) && a.concurrency == b.concurrency
             && a.startingDeadline == b.startingDeadline && a.catchUp == b.catchUp
-            && a.isSuspended == b.isSuspended && a.timeout == b.timeout && a.executor == b.executor
+            && a.isSuspended == b.isSuspended && a.timeout == b.timeout && a.retries == b.retries && a.executor == b.executor
             && a.command == b.command && a.environment == b.environment
     }
 }

@@ -44,7 +44,7 @@ extension Scheduler {
                     ? nil : job.startingDeadline.map { planned.slot.scheduledAt.addingTimeInterval($0.timeInterval) }
                 let request = RunRequest(
                     slot: planned.slot, run: id, trigger: planned.trigger, command: job.command,
-                    environment: job.environment, timeout: job.timeout, startDeadline: deadline)
+                    environment: job.environment, timeout: job.timeout, retries: job.retries, startDeadline: deadline)
                 requests.append((request, job.executor))
             case .failure(let error):
                 state.runEnded(planned.slot)

@@ -36,8 +36,10 @@ struct NextCommand: ParsableCommand {
         guard let zone = TimeZone(identifier: zoneName) else {
             throw fail("unknown time zone '\(zoneName)'; use an IANA name such as Europe/Berlin or UTC")
         }
-        guard (1...10_000).contains(count) else {
-            throw fail("-n \(count) is out of range 1-10000")
+        // No upper bound: the times are computed and written one at a time, so -n 1000000 (or more)
+        // needs no more memory than -n 1, and a reader that stops early (`| head`) stops the command.
+        guard count >= 1 else {
+            throw fail("-n \(count) is out of range: COUNT is 1 or more")
         }
         let start: Date
         if let after {
@@ -60,12 +62,29 @@ struct NextCommand: ParsableCommand {
             FileHandle.standardError.write(
                 Data("fargate-cron: @reboot has no fire times: it runs when the daemon starts\n".utf8))
         }
-        let stamps = cron.nextFireDates(after: start, in: zone, count: count).map { Self.format($0, in: zone) }
-        if json {
-            print("[" + stamps.map { "\"\($0)\"" }.joined(separator: ",") + "]")
-        } else {
-            for stamp in stamps { print(stamp) }
+        do {
+            try Self.write(cron.fireTimes(after: start, in: zone).prefix(count), json: json)
+        } catch {
+            throw fail("cannot write to standard output: \(error)")
         }
+    }
+
+    /// Writes `times` as they are computed, in blocks of 64 KiB: one a line, or one JSON array.
+    static func write(_ times: some Sequence<FireTime>, json: Bool) throws {
+        var output = StandardOutput()
+        var first = true
+        if json { output.append(Array("[".utf8)) }
+        for time in times {
+            if json {
+                output.append(Array(((first ? "\"" : ",\"") + time.description + "\"").utf8))
+            } else {
+                output.append(Array((time.description + "\n").utf8))
+            }
+            first = false
+            if output.count >= 1 << 16 { try output.flush() }
+        }
+        if json { output.append(Array("]\n".utf8)) }
+        try output.flush()
     }
 
     private func fail(_ message: String) -> ExitCode {
@@ -79,23 +98,5 @@ struct NextCommand: ParsableCommand {
         if let date = formatter.date(from: text) { return date }
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return formatter.date(from: text)
-    }
-
-    /// `2026-03-08T03:00:00-04:00`: the wall-clock time in `zone` and its offset, `+00:00` in UTC.
-    static func format(_ date: Date, in zone: TimeZone) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = zone
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
-        let offset = zone.secondsFromGMT(for: date)
-        let sign = offset < 0 ? "-" : "+"
-        let minutes = abs(offset) / 60
-        func two(_ n: Int?) -> String {
-            let v = n ?? 0
-            return v < 10 ? "0\(v)" : "\(v)"
-        }
-        let year = String(format: "%04d", c.year ?? 0)
-        let date = "\(year)-\(two(c.month))-\(two(c.day))"
-        let time = "\(two(c.hour)):\(two(c.minute)):\(two(c.second))"
-        return "\(date)T\(time)\(sign)\(two(minutes / 60)):\(two(minutes % 60))"
     }
 }

@@ -9,7 +9,7 @@ extension ScheduledJob {
             name: spec.name.rawValue, schedule: spec.schedule, zone: spec.timeZone,
             concurrency: SchedulerConcurrencyPolicy(rawValue: spec.concurrency.rawValue) ?? .forbid,
             startingDeadline: spec.startingDeadline, catchUp: SchedulerCatchUpPolicy(spec.catchUp),
-            isSuspended: spec.isSuspended, timeout: spec.timeout,
+            isSuspended: spec.isSuspended, timeout: spec.timeout, retries: spec.retries,
             executor: SchedulerExecutorKind(rawValue: spec.executor.rawValue), command: spec.command,
             environment: Dictionary(spec.environment.map { ($0.name, $0.value) }, uniquingKeysWith: { _, later in later }))
     }

@@ -141,6 +141,62 @@ struct DaylightSavingTests {
         #expect(dates.map { iso8601($0, in: zone) } == c.expected)
     }
 
+    /// Regression (#12): a start in the last second before a change, so that the first instant the
+    /// search may answer is the change itself. `30 2 * * *` after 01:59:59 on New York's spring-forward
+    /// day gave 02:30 the *next* day: the search began in the segment after the gap and never saw it.
+    /// Each row has a twin with an earlier start in `next` or in the oracle vectors (which now also
+    /// start one second before every change of 2026).
+    static let startInTheLastSecondBeforeAChange: [FireCase] = [
+        FireCase(
+            "fixed time in the gap (the issue's case)", "30 2 * * *", zone: "America/New_York",
+            after: "2024-03-10T01:59:59-05:00", ["2024-03-10T03:00:00-04:00", "2024-03-11T02:30:00-04:00"]),
+        FireCase(
+            "fixed time at the gap's first minute", "0 2 * * *", zone: "America/New_York",
+            after: "2026-03-08T01:59:59-05:00", ["2026-03-08T03:00:00-04:00", "2026-03-09T02:00:00-04:00"]),
+        FireCase(
+            "two fixed times in the gap are one instant", "0,30 2 * * *", zone: "America/New_York",
+            after: "2026-03-08T01:59:59-05:00", ["2026-03-08T03:00:00-04:00", "2026-03-09T02:00:00-04:00"]),
+        FireCase(
+            "seconds field fixed time in the gap", "15 30 2 * * *", zone: "America/New_York",
+            after: "2026-03-08T01:59:59-05:00", ["2026-03-08T03:00:00-04:00", "2026-03-09T02:30:15-04:00"]),
+        FireCase(
+            "seconds field: a fire time in the last second before the gap, then the gap", "59 59 1,2 * * *",
+            zone: "America/New_York", after: "2026-03-08T01:59:58-05:00",
+            ["2026-03-08T01:59:59-05:00", "2026-03-08T03:00:00-04:00", "2026-03-09T01:59:59-04:00"]),
+        FireCase(
+            "wildcard still loses the gap", "* 2 * * *", zone: "America/New_York",
+            after: "2026-03-08T01:59:59-05:00", ["2026-03-09T02:00:00-04:00", "2026-03-09T02:01:00-04:00"]),
+        FireCase(
+            "wildcard minute goes on after the gap", "*/30 * * * *", zone: "America/New_York",
+            after: "2026-03-08T01:59:59-05:00", ["2026-03-08T03:00:00-04:00", "2026-03-08T03:30:00-04:00"]),
+        FireCase(
+            "fall back: fixed time ran in the first pass", "30 1 * * *", zone: "America/New_York",
+            after: "2026-11-01T01:59:59-04:00", ["2026-11-02T01:30:00-05:00"]),
+        FireCase(
+            "fall back: wildcard runs the second pass", "*/30 * * * *", zone: "America/New_York",
+            after: "2026-11-01T01:59:59-04:00", ["2026-11-01T01:00:00-05:00", "2026-11-01T01:30:00-05:00"]),
+        FireCase(
+            "Lord Howe fixed time in the half-hour gap", "15 2 * * *", zone: "Australia/Lord_Howe",
+            after: "2026-10-04T01:59:59+10:30", ["2026-10-04T02:30:00+11:00", "2026-10-05T02:15:00+11:00"]),
+        FireCase(
+            "Lord Howe seconds field in the half-hour gap", "0 15 2 * * *", zone: "Australia/Lord_Howe",
+            after: "2026-10-04T01:59:59+10:30", ["2026-10-04T02:30:00+11:00", "2026-10-05T02:15:00+11:00"]),
+        FireCase(
+            "Lord Howe wildcard after the half-hour gap", "*/15 * * * *", zone: "Australia/Lord_Howe",
+            after: "2026-10-04T01:59:59+10:30", ["2026-10-04T02:30:00+11:00", "2026-10-04T02:45:00+11:00"]),
+        FireCase(
+            "Lord Howe fall back: fixed time ran in the first pass", "45 1 * * *", zone: "Australia/Lord_Howe",
+            after: "2026-04-05T01:59:59+11:00", ["2026-04-06T01:45:00+10:30"]),
+        FireCase(
+            "Santiago midnight that does not exist", "0 0 * * *", zone: "America/Santiago",
+            after: "2026-09-05T23:59:59-04:00", ["2026-09-06T01:00:00-03:00", "2026-09-07T00:00:00-03:00"]),
+    ]
+
+    @Test(arguments: startInTheLastSecondBeforeAChange)
+    func skippedTimeRunsAfterAStartInTheLastSecondBeforeTheGap_bug12(_ c: FireCase) throws {
+        try nextFireTimes(c)
+    }
+
     /// Rows list fire times *before* the instant, most recent first.
     static let previous: [FireCase] = [
         FireCase(
@@ -166,6 +222,12 @@ struct DaylightSavingTests {
         FireCase(
             "Santiago midnight gap going back", "0 0 * * *", zone: "America/Santiago",
             after: "2026-09-06T12:00:00-03:00", ["2026-09-06T01:00:00-03:00", "2026-09-05T00:00:00-04:00"]),
+        FireCase(
+            "the gap's fire time is the change itself", "30 2 * * *", zone: "America/New_York",
+            after: "2026-03-08T03:00:01-04:00", ["2026-03-08T03:00:00-04:00", "2026-03-07T02:30:00-05:00"]),
+        FireCase(
+            "strictly before the change, the gap's run is the day before's", "30 2 * * *", zone: "America/New_York",
+            after: "2026-03-08T03:00:00-04:00", ["2026-03-07T02:30:00-05:00"]),
         FireCase(
             "@every going back", "@every 90s", after: "2026-01-01T00:00:00Z",
             ["2025-12-31T23:58:30Z", "2025-12-31T23:57:00Z"]),

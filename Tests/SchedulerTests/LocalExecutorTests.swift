@@ -50,6 +50,16 @@ struct LocalExecutorTests {
         #expect(outcome == .failed(exitCode: nil, reason: "killed by signal 11 (SIGSEGV)"))
     }
 
+    /// Every standard signal by its name; one without a name (a real-time signal) by its number alone.
+    @Test(arguments: [
+        ("kill -TERM $$", "killed by signal 15 (SIGTERM)"), ("kill -USR1 $$", "killed by signal 10 (SIGUSR1)"),
+        ("kill -ALRM $$", "killed by signal 14 (SIGALRM)"), ("kill -40 $$", "killed by signal 40"),
+    ])
+    func aSignalReadsByItsName(_ command: String, _ reason: String) async throws {
+        let (outcome, _) = try await run(command)
+        #expect(outcome == .failed(exitCode: nil, reason: reason))
+    }
+
     @Test func tenThousandLinesArriveInOrder() async throws {
         let (outcome, lines) = try await run("seq 1 10000")
         #expect(outcome == .succeeded)
@@ -58,7 +68,7 @@ struct LocalExecutorTests {
 
     @Test func aTimeoutStopsTheWholeProcessGroupWithSigterm() async throws {
         let (outcome, lines) = try await run("sleep 30 & echo $!; wait", timeout: .milliseconds(200))
-        #expect(outcome == .failed(exitCode: nil, reason: "timed out after 0.2 seconds and was stopped; it killed by signal 15 (SIGTERM)"))
+        #expect(outcome == .failed(exitCode: nil, reason: "timed out after 0.2 seconds and was stopped: killed by signal 15 (SIGTERM)"))
         // The background `sleep` was in the run's process group, so it was stopped too.
         let pid = try #require(lines.first.flatMap { Int32($0.text) })
         // (Signals are delivered asynchronously: give it a bounded moment to be gone.)
@@ -67,7 +77,7 @@ struct LocalExecutorTests {
 
     @Test func aCommandThatIgnoresSigtermGetsSigkillAfterTheGrace() async throws {
         let (outcome, _) = try await run("trap '' TERM; while :; do sleep 0.05; done", timeout: .milliseconds(100))
-        #expect(outcome == .failed(exitCode: nil, reason: "timed out after 0.1 seconds and was stopped; it killed by signal 9 (SIGKILL)"))
+        #expect(outcome == .failed(exitCode: nil, reason: "timed out after 0.1 seconds and was stopped: killed by signal 9 (SIGKILL)"))
     }
 
     @Test func aCancelStopsTheRunAndRecordsWhy() async throws {

@@ -77,15 +77,17 @@ def starts(zone_name):
         datetime(2026, 11, 30, 23, 59), datetime(2026, 12, 31, 23, 59, 59),
     ]
     result = [d.replace(tzinfo=tz) for d in local]
-    # Every offset change in 2026: 90 minutes and 1 minute before it, and 10 minutes after
-    # (inside the second pass of a repeated interval).
+    # Every offset change in 2026: 90 minutes and 1 minute before it, 10 minutes after (inside the
+    # second pass of a repeated interval), and 1 second before it, so that the first instant a search
+    # may answer is the change itself (a fixed time in the gap then fires right there: #12).
     t = datetime(2026, 1, 1, tzinfo=timezone.utc)
     previous = t.astimezone(tz).utcoffset()
     while t.year < 2027:
         t += timedelta(minutes=15)
         offset = t.astimezone(tz).utcoffset()
         if offset != previous:
-            for delta in (timedelta(minutes=-90), timedelta(minutes=-1), timedelta(minutes=10)):
+            for delta in (timedelta(minutes=-90), timedelta(minutes=-1), timedelta(minutes=10),
+                          timedelta(seconds=-1)):
                 result.append((t + delta).astimezone(tz))
             previous = offset
     return result

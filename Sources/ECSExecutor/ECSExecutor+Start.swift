@@ -63,14 +63,17 @@ extension ECSExecutor {
     static func runTaskRequest(for request: RunRequest, settings: ECSJobSettings, definition: ResolvedTaskDefinition) -> RunTaskRequest {
         var container = ContainerOverride(name: definition.container, command: ["/bin/sh", "-c", request.command])
         var task = TaskOverride(containerOverrides: nil)
+        // The run's own variables, as a Kubernetes run's container has them.
+        var environment = ["SCHEDULED_TIME": TaskOwnership.tagValue(of: request.slot.scheduledAt), "CRON_RUN_ID": request.run.description]
         if case .given = settings.taskDefinition {
             // A definition made elsewhere gets the job's environment and size as overrides; a
             // registered one already has them.
-            container.environment = request.environment.sorted { $0.key < $1.key }.map { ECSKeyValuePair(name: $0.key, value: $0.value) }
+            environment.merge(request.environment) { ours, _ in ours }
             container.memory = settings.size.memoryMiB
             task.cpu = String(settings.size.cpuUnits)
             task.memory = String(settings.size.memoryMiB)
         }
+        container.environment = environment.sorted { $0.key < $1.key }.map { ECSKeyValuePair(name: $0.key, value: $0.value) }
         task.containerOverrides = [container]
         return RunTaskRequest(
             cluster: settings.cluster, taskDefinition: definition.reference,

@@ -38,6 +38,7 @@ struct ExecutorAgainstMotoTests {
         #expect(task.clientToken == TaskOwnership.clientToken(for: request.slot))
         #expect(task.cpu == "256" && task.memory == "512" && task.container == job.jobName)
         #expect(task.command == ["/bin/sh", "-c", request.command] && task.environment["REPORT"] == "nightly")
+        #expect(task.environment["SCHEDULED_TIME"] == "2026-11-29T06:30:00Z" && task.environment["CRON_RUN_ID"] == "101")
 
         var lines: [[String: String]] = []
         let complete = try await poll(within: .seconds(10)) {

@@ -45,6 +45,11 @@ struct ContainerCredentials {
         var Expiration: String?
         var Code: String?
         var Message: String?
+        // The EKS Pod Identity agent writes its errors in lower case.
+        var code: String?
+        var message: String?
+        var errorCode: String? { Code ?? code }
+        var errorMessage: String? { Message ?? message }
     }
 
     func fetch() async throws(AWSError) -> AWSCredentials {
@@ -72,7 +77,7 @@ struct ContainerCredentials {
                         expiration: answer.Expiration.flatMap(RFC3339.parse), source: "container credentials (\(url))")
                 }
                 lastProblem = "answered \(response.status)"
-                    + (answer?.Message.map { ": \(answer?.Code.map { "\($0): " } ?? "")\($0)" } ?? "")
+                    + (answer?.errorMessage.map { ": \(answer?.errorCode.map { "\($0): " } ?? "")\($0)" } ?? "")
                 // 4xx is the agent's considered answer (a wrong token, no role): asking again will not change it.
                 if (400..<500).contains(response.status) { break }
             } catch {

@@ -29,7 +29,8 @@ struct TemplateDaemonTests {
         let log = daemon.folder.appendingPathComponent("check.log")
         let check = try daemon.spawn(["check", daemon.crontabs.path], log: log)
         check.waitUntilExit()
-        #expect(check.terminationStatus == 0, "check refused \(template): \(String(decoding: try Data(contentsOf: log), as: UTF8.self))")
+        let checked = String(decoding: try Data(contentsOf: log), as: UTF8.self)
+        #expect(check.terminationStatus == 0, "check refused \(template): \(checked)")
         try daemon.start()
 
         var reported: Run?

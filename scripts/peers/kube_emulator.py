@@ -381,10 +381,15 @@ class FargateCronEmulator(kmock.KubernetesEmulator):
                                'and try again', {"name": request.name, "kind": request.resource.plural})
         for kept in ("uid", "creationTimestamp", "namespace", "name"):
             meta[kept] = current["metadata"].get(kept)
+        for kept in ("deletionTimestamp", "deletionGracePeriodSeconds"):
+            if current["metadata"].get(kept) is not None:
+                meta[kept] = current["metadata"][kept]
         meta["resourceVersion"] = self.next_revision()
         self._objects[key].create(data)
         await self.record(request.resource, request.namespace, "MODIFIED", self._objects[key].raw)
-        return aiohttp.web.json_response(self._objects[key].raw)
+        if meta.get("deletionTimestamp") and not meta.get("finalizers"):
+            await self.delete_object(key, self._objects[key].raw)  # the last finalizer was removed
+        return aiohttp.web.json_response(data)
 
     async def serve_delete(self, request: kmock.Request) -> aiohttp.web.StreamResponse:
         key = (request.resource, request.namespace, request.name)

@@ -182,7 +182,7 @@ struct StrictEmulatorTests {
         _ = try await Self.raw(.post, "/apis/batch/v1/namespaces/\(namespace)/jobs", Self.jobJSON(
             "multi", containers: #"[{"name": "main", "image": "a"}, {"name": "sidecar", "image": "b"}]"#))
         var podName = ""
-        try #require(try await poll(within: .seconds(10)) {
+        try #require(try await poll(within: .seconds(30)) {
             let pods = try await client.list(Pod.self, in: namespace).items
             podName = pods.first?.metadata.name ?? ""
             return pods.first?.status?.phase == "Succeeded"
@@ -231,7 +231,7 @@ struct StrictEmulatorTests {
         let client = try Peer.client()
         _ = try await client.create(sampleJob("timed"), in: namespace)
         var podName: String?
-        try #require(try await poll(within: .seconds(10)) {
+        try #require(try await poll(within: .seconds(30)) {
             let pod = try await client.list(Pod.self, in: namespace).items.first
             podName = pod?.metadata.name
             return pod?.status?.phase == "Running"
@@ -239,11 +239,12 @@ struct StrictEmulatorTests {
         for try await _ in try await client.logs(ofPod: podName!, in: namespace, follow: true) {}
         let streamEnded = ContinuousClock.now
         #expect(try await client.get(Pod.self, named: podName!, in: namespace).status?.phase == "Running")
-        try #require(try await poll(within: .seconds(5)) {
+        try #require(try await poll(within: .seconds(15)) {
             try await client.get(Pod.self, named: podName!, in: namespace).status?.phase == "Succeeded"
         })
         let lag = ContinuousClock.now - streamEnded
-        #expect(lag >= .milliseconds(700) && lag < .seconds(3), "phase changed \(lag) after the stream ended")
+        // The upper bound is loose: late in a full run the emulator answers slowly (its lower bound is the point).
+        #expect(lag >= .milliseconds(700) && lag < .seconds(15), "phase changed \(lag) after the stream ended")
     }
 
     // MARK: Deletion
@@ -322,7 +323,7 @@ struct StrictEmulatorTests {
         let job = Self.jobJSON("refused").replacingOccurrences(of: #""spec": {"restartPolicy""#, with: #""spec": {\#(refusal.podSpec)"restartPolicy""#)
         #expect(try await Self.raw(.post, "/apis/batch/v1/namespaces/\(namespace)/jobs", job).status == 201)
         var events: [Event] = []
-        #expect(try await poll(within: .seconds(10)) {
+        #expect(try await poll(within: .seconds(30)) {
             events = try await client.events(about: "refused", kind: "Job", in: namespace)
             return !events.isEmpty
         })
@@ -350,7 +351,7 @@ struct StrictEmulatorTests {
         _ = try await Self.raw(.post, "/apis/batch/v1/namespaces/\(namespace)/jobs", Self.jobJSON("nowhere"))
         var fargate: Pod?
         var stuck: Pod?
-        #expect(try await poll(within: .seconds(10)) {
+        #expect(try await poll(within: .seconds(30)) {
             let pods = try await client.list(Pod.self, in: namespace).items
             fargate = pods.first { $0.metadata.labels?["job-name"] == "on-fargate" }
             stuck = pods.first { $0.metadata.labels?["job-name"] == "nowhere" }
@@ -368,7 +369,7 @@ struct StrictEmulatorTests {
         defer { withExtendedLifetime(second) {} }
         _ = try await Self.raw(.post, "/apis/batch/v1/namespaces/\(withNodes)/jobs", Self.jobJSON("on-ec2"))
         var ec2: Pod?
-        #expect(try await poll(within: .seconds(10)) {
+        #expect(try await poll(within: .seconds(30)) {
             ec2 = try await client.list(Pod.self, in: withNodes).items.first
             return ec2?.status?.phase == "Succeeded"
         })
@@ -386,7 +387,7 @@ struct StrictEmulatorTests {
         _ = try await Self.raw(.post, "/apis/batch/v1/namespaces/\(namespace)/jobs",
                                Self.jobJSON("pull", containers: #"[{"name": "job", "image": "app:missing"}]"#))
         var reasons: [String] = []
-        #expect(try await poll(within: .seconds(10)) {
+        #expect(try await poll(within: .seconds(30)) {
             let pod = try await client.list(Pod.self, in: namespace).items.first
             if let reason = pod?.status?.containerStatuses?.first?.state?.waiting?.reason, reasons.last != reason {
                 reasons.append(reason)

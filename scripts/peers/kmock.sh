@@ -48,6 +48,9 @@ start() {
     local strict=()
     [ "$role" = none ] || strict+=(--role "$role")
     [ "$schemas" = none ] || strict+=(--schema-versions "$schemas")
+    # kmock keeps every request and walks them all on each create and patch: late in a full test run
+    # each request cost seconds. Nothing reads that log back (see kube_emulator.py).
+    export FARGATE_CRON_EMULATOR_FORGET_REQUESTS="${FARGATE_CRON_EMULATOR_FORGET_REQUESTS:-1}"
     nohup python3 "$here/kube_emulator.py" --http-port "$http_port" --https-port "$https_port" "${strict[@]}" \
         --cert "$run_dir/server.pem" --key "$run_dir/server.key" --ready-file "$run_dir/ready" \
         --mtls-port "$mtls_port" --client-ca "$run_dir/ca.pem" \

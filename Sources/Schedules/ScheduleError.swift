@@ -19,7 +19,7 @@ public struct ScheduleError: Error, Hashable, Sendable, CustomStringConvertible 
     /// Whether this is only a warning: reported, but the file is still accepted.
     public var isWarning: Bool {
         switch kind {
-        case .fargateSizeJump, .settingWithoutJobs, .templateNameIgnored, .settingInLowercase: true
+        case .fargateSizeJump, .settingWithoutJobs, .templateNameIgnored, .settingInLowercase, .templateFieldLeftOut: true
         default: false
         }
     }
@@ -58,6 +58,8 @@ public struct ScheduleError: Error, Hashable, Sendable, CustomStringConvertible 
         case missingECSSetting(Setting, job: JobName, why: String)
         case settingNotForExecutor(Setting, job: JobName, executor: ExecutorKind, why: String)
         case noFargateTaskSize(cpu: ResourceQuantity, memory: ResourceQuantity, allowed: String)
+        case templateFieldLeftOut(path: String, JobTemplate.Note)
+        case reservedLabel(String)
 
         /// The message, without location or severity.
         public var message: String {
@@ -107,6 +109,10 @@ public struct ScheduleError: Error, Hashable, Sendable, CustomStringConvertible 
                 "\(setting.rawValue) does not apply to \(executor) job '\(job)': \(why)"
             case .noFargateTaskSize(let cpu, let memory, let allowed):
                 "CPU \(cpu) and memory \(memory) are not a Fargate task size; \(allowed)"
+            case .templateFieldLeftOut(let path, let note):
+                "template '\(path)' \(note.place): \(note.field) is left out of each run's Job: \(note.why)"
+            case .reservedLabel(let key):
+                "CRON_LABELS may not set '\(key)': the Job controller sets it on each run's pods, and the API server refuses a Job whose pods set it otherwise"
             case .templateNameIgnored(let path):
                 "template '\(path)' sets metadata.name, which is ignored: each run's Job is named after the job and its slot"
             }

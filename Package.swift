@@ -34,10 +34,12 @@ let package = Package(
         // What several test targets share: peers' addresses, the fault proxy, the built binary run as a
         // child process, polling. Only test targets depend on it (never the fargate-cron executable).
         .target(name: "TestSupport", dependencies: ["Kubernetes", "HTTP"], path: "Tests/TestSupport", swiftSettings: strictSettings),
+        // A seeded random generator for property and crash tests, without TestSupport's libcurl and crypto.
+        .target(name: "SeededRandom", path: "Tests/SeededRandom", swiftSettings: strictSettings),
 
         .testTarget(
             name: "CronExpressionTests",
-            dependencies: ["CronExpression", "TestSupport"],
+            dependencies: ["CronExpression", "SeededRandom"],
             exclude: ["Fixtures"],
             swiftSettings: strictSettings
         ),
@@ -65,7 +67,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LedgerTests",
-            dependencies: ["Ledger", "ledger-crash-writer", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["Ledger", "ledger-crash-writer", "TestSupport", "SeededRandom", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strictSettings
         ),
         // A child process for LedgerTests' crash test: records runs in a loop until SIGKILLed.
@@ -109,10 +111,27 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The test tools that drive Systemd's pieces in a real process (SystemdTests), and the journal
+        // benchmark's writer (scripts/bench/journal-output): executables of their own, not shipped.
+        .executableTarget(
+            name: "notify-probe",
+            dependencies: ["Systemd", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strictSettings),
+        .executableTarget(
+            name: "log-probe",
+            dependencies: [
+                "Systemd", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings),
+        .executableTarget(
+            name: "output-probe",
+            dependencies: ["Systemd", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strictSettings),
         .testTarget(
             name: "SystemdTests",
             dependencies: [
-                "Systemd", "TestSupport",
+                "Systemd", "TestSupport", "notify-probe", "log-probe", "fargate-cron",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
@@ -120,6 +139,8 @@ let package = Package(
         ),
 
         // The daemon's core: timers, policies, executors, reconcile. Sees protocols, not concrete types.
+        // Failpoints (`Failpoint`, for the crash tests) exist only in debug builds, which the tests run;
+        // the release build users install has none.
         .target(
             name: "Scheduler",
             dependencies: [
@@ -127,13 +148,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: strictSettings
+            swiftSettings: strictSettings + [.define("FARGATE_CRON_FAILPOINTS", .when(configuration: .debug))]
         ),
         // ManualClock, FakeExecutor, InMemoryRunStore: what the scheduler's tests drive it with.
         .target(name: "SchedulerTesting", dependencies: ["Scheduler"], swiftSettings: strictSettings),
         .testTarget(
             name: "SchedulerTests",
-            dependencies: ["Scheduler", "SchedulerTesting", "CronExpression", "Ledger", "TestSupport"],
+            dependencies: ["Scheduler", "SchedulerTesting", "CronExpression", "TestSupport"],
             swiftSettings: strictSettings
         ),
 
@@ -158,10 +179,42 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
-        // The command line: the only place that builds and connects concrete types.
+        // The daemon as a library: what `fargate-cron daemon` wires together (the services, the adapters
+        // between modules, the executors, the start-up checks). The only place that connects concrete types.
+        .target(
+            name: "Daemon",
+            dependencies: [
+                "CronExpression", "Schedules", "Ledger", "Kubernetes", "HTTP", "Systemd", "Scheduler", "FargateExecutor",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The daemon's benchmark driver (scripts/bench/daemon): its scheduler, ledger and local executor.
+        .executableTarget(
+            name: "bench-scheduler",
+            dependencies: [
+                "Daemon", "Scheduler", "Ledger", "CronExpression",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The Kubernetes client's benchmark driver (scripts/bench/kube).
+        .executableTarget(
+            name: "bench-kube",
+            dependencies: [
+                "Kubernetes", "HTTP", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // The command line a user runs: commands and their option groups; `daemon` runs `Daemon`.
         .executableTarget(
             name: "fargate-cron",
             dependencies: [
+                "Daemon",
                 "CronExpression",
                 "Schedules",
                 "Ledger",
@@ -172,8 +225,6 @@ let package = Package(
                 "FargateExecutor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings,
             // The release binary (scripts/release-build adds --static-swift-stdlib) is linked by lld
@@ -188,12 +239,23 @@ let package = Package(
         ),
         .testTarget(
             name: "DaemonOnClusterTests",
-            dependencies: ["fargate-cron", "FargateExecutor", "Kubernetes", "HTTP", "Ledger", "TestSupport"],
+            dependencies: ["fargate-cron", "FargateExecutor", "Kubernetes", "HTTP", "Ledger", "TestSupport", "SeededRandom"],
             swiftSettings: strictSettings
         ),
+        // The daemon: its adapters, and the real binary run as a process (its ledger, notify socket, reloads).
+        .testTarget(
+            name: "DaemonTests",
+            dependencies: [
+                "Daemon", "fargate-cron", "FargateExecutor", "Kubernetes", "Ledger", "Scheduler", "Schedules", "Systemd",
+                "TestSupport", .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The command line's commands, run as the real binary (`fargate-cron` is a dependency only so
+        // that it is built; no test imports it).
         .testTarget(
             name: "FargateCronTests",
-            dependencies: ["fargate-cron", "FargateExecutor", "Kubernetes", "HTTP", "Ledger", "Scheduler", "Systemd", "TestSupport"],
+            dependencies: ["fargate-cron", "TestSupport"],
             exclude: ["Snapshots"],
             swiftSettings: strictSettings
         ),

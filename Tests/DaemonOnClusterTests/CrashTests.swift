@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import Kubernetes
 import Ledger
+import SeededRandom
 import TestSupport
 import Testing
 

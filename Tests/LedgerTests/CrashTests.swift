@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import SeededRandom
 import TestSupport
 import Testing
 

@@ -3,12 +3,12 @@ import ArgumentParser
 import Foundation
 import Kubernetes
 
-/// `fargate-cron bench-kube` (hidden): the client side of `scripts/bench/kube`. Measures create+get
+/// `bench-kube`, a benchmark driver (not shipped): the client side of `scripts/bench/kube`. Measures create+get
 /// against an API server and the memory of following many log streams, and prints one JSON object.
-struct KubeBenchCommand: AsyncParsableCommand {
+@main
+struct KubeBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench-kube", abstract: "Benchmark the Kubernetes client (for scripts/bench/kube).",
-        shouldDisplay: false)
+        commandName: "bench-kube", abstract: "Benchmark the Kubernetes client (for scripts/bench/kube).")
 
     @Option(help: "The API server (the test emulator; it must offer /_emulator/logs).")
     var server: String

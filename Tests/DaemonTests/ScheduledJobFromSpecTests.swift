@@ -3,7 +3,7 @@ import Scheduler
 import Schedules
 import Testing
 
-@testable import fargate_cron
+@testable import Daemon
 
 /// What a schedule file says reaches the scheduler: the settings it acts on, and `CRON_CATCH_UP=all`
 /// bounded at `CatchUpPolicy.maximumRuns` (100) slots, as the README promises.

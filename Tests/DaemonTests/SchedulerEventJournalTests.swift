@@ -3,7 +3,7 @@ import Scheduler
 import Systemd
 import Testing
 
-@testable import fargate_cron
+@testable import Daemon
 
 /// Which journal run event (and so which `MESSAGE_ID`) each scheduler event becomes.
 struct SchedulerEventJournalTests {

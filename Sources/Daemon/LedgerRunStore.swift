@@ -1,6 +1,6 @@
-import Foundation
-import Ledger
-import Scheduler
+public import Foundation
+public import Ledger
+public import Scheduler
 
 /// The scheduler's run store over the SQLite run ledger: the ledger enforces once-per-slot and no
 /// overlap; this maps one module's vocabulary onto the other's.
@@ -8,16 +8,17 @@ import Scheduler
 /// The ledger's `started` event carries a Kubernetes Job's name and uid. A `local` run keeps its
 /// process identity (`pid=… start=…`) in the name and `local` in the uid, so a restarted daemon can
 /// find the process again.
-final class LedgerRunStore: RunStore {
+public final class LedgerRunStore: RunStore {
     private let ledger: RunLedger
     private let clock: any WallClock
 
-    init(ledger: RunLedger, clock: any WallClock) {
+    /// A store over `ledger`, stamping its records with `clock`.
+    public init(ledger: RunLedger, clock: any WallClock) {
         self.ledger = ledger
         self.clock = clock
     }
 
-    func recordIntent(_ slot: SchedulerSlot, trigger: RunTrigger, policy: SchedulerConcurrencyPolicy) async throws(RunStoreError) -> SchedulerRunID {
+    public func recordIntent(_ slot: SchedulerSlot, trigger: RunTrigger, policy: SchedulerConcurrencyPolicy) async throws(RunStoreError) -> SchedulerRunID {
         do {
             let run = try ledger.recordIntent(
                 for: Ledger.Slot(slot), policy: Ledger.ConcurrencyPolicy(policy), trigger: Trigger(trigger), at: clock.now())
@@ -25,14 +26,14 @@ final class LedgerRunStore: RunStore {
         } catch { throw RunStoreError(error, slot: slot) }
     }
 
-    func recordStarted(_ run: SchedulerRunID, handle: RunHandle, at instant: Date) async throws(RunStoreError) {
+    public func recordStarted(_ run: SchedulerRunID, handle: RunHandle, at instant: Date) async throws(RunStoreError) {
         do { try ledger.record(.started(kubernetesJob: handle.reference, uid: handle.executor.rawValue), for: Ledger.RunID(run), at: instant) } catch {
             throw RunStoreError(error, slot: nil)
         }
     }
 
     /// One ledger transaction (one fsync) for the herd; a refused slot fails alone.
-    func recordIntents(_ intents: [RunIntent]) async -> [Result<SchedulerRunID, RunStoreError>] {
+    public func recordIntents(_ intents: [RunIntent]) async -> [Result<SchedulerRunID, RunStoreError>] {
         let requests = intents.map {
             IntentRequest(slot: Ledger.Slot($0.slot), policy: Ledger.ConcurrencyPolicy($0.policy), trigger: Trigger($0.trigger))
         }
@@ -44,7 +45,7 @@ final class LedgerRunStore: RunStore {
     }
 
     /// One ledger transaction (one fsync) for the starts of a herd.
-    func recordStarts(_ starts: [RunStart]) async -> [Result<Void, RunStoreError>] {
+    public func recordStarts(_ starts: [RunStart]) async -> [Result<Void, RunStoreError>] {
         let records = starts.map {
             StartRecord(run: Ledger.RunID($0.run), kubernetesJob: $0.handle.reference, uid: $0.handle.executor.rawValue, startedAt: $0.instant)
         }
@@ -53,7 +54,7 @@ final class LedgerRunStore: RunStore {
         } catch { return starts.map { _ in .failure(RunStoreError(error, slot: nil)) } }
     }
 
-    func recordEnd(_ run: SchedulerRunID, _ state: SchedulerRunState, at instant: Date) async throws(RunStoreError) {
+    public func recordEnd(_ run: SchedulerRunID, _ state: SchedulerRunState, at instant: Date) async throws(RunStoreError) {
         let event: Ledger.RunEvent
         switch state {
         case .ended(.succeeded): event = .succeeded
@@ -65,7 +66,7 @@ final class LedgerRunStore: RunStore {
         do { try ledger.record(event, for: Ledger.RunID(run), at: instant) } catch { throw RunStoreError(error, slot: nil) }
     }
 
-    func recordSkipped(_ slot: SchedulerSlot, trigger: RunTrigger, reason: SkipReason, policy: SchedulerConcurrencyPolicy) async throws(RunStoreError) {
+    public func recordSkipped(_ slot: SchedulerSlot, trigger: RunTrigger, reason: SkipReason, policy: SchedulerConcurrencyPolicy) async throws(RunStoreError) {
         let outcome: NeverRanOutcome
         switch reason {
         case .suspended:
@@ -87,7 +88,7 @@ final class LedgerRunStore: RunStore {
         } catch { throw RunStoreError(error, slot: slot) }
     }
 
-    func recordMissed(_ slot: SchedulerSlot, reason: MissReason, policy: SchedulerConcurrencyPolicy) async throws(RunStoreError) {
+    public func recordMissed(_ slot: SchedulerSlot, reason: MissReason, policy: SchedulerConcurrencyPolicy) async throws(RunStoreError) {
         do {
             try ledger.record(
                 .missed(reason: reason.description), for: Ledger.Slot(slot), policy: Ledger.ConcurrencyPolicy(policy),
@@ -95,11 +96,11 @@ final class LedgerRunStore: RunStore {
         } catch { throw RunStoreError(error, slot: slot) }
     }
 
-    func nonTerminalRuns() async throws(RunStoreError) -> [RunRecord] {
+    public func nonTerminalRuns() async throws(RunStoreError) -> [RunRecord] {
         do { return try ledger.activeRuns().map(RunRecord.init) } catch { throw RunStoreError(error, slot: nil) }
     }
 
-    func latestSlots(of jobs: [String]) async throws(RunStoreError) -> [String: Date] {
+    public func latestSlots(of jobs: [String]) async throws(RunStoreError) -> [String: Date] {
         // One query for the newest runs of all jobs; a query per job only for jobs not among them,
         // and none when that query read the whole ledger (10,000 queries would slow start-up).
         // Somewhat arbitrarily 20,000 rows.
@@ -116,7 +117,7 @@ final class LedgerRunStore: RunStore {
         return latest
     }
 
-    func lastRun(of job: String) async throws(RunStoreError) -> RunRecord? {
+    public func lastRun(of job: String) async throws(RunStoreError) -> RunRecord? {
         do { return try ledger.lastRun(of: job).map(RunRecord.init) } catch { throw RunStoreError(error, slot: nil) }
     }
 }
@@ -164,7 +165,8 @@ extension Trigger {
 }
 
 extension RunRecord {
-    init(_ run: Run) {
+    /// The scheduler's view of a ledger run.
+    public init(_ run: Run) {
         let state: SchedulerRunState =
             switch run.state {
             case .intended: .intended

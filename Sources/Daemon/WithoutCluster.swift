@@ -1,4 +1,3 @@
-import ArgumentParser
 import Ledger
 import Scheduler
 
@@ -8,17 +7,6 @@ import Scheduler
 enum WithoutCluster {
     /// Why a `kubernetes` run fails in such a daemon, as the ledger and the journal say it.
     static let reason = "this daemon runs without a cluster (--without-cluster); kubernetes runs cannot start"
-
-    /// Whether the daemon runs without a cluster: the flag, or `FARGATE_CRON_WITHOUT_CLUSTER=1`.
-    /// - Throws: `ValidationError` when a cluster is also named, which says the opposite.
-    static func isChosen(flag: Bool, cluster: ClusterOptions, environment: [String: String]) throws -> Bool {
-        let variable = environment["FARGATE_CRON_WITHOUT_CLUSTER"]
-        guard flag || variable == "1" || variable == "true" else { return false }
-        if cluster.namesACluster(in: environment) {
-            throw ValidationError("--without-cluster cannot be used with a named cluster (--kubeconfig, --eks-cluster or their FARGATE_CRON_ variables)")
-        }
-        return true
-    }
 
     /// The runs of `kubernetes` jobs that the ledger holds as still active: a daemon without a
     /// cluster could not re-attach them, and marking them lost would let a second copy start later.

@@ -1,19 +1,20 @@
 import ArgumentParser
 import CronExpression
+import Daemon
 import Foundation
 import Ledger
 import Logging
 import Scheduler
 import Synchronization
 
-/// `fargate-cron bench-scheduler` (hidden): the exact half of `scripts/bench/daemon`'s trigger delay.
+/// `bench-scheduler`, a benchmark driver (not shipped): the exact half of `scripts/bench/daemon`'s trigger delay.
 /// Runs the daemon's scheduler (real clock, the SQLite ledger with `synchronous=FULL`, the local
 /// executor) over per-second jobs, with the executor wrapped so that the instant each start call is
 /// made is read; prints one JSON object of the delays from each slot's instant to its start call.
-struct SchedulerBenchCommand: AsyncParsableCommand {
+@main
+struct SchedulerBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench-scheduler", abstract: "Benchmark slot-to-start-call delays (for scripts/bench/daemon).",
-        shouldDisplay: false)
+        commandName: "bench-scheduler", abstract: "Benchmark slot-to-start-call delays (for scripts/bench/daemon).")
 
     @Option(help: "Per-second jobs, all due at each second.")
     var jobs = 10
@@ -30,7 +31,7 @@ struct SchedulerBenchCommand: AsyncParsableCommand {
     func run() async throws {
         let clock = SystemWallClock()
         let ledger = try RunLedger.open(stateDirectory: stateDir)
-        let executor = TimedExecutor(LocalExecutor(baseEnvironment: DaemonCommand.cronEnvironment(ProcessInfo.processInfo.environment)), clock: clock)
+        let executor = TimedExecutor(LocalExecutor(baseEnvironment: Daemon.cronEnvironment(ProcessInfo.processInfo.environment)), clock: clock)
         let every = try CronExpression("* * * * * *")
         let scheduled = (0..<jobs).map { index in
             ScheduledJob(
@@ -50,7 +51,7 @@ struct SchedulerBenchCommand: AsyncParsableCommand {
             scheduler.stop()
             try await group.waitForAll()
         }
-        let delays = executor.calls.dropFirst(jobs).prefix(firings).map { ($0.calledAt.timeIntervalSince($0.slot.scheduledAt)) * 1000 }
+        let delays = executor.calls.dropFirst(jobs).prefix(firings).map { ($0.calledAt.timeIntervalSince($0.scheduledAt)) * 1000 }
         let sorted = delays.sorted()
         func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int((p / 100 * Double(sorted.count - 1)).rounded()))] }
         let result: [String: Double] = [
@@ -64,7 +65,7 @@ struct SchedulerBenchCommand: AsyncParsableCommand {
 /// An executor that reads the clock as each start call is made, then hands the call on.
 private final class TimedExecutor: Executor {
     struct Call: Sendable {
-        var slot: SchedulerSlot
+        var scheduledAt: Date
         var calledAt: Date
     }
     private let inner: any Executor
@@ -81,7 +82,7 @@ private final class TimedExecutor: Executor {
     var runsSurviveShutdown: Bool { inner.runsSurviveShutdown }
 
     func start(_ request: RunRequest, output: any OutputSink) async throws(ExecutorError) -> RunHandle {
-        let call = Call(slot: request.slot, calledAt: clock.now())
+        let call = Call(scheduledAt: request.slot.scheduledAt, calledAt: clock.now())
         recorded.withLock { $0.append(call) }
         return try await inner.start(request, output: output)
     }

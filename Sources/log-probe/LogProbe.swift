@@ -3,14 +3,14 @@ import Foundation
 import Logging
 import Systemd
 
-/// `fargate-cron log-probe --run-id ID MESSAGE` (hidden): logs one warning through the journal
+/// `log-probe --run-id ID MESSAGE`, a test tool (not shipped): logs one warning through the journal
 /// log handler the way the daemon will set it up, so that tests can check the destination choice
 /// and the fallback to standard error in a real process.
-struct LogProbeCommand: AsyncParsableCommand {
+@main
+struct LogProbe: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "log-probe",
-        abstract: "Log one message through the journal log handler (for tests).",
-        shouldDisplay: false
+        abstract: "Log one message through the journal log handler (for tests)."
     )
 
     enum Destination: String, ExpressibleByArgument, CaseIterable {

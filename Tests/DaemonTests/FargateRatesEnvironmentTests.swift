@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import Testing
 
-@testable import fargate_cron
+@testable import Daemon
 
 /// `FARGATE_CRON_FARGATE_RATES=VCPU_HOUR,GB_HOUR`: read exactly, or no price at all.
 struct FargateRatesEnvironmentTests {

@@ -3,14 +3,14 @@ import Foundation
 import Glibc
 import Systemd
 
-/// `fargate-cron output-probe --job JOB --run-id ID` (hidden): copies standard input into the
+/// `output-probe --job JOB --run-id ID`, a benchmark tool (not shipped): copies standard input into the
 /// journal as a run's output, line by line, through the same sink the executors use. For
 /// benchmarks (scripts/bench/journal-output) and for trying the journal fields by hand.
-struct OutputProbeCommand: AsyncParsableCommand {
+@main
+struct OutputProbe: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "output-probe",
-        abstract: "Write standard input to the journal as a run's output (for benchmarks).",
-        shouldDisplay: false
+        abstract: "Write standard input to the journal as a run's output (for benchmarks)."
     )
 
     @Option(help: "The CRON_JOB of the entries.")

@@ -1,10 +1,10 @@
 import Foundation
-import Scheduler
-import Schedules
+public import Scheduler
+public import Schedules
 
 extension ScheduledJob {
     /// The scheduler's view of a job from a schedule file.
-    init(_ spec: JobSpec) {
+    public init(_ spec: JobSpec) {
         self.init(
             name: spec.name.rawValue, schedule: spec.schedule, zone: spec.timeZone,
             concurrency: SchedulerConcurrencyPolicy(rawValue: spec.concurrency.rawValue) ?? .forbid,
@@ -18,7 +18,7 @@ extension ScheduledJob {
 extension ScheduledJob {
     /// The scheduler's view of the jobs from the schedule files, in order. Each job written under
     /// the same settings as the one before shares its settings instance (see `sharingSettings(with:)`).
-    static func jobs(from specs: [JobSpec]) -> [ScheduledJob] {
+    public static func jobs(from specs: [JobSpec]) -> [ScheduledJob] {
         var jobs: [ScheduledJob] = []
         jobs.reserveCapacity(specs.count)
         for spec in specs {

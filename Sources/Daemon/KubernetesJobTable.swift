@@ -1,19 +1,20 @@
 import CronExpression
-import FargateExecutor
+public import FargateExecutor
 import Scheduler
-import Schedules
+public import Schedules
 import Synchronization
 
 /// The Kubernetes settings of every `kubernetes` job now loaded, by job name: what the executor
 /// looks up when it starts, follows or sweeps a job's runs. Replaced whole on each reload, so a
 /// reload never leaves a job half-updated.
-final class KubernetesJobTable: Sendable {
+public final class KubernetesJobTable: Sendable {
     private let settings = Mutex<[String: KubernetesJobSettings]>([:])
 
-    init(_ specs: [JobSpec]) { replace(with: specs) }
+    /// The table of `specs`' `kubernetes` jobs.
+    public init(_ specs: [JobSpec]) { replace(with: specs) }
 
     /// Takes the jobs of a (re)loaded schedule set; jobs of other executors are left out.
-    func replace(with specs: [JobSpec]) {
+    public func replace(with specs: [JobSpec]) {
         let table = Dictionary(
             specs.filter { $0.executor == .kubernetes }.map { ($0.name.rawValue, KubernetesJobSettings($0)) },
             uniquingKeysWith: { first, _ in first })
@@ -21,10 +22,10 @@ final class KubernetesJobTable: Sendable {
     }
 
     /// The settings of `job`, or `nil` when it is not a loaded `kubernetes` job.
-    func settings(of job: String) -> KubernetesJobSettings? { settings.withLock { $0[job] } }
+    public func settings(of job: String) -> KubernetesJobSettings? { settings.withLock { $0[job] } }
 
     /// Every loaded `kubernetes` job's settings, by name.
-    var all: [KubernetesJobSettings] { settings.withLock { $0.values.sorted { $0.jobName < $1.jobName } } }
+    public var all: [KubernetesJobSettings] { settings.withLock { $0.values.sorted { $0.jobName < $1.jobName } } }
 }
 
 extension KubernetesJobSettings {

@@ -5,7 +5,7 @@ import Scheduler
 import Testing
 
 @testable import FargateExecutor
-@testable import fargate_cron
+@testable import Daemon
 
 /// The kubernetes executor's ``RunReport`` as the ledger records it (``RunLedger/record(_:rates:at:)``),
 /// into a real ledger file. FargateCost's own arithmetic is FargateExecutor's tests' business; here,

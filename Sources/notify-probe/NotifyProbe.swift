@@ -4,19 +4,25 @@ import Foundation
 import Glibc
 import Systemd
 
-/// `fargate-cron notify-probe --crontabs DIR` (hidden): speaks the daemon's side of the
+/// `notify-probe --crontabs DIR`, a test tool (not shipped): speaks the daemon's side of the
 /// `Type=notify` protocol exactly as the daemon will, so that tests can check it end to end
 /// against a socket of their own before the daemon exists (the daemon's own test is issue #7's).
 ///
 /// It sends `STATUS=` while loading, `READY=1` with a summary only once the schedule folder is
 /// read, `WATCHDOG=1` from its loop every half `WATCHDOG_USEC`, `RELOADING=1`/`MONOTONIC_USEC=`
 /// then `READY=1` on `SIGHUP`, `STOPPING=1` on `SIGTERM`, and `ERRNO=` if it cannot load.
-struct NotifyProbeCommand: AsyncParsableCommand {
+@main
+struct NotifyProbe: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "notify-probe",
-        abstract: "Exercise the sd_notify protocol the way the daemon does (for tests).",
-        shouldDisplay: false
+        abstract: "Exercise the sd_notify protocol the way the daemon does (for tests)."
     )
+
+    /// Blocks the service's signals before any thread exists, as the daemon does (`ServiceSignals`).
+    static func main() async {
+        ServiceSignals.blockInEveryThread()
+        await main(nil)
+    }
 
     @Option(help: "The schedule folder to 'load' (its job lines are counted).")
     var crontabs: String

@@ -31,6 +31,10 @@ let package = Package(
 
         // Pure Swift: cron expressions and their fire times. No I/O, no clock.
         .target(name: "CronExpression", swiftSettings: strictSettings),
+        // The shared run vocabulary, one definition each: Slot, RunID, RunState, Trigger, JobName,
+        // ConcurrencyPolicy, CatchUpPolicy, ExecutorKind, RunHandle, and JobDefaults (the one default of
+        // each setting several modules read). CronExpression only for the words a job name may not be.
+        .target(name: "RunModel", dependencies: ["CronExpression"], swiftSettings: strictSettings),
         // What several test targets share: peers' addresses, the fault proxy, the built binary run as a
         // child process, polling. Only test targets depend on it (never the fargate-cron executable).
         .target(name: "TestSupport", dependencies: ["Kubernetes", "HTTP"], path: "Tests/TestSupport", swiftSettings: strictSettings),
@@ -49,12 +53,12 @@ let package = Package(
         // Schedule files (crontab syntax) -> validated job specifications.
         .target(
             name: "Schedules",
-            dependencies: ["CronExpression", .product(name: "Yams", package: "Yams")],
+            dependencies: ["CronExpression", "RunModel", .product(name: "Yams", package: "Yams")],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "SchedulesTests",
-            dependencies: ["Schedules"],
+            dependencies: ["Schedules", "RunModel"],
             exclude: ["Fixtures", "Snapshots"],  // read through #filePath, not as resources
             swiftSettings: strictSettings
         ),
@@ -62,20 +66,26 @@ let package = Package(
         // The run ledger on SQLite (GRDB brings its own SQLite module).
         .target(
             name: "Ledger",
-            dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["RunModel", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "LedgerTests",
-            dependencies: ["Ledger", "ledger-crash-writer", "TestSupport", "SeededRandom", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "Ledger", "RunModel", "ledger-crash-writer", "TestSupport", "SeededRandom",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            // Read through #filePath, not as resources. Fixtures/v2 holds a ledger written by schema v2's
+            // code (and the program that wrote it, which is not built).
+            exclude: ["Fixtures", "Snapshots"],
             swiftSettings: strictSettings
         ),
         // A child process for LedgerTests' crash test: records runs in a loop until SIGKILLed.
-        .executableTarget(name: "ledger-crash-writer", dependencies: ["Ledger"], swiftSettings: strictSettings),
+        .executableTarget(name: "ledger-crash-writer", dependencies: ["Ledger", "RunModel"], swiftSettings: strictSettings),
         // The ledger's benchmark driver (scripts/bench/ledger): durable transitions, bulk fill, history latency.
         .executableTarget(
             name: "ledger-bench",
-            dependencies: ["Ledger", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["Ledger", "RunModel", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strictSettings
         ),
 
@@ -144,17 +154,17 @@ let package = Package(
         .target(
             name: "Scheduler",
             dependencies: [
-                "CronExpression",
+                "CronExpression", "RunModel",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings + [.define("FARGATE_CRON_FAILPOINTS", .when(configuration: .debug))]
         ),
         // ManualClock, FakeExecutor, InMemoryRunStore: what the scheduler's tests drive it with.
-        .target(name: "SchedulerTesting", dependencies: ["Scheduler"], swiftSettings: strictSettings),
+        .target(name: "SchedulerTesting", dependencies: ["Scheduler", "RunModel"], swiftSettings: strictSettings),
         .testTarget(
             name: "SchedulerTests",
-            dependencies: ["Scheduler", "SchedulerTesting", "CronExpression", "TestSupport"],
+            dependencies: ["Scheduler", "SchedulerTesting", "CronExpression", "RunModel", "TestSupport"],
             swiftSettings: strictSettings
         ),
 
@@ -164,7 +174,7 @@ let package = Package(
         .target(
             name: "FargateExecutor",
             dependencies: [
-                "Scheduler", "Kubernetes", "HTTP", "Systemd",
+                "Scheduler", "RunModel", "Kubernetes", "HTTP", "Systemd",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -172,7 +182,7 @@ let package = Package(
         .testTarget(
             name: "FargateExecutorTests",
             dependencies: [
-                "FargateExecutor", "Scheduler", "Kubernetes", "HTTP", "Systemd", "TestSupport",
+                "FargateExecutor", "Scheduler", "RunModel", "Kubernetes", "HTTP", "Systemd", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["Fixtures"],
@@ -184,7 +194,8 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "CronExpression", "Schedules", "Ledger", "Kubernetes", "HTTP", "Systemd", "Scheduler", "FargateExecutor",
+                "CronExpression", "RunModel", "Schedules", "Ledger", "Kubernetes", "HTTP", "Systemd", "Scheduler",
+                "FargateExecutor",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -195,7 +206,7 @@ let package = Package(
         .executableTarget(
             name: "bench-scheduler",
             dependencies: [
-                "Daemon", "Scheduler", "Ledger", "CronExpression",
+                "Daemon", "Scheduler", "Ledger", "RunModel", "CronExpression",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -215,6 +226,7 @@ let package = Package(
             name: "fargate-cron",
             dependencies: [
                 "Daemon",
+                "RunModel",
                 "CronExpression",
                 "Schedules",
                 "Ledger",
@@ -239,14 +251,17 @@ let package = Package(
         ),
         .testTarget(
             name: "DaemonOnClusterTests",
-            dependencies: ["fargate-cron", "FargateExecutor", "Kubernetes", "HTTP", "Ledger", "TestSupport", "SeededRandom"],
+            dependencies: [
+                "fargate-cron", "FargateExecutor", "Kubernetes", "HTTP", "Ledger", "RunModel", "TestSupport", "SeededRandom",
+            ],
             swiftSettings: strictSettings
         ),
         // The daemon: its adapters, and the real binary run as a process (its ledger, notify socket, reloads).
         .testTarget(
             name: "DaemonTests",
             dependencies: [
-                "Daemon", "fargate-cron", "FargateExecutor", "Kubernetes", "Ledger", "Scheduler", "Schedules", "Systemd",
+                "Daemon", "fargate-cron", "FargateExecutor", "Kubernetes", "Ledger", "RunModel", "Scheduler", "Schedules",
+                "Systemd",
                 "TestSupport", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings

@@ -42,9 +42,11 @@ public enum Daemon {
         report(loaded.diagnostics, logger: logger)
         let jobs = ScheduledJob.jobs(from: loaded.schedules.jobs)
         let clock = SystemWallClock()
+        let ledgerThread = LedgerThread()
         let schedulerReady = Latch<Void>()
         let executors = try await Executors.make(
-            for: configuration, jobs: jobs, specs: loaded.schedules.jobs, ledger: ledger, writer: writer, clock: clock,
+            for: configuration, jobs: jobs, specs: loaded.schedules.jobs, ledger: ledger, thread: ledgerThread,
+            writer: writer, clock: clock,
             ready: schedulerReady, startUp: startUp)
 
         let watchdog: Duration?
@@ -72,7 +74,7 @@ public enum Daemon {
                 statusChanged.yield()
             })
         let scheduler = Scheduler(
-            jobs: jobs, clock: clock, store: LedgerRunStore(ledger: ledger, clock: clock),
+            jobs: jobs, clock: clock, store: LedgerRunStore(ledger: ledger, clock: clock, thread: ledgerThread),
             executors: executors.byKind,
             output: JournalOutput(writer: writer), limits: configuration.limits, hooks: hooks, logger: logger)
         let control = ControlServer(path: configuration.controlSocket, logger: logger) { request in
@@ -84,11 +86,11 @@ public enum Daemon {
             reloaded: { specs in executors.reloaded(specs, logger: logger) })
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [
+                services: executors.services + [
                     .init(service: scheduler), .init(service: control), .init(service: reloader),
                     .init(service: LedgerPruneService(
-                        ledger: ledger, retention: configuration.ledgerRetention, clock: clock, ready: schedulerReady,
-                        logger: logger)),
+                        ledger: ledger, thread: ledgerThread, retention: configuration.ledgerRetention, clock: clock,
+                        ready: schedulerReady, logger: logger)),
                 ] + (executors.sweeper.map { [.init(service: $0)] } ?? []) + [
                     .init(service: StoppingNotice(notifier: notifier, logger: logger)),
                     .init(

@@ -4,8 +4,10 @@ import HTTP
 import Kubernetes
 import Ledger
 import Logging
+import RunModel
 import Scheduler
 import Schedules
+import ServiceLifecycle
 import Systemd
 
 /// The executors of one daemon, built at start-up from its configuration and its jobs, with the
@@ -13,25 +15,33 @@ import Systemd
 /// daemon without a cluster must have no Kubernetes run to re-attach.
 struct Executors: Sendable {
     /// By kind, as the scheduler looks them up.
-    let byKind: [SchedulerExecutorKind: any Executor]
+    let byKind: [ExecutorKind: any Executor]
     /// The kubernetes executor and its client, when the daemon has a cluster.
     let kubernetes: (executor: KubernetesExecutor, client: KubeClient)?
     /// Every loaded `kubernetes` job's settings, replaced on each reload.
     let kubernetesJobs: KubernetesJobTable
     /// The garbage-collection sweep, when the daemon has a cluster.
     let sweeper: SweepService?
+    /// Whether the daemon runs without a cluster on purpose (`--without-cluster`).
+    let withoutCluster: Bool
+
+    /// The services that run the executors' work (a kubernetes run's watches and log streams), to be
+    /// listed before the scheduler so that they stop after it.
+    var services: [ServiceGroupConfiguration.ServiceConfiguration] {
+        kubernetes.map { [.init(service: KubernetesRunsService(executor: $0.executor))] } ?? []
+    }
 
     /// Builds the executors the configuration and the jobs call for.
     /// - Throws: ``DaemonStartFailure`` when the cluster cannot be found, or a daemon without one
     ///   finds active Kubernetes runs in the ledger.
     static func make(
         for configuration: DaemonConfiguration, jobs: [ScheduledJob], specs: [Schedules.JobSpec], ledger: RunLedger,
-        writer: EntryWriter, clock: any WallClock, ready: Latch<Void>, startUp: StartUp
+        thread: LedgerThread, writer: EntryWriter, clock: any WallClock, ready: Latch<Void>, startUp: StartUp
     ) async throws(DaemonStartFailure) -> Executors {
         let logger = startUp.logger
         let environment = configuration.environment
         let kubernetesJobs = KubernetesJobTable(specs)
-        var byKind: [SchedulerExecutorKind: any Executor] = [
+        var byKind: [ExecutorKind: any Executor] = [
             .local: LocalExecutor(baseEnvironment: Daemon.cronEnvironment(environment))
         ]
         var kubernetes: (executor: KubernetesExecutor, client: KubeClient)?
@@ -65,7 +75,7 @@ struct Executors: Sendable {
             let rates = FargateRates(environment: environment, logger: logger)
             let executor = KubernetesExecutor(
                 client: client, settings: { kubernetesJobs.settings(of: $0) }, journal: writer, clock: clock, logger: logger,
-                onReport: { report in record(report, rates: rates, in: ledger, clock: clock, logger: logger) })
+                onReport: { report in await record(report, rates: rates, in: ledger, on: thread, clock: clock, logger: logger) })
             byKind[.kubernetes] = executor
             kubernetes = (executor, client)
             sweeper = SweepService(
@@ -75,21 +85,32 @@ struct Executors: Sendable {
         for job in jobs where byKind[job.executor] == nil {
             logger.error("job \(job.name) uses the \(job.executor) executor, which this daemon does not have; its runs will fail")
         }
-        return Executors(byKind: byKind, kubernetes: kubernetes, kubernetesJobs: kubernetesJobs, sweeper: sweeper)
+        return Executors(
+            byKind: byKind, kubernetes: kubernetes, kubernetesJobs: kubernetesJobs, sweeper: sweeper,
+            withoutCluster: configuration.withoutCluster)
     }
 
     /// Takes a reload's jobs: the kubernetes executor's settings are replaced before the scheduler
-    /// learns of the new jobs.
+    /// learns of the new jobs. A daemon that started with no cluster (it had no `kubernetes` job and
+    /// none was named) says so once for each `kubernetes` job a reload adds; one that runs without a
+    /// cluster on purpose said at start that such runs fail, and says nothing more.
     func reloaded(_ specs: [Schedules.JobSpec], logger: Logger) {
+        let before = Set(kubernetesJobs.all.map(\.jobName))
         kubernetesJobs.replace(with: specs)
-        if kubernetes == nil, !kubernetesJobs.all.isEmpty {
-            logger.error("kubernetes jobs were added, but this daemon started without a cluster: their runs fail until it is restarted")
+        let added = kubernetesJobs.all.map(\.jobName).filter { !before.contains($0) }
+        if kubernetes == nil, !withoutCluster, !added.isEmpty {
+            logger.error(
+                "kubernetes jobs were added (\(added.joined(separator: ", "))), but this daemon started without a cluster: their runs fail until it is restarted")
         }
     }
 
     /// Keeps what the executor learnt of a finished run (pods, node, billed size and time, price).
-    static func record(_ report: RunReport, rates: FargateRates?, in ledger: RunLedger, clock: any WallClock, logger: Logger) {
-        do { try ledger.record(report, rates: rates, at: clock.now()) } catch {
+    static func record(
+        _ report: RunReport, rates: FargateRates?, in ledger: RunLedger, on thread: LedgerThread, clock: any WallClock,
+        logger: Logger
+    ) async {
+        let now = clock.now()
+        do { _ = try await thread.run { () throws(LedgerError) in try ledger.record(report, rates: rates, at: now) } } catch {
             logger.error(
                 "cannot record what run \(report.run) of \(report.slot.job) cost: \(error)",
                 metadata: [JournalField.cronJob: "\(report.slot.job)", JournalField.cronRunID: "\(report.run)"])

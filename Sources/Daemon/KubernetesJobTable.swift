@@ -1,5 +1,6 @@
 import CronExpression
 public import FargateExecutor
+public import RunModel
 import Scheduler
 public import Schedules
 import Synchronization
@@ -36,7 +37,7 @@ extension KubernetesJobSettings {
             memory: spec.memory.text, template: spec.template?.manifest, serviceAccount: spec.serviceAccount,
             retries: spec.retries, timeout: spec.timeout, keepSucceeded: spec.keepSucceeded, keepFailed: spec.keepFailed,
             podTTL: spec.podTTL, pendingTimeout: spec.pendingTimeout,
-            concurrency: SchedulerConcurrencyPolicy(rawValue: spec.concurrency.rawValue) ?? .forbid,
+            concurrency: spec.concurrency,
             scheduleHasSeconds: spec.schedule.firesWithinMinutes,
             labels: Dictionary(spec.labels.map { ($0.key, $0.value) }, uniquingKeysWith: { _, later in later }),
             annotations: Dictionary(spec.annotations.map { ($0.key, $0.value) }, uniquingKeysWith: { _, later in later }))

@@ -10,6 +10,8 @@ import ServiceLifecycle
 /// at most one batch. Active runs are never pruned.
 struct LedgerPruneService: Service, CustomStringConvertible {
     let ledger: RunLedger
+    /// Where the ledger's calls run (off the cooperative pool).
+    let thread: LedgerThread
     let retention: Duration
     let clock: any WallClock
     /// Set once the scheduler is ready.
@@ -36,7 +38,10 @@ struct LedgerPruneService: Service, CustomStringConvertible {
         var total = 0
         do {
             while !Task.isShuttingDownGracefully, !Task.isCancelled {
-                let deleted = try ledger.pruneBatch(olderThan: cutoff, batchSize: batchSize)
+                let (ledger, batchSize) = (self.ledger, self.batchSize)
+                let deleted = try await thread.run { () throws(LedgerError) in
+                    try ledger.pruneBatch(olderThan: cutoff, batchSize: batchSize)
+                }
                 total += deleted
                 if deleted < batchSize { break }
                 await Task.yield()

@@ -1,6 +1,7 @@
 import FargateExecutor
 import Foundation
 import Ledger
+import RunModel
 import Scheduler
 
 extension RunLedger {
@@ -15,7 +16,7 @@ extension RunLedger {
     /// - Throws: ``LedgerError``, as ``RunLedger/recordReport(_:for:at:)`` does.
     @discardableResult
     func record(_ report: RunReport, rates: FargateRates? = nil, at now: Date) throws(LedgerError) -> Run {
-        try recordReport(PodReport(report, rates: rates), for: Ledger.RunID(rawValue: report.run.rawValue), at: now)
+        try recordReport(PodReport(report, rates: rates), for: report.run, at: now)
     }
 }
 

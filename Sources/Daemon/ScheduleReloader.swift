@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import RunModel
 import Scheduler
 import Schedules
 import ServiceLifecycle
@@ -20,7 +21,8 @@ struct ScheduleReloader: Service, CustomStringConvertible {
     let hangups: UnixSignalsSequence
     /// Told of every reload's jobs before the scheduler is (the executors' settings must be there first).
     let reloaded: @Sendable ([JobSpec]) -> Void
-    /// How long file changes are collected before one reload (an editor writes a file in several steps).
+    /// How quiet the folder must be after a change before one reload (an editor writes a file in
+    /// several steps; `FolderWatcher` collects them).
     var debounce: Duration = .milliseconds(300)
 
     private enum Reason: Sendable { case signal, files }
@@ -32,7 +34,7 @@ struct ScheduleReloader: Service, CustomStringConvertible {
         var running = initial
         let signals = hangups
         let watcher: FolderWatcher?
-        do { watcher = try FolderWatcher(folder: folder) } catch {
+        do { watcher = try FolderWatcher(folder: folder, quietPeriod: debounce) } catch {
             logger.warning("schedule files are reloaded on SIGHUP only: \(error)")
             watcher = nil
         }
@@ -54,9 +56,6 @@ struct ScheduleReloader: Service, CustomStringConvertible {
                 sink.finish()
             }
             for await reason in reasons {
-                if reason == .files {
-                    do { try await Task.sleep(for: debounce) } catch { break }
-                }
                 running = await reload(over: running, because: reason)
             }
             group.cancelAll()

@@ -1,16 +1,16 @@
 import Foundation
+public import RunModel
 public import Scheduler
 public import Schedules
 
 extension ScheduledJob {
-    /// The scheduler's view of a job from a schedule file.
+    /// The scheduler's view of a job from a schedule file: the same vocabulary (`RunModel`), so
+    /// nothing is mapped or defaulted here.
     public init(_ spec: JobSpec) {
         self.init(
-            name: spec.name.rawValue, schedule: spec.schedule, zone: spec.timeZone,
-            concurrency: SchedulerConcurrencyPolicy(rawValue: spec.concurrency.rawValue) ?? .forbid,
-            startingDeadline: spec.startingDeadline, catchUp: SchedulerCatchUpPolicy(spec.catchUp),
-            isSuspended: spec.isSuspended, timeout: spec.timeout,
-            executor: SchedulerExecutorKind(rawValue: spec.executor.rawValue), command: spec.command,
+            name: spec.name.rawValue, schedule: spec.schedule, zone: spec.timeZone, concurrency: spec.concurrency,
+            startingDeadline: spec.startingDeadline, catchUp: spec.catchUp, isSuspended: spec.isSuspended,
+            timeout: spec.timeout, executor: spec.executor, command: spec.command,
             environment: Dictionary(spec.environment.map { ($0.name, $0.value) }, uniquingKeysWith: { _, later in later }))
     }
 }
@@ -26,15 +26,5 @@ extension ScheduledJob {
             jobs.append(jobs.last.map { job.sharingSettings(with: $0) } ?? job)
         }
         return jobs
-    }
-}
-
-extension SchedulerCatchUpPolicy {
-    init(_ policy: Schedules.CatchUpPolicy) {
-        switch policy {
-        case .skip: self = .skip
-        case .latest: self = .latest
-        case .all: self = .all(limit: Schedules.CatchUpPolicy.maximumRuns)
-        }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import RunModel
 import Scheduler
 import Systemd
 
@@ -26,6 +27,8 @@ extension SchedulerEvent {
             RunEvent(.skipped, job: slot.job, scheduledAt: slot.scheduledAt, reason: reason.description)
         case .missed(let slot, let reason):
             RunEvent(.missed, job: slot.job, scheduledAt: slot.scheduledAt, reason: reason.description)
+        case .lost(let slot, let run, let reason):
+            RunEvent(.lost, job: slot.job, runID: run.description, scheduledAt: slot.scheduledAt, reason: reason)
         case .adopted, .reloaded:
             nil
         }

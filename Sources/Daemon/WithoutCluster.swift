@@ -1,4 +1,5 @@
 import Ledger
+import RunModel
 import Scheduler
 
 /// `daemon --without-cluster`: the schedules run on a machine that has no Kubernetes cluster (the
@@ -8,10 +9,16 @@ enum WithoutCluster {
     /// Why a `kubernetes` run fails in such a daemon, as the ledger and the journal say it.
     static let reason = "this daemon runs without a cluster (--without-cluster); kubernetes runs cannot start"
 
-    /// The runs of `kubernetes` jobs that the ledger holds as still active: a daemon without a
-    /// cluster could not re-attach them, and marking them lost would let a second copy start later.
+    /// The Kubernetes runs that the ledger holds as still active: a daemon without a cluster could
+    /// not re-attach them, and marking them lost would let a second copy start later. A run that
+    /// started is a Kubernetes run when its executor was `kubernetes` (a `local` run is re-attached
+    /// or found lost as usual); one that never started has no executor on record and counts as a
+    /// Kubernetes run when its job is a `kubernetes` job.
     static func activeRuns(ofKubernetesJobs names: Set<String>, in ledger: RunLedger) throws(LedgerError) -> [Run] {
-        try ledger.nonTerminalRuns().filter { names.contains($0.slot.job) || $0.kubernetesJob != nil }
+        try ledger.nonTerminalRuns().filter { run in
+            guard let handle = run.handle else { return names.contains(run.job) }
+            return handle.executor == .kubernetes
+        }
     }
 }
 

@@ -4,6 +4,7 @@ import Daemon
 import Foundation
 import Ledger
 import Logging
+import RunModel
 import Scheduler
 import Synchronization
 
@@ -36,7 +37,7 @@ struct SchedulerBench: AsyncParsableCommand {
         let scheduled = (0..<jobs).map { index in
             ScheduledJob(
                 name: String(format: "fire-%02d", index), schedule: every, zone: TimeZone(identifier: "UTC")!,
-                concurrency: .allow, command: command)
+                concurrency: .allow, executor: .local, command: command)
         }
         let scheduler = Scheduler(
             jobs: scheduled, clock: clock, store: LedgerRunStore(ledger: ledger, clock: clock),

@@ -2,6 +2,7 @@ import ArgumentParser
 import Daemon
 import Foundation
 import Ledger
+import RunModel
 import Scheduler
 
 #if canImport(Glibc)
@@ -184,27 +185,20 @@ struct RunJSON: Encodable {
     }
 }
 
-/// How ``LedgerRunStore`` records the executor at `started`: the ledger's Kubernetes Job name holds
-/// the run handle's reference and its uid the executor's kind, until a Kubernetes run's report
-/// brings the Job's real uid. A `local` run's reference is its process (`pid=… start=…`), not a Job.
+/// The executor-specific names `history --json` gives a run's handle (the ledger keeps it the same
+/// way for every executor: its executor, reference and uid).
 extension Run {
-    /// `local` or `kubernetes`, once the run started.
-    var executorName: String? {
-        kubernetesJob.map { $0.uid == ExecutorKind.local.rawValue ? $0.uid : ExecutorKind.kubernetes.rawValue }
-    }
+    /// `local`, `kubernetes` or `ecs`, once the run started.
+    var executorName: String? { handle?.executor.rawValue }
 
     /// A `local` run's process identity, `pid=… start=…`.
-    var localProcess: String? { executorName == ExecutorKind.local.rawValue ? kubernetesJob?.name : nil }
+    var localProcess: String? { handle?.executor == .local ? handle?.reference : nil }
 
     /// The Kubernetes Job (`namespace/name`) of a Kubernetes run.
-    var kubernetesJobName: String? { executorName == ExecutorKind.kubernetes.rawValue ? kubernetesJob?.name : nil }
+    var kubernetesJobName: String? { handle?.executor == .kubernetes ? handle?.reference : nil }
 
-    /// The Kubernetes Job's uid, once known (not the executor kind written in its place at `started`).
-    var kubernetesJobUID: String? {
-        guard kubernetesJobName != nil, let uid = kubernetesJob?.uid, ExecutorKind(rawValue: uid) != .kubernetes
-        else { return nil }
-        return uid
-    }
+    /// The Kubernetes Job's uid, once known.
+    var kubernetesJobUID: String? { handle?.executor == .kubernetes ? handle?.uid : nil }
 }
 
 /// The text form of `history`: one aligned row per run. The Kubernetes columns (POD, SIZE, BILLED,

@@ -4,6 +4,7 @@ import Foundation
 import Glibc
 import Daemon
 import Ledger
+import RunModel
 import Scheduler
 import Schedules
 

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Ledger
+import RunModel
 import TestSupport
 import Testing
 
@@ -40,7 +41,7 @@ struct DaemonEndToEndTests {
         let slow = try runs(of: "slow", in: daemon)
         let started = slow.filter { $0.createdAt != nil }
         try #require(started.count == 1)
-        groups = started.compactMap { $0.kubernetesJob.flatMap { Int32($0.name.split(separator: " ")[0].dropFirst(4)) } }
+        groups = started.compactMap { $0.handle.flatMap { Int32($0.reference.split(separator: " ")[0].dropFirst(4)) } }
         // (A slot the loop reached late on a loaded machine may be missed instead; never started.)
         #expect(slow.filter { $0.id != started[0].id }.allSatisfy { ($0.state == .skipped && $0.blockedBy == started[0].id) || $0.state == .missed })
 
@@ -66,7 +67,7 @@ struct DaemonEndToEndTests {
         try daemon.start()
         #expect(try await poll(within: .seconds(15)) { try runs(of: "long", in: daemon).first?.state == .started })
         let first = try #require(try runs(of: "long", in: daemon).first)
-        let reference = try #require(first.kubernetesJob?.name)
+        let reference = try #require(first.handle?.reference)
         let pid = try #require(Int32(reference.split(separator: " ")[0].dropFirst(4)))
         groups = [pid]
 

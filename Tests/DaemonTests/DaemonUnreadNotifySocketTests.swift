@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Ledger
+import RunModel
 import TestSupport
 import Testing
 

@@ -1,6 +1,7 @@
 import Foundation
 import Kubernetes
 import Ledger
+import RunModel
 import Scheduler
 import Testing
 
@@ -33,21 +34,21 @@ import Testing
 
     static func report(run: Int64, pods: [PodTimeline], verdict: RunVerdict) -> RunReport {
         RunReport(
-            slot: SchedulerSlot(job: "nightly-report", scheduledAt: t0), run: SchedulerRunID(rawValue: run),
+            slot: Slot(job: "nightly-report", scheduledAt: t0), run: RunID(rawValue: run),
             namespace: "batch", jobName: "nightly-report-29400000", jobUID: "0d6c5e8e-7f4b", pods: pods,
             verdict: verdict, costs: pods.compactMap { FargateCost(timeline: $0, rates: nil) }, linesWritten: 48)
     }
 
     /// A ledger with run 1 of nightly-report started as the daemon records it.
-    static func withStartedRun(_ body: (RunLedger, Ledger.RunID) throws -> Void) throws {
+    static func withStartedRun(_ body: (RunLedger, RunID) throws -> Void) throws {
         let parent = FileManager.default.temporaryDirectory.appendingPathComponent("report-ledger-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: parent) }
         let ledger = try RunLedger.open(stateDirectory: parent.path + "/state")
         let run = try ledger.recordIntent(
-            for: Ledger.Slot(job: "nightly-report", scheduledAt: t0), policy: .forbid, at: t0)
+            for: Slot(job: "nightly-report", scheduledAt: t0), policy: .forbid, at: t0)
         try ledger.record(
-            .started(kubernetesJob: "batch/nightly-report-29400000", uid: "kubernetes"), for: run.id, at: t0)
+            .started(RunHandle(executor: .kubernetes, reference: "batch/nightly-report-29400000")), for: run.id, at: t0)
         try body(ledger, run.id)
     }
 
@@ -61,7 +62,7 @@ import Testing
             #expect(run.pod == "nightly-report-29400000-x7k2p" && run.podCount == 1)
             #expect(run.node == "fargate-ip-10-0-1-7.ec2.internal" && run.capacity == "0.25vCPU 0.5GB")
             #expect(
-                run.kubernetesJob == KubernetesJobReference(name: "batch/nightly-report-29400000", uid: "0d6c5e8e-7f4b")
+                run.handle == RunHandle(executor: .kubernetes, reference: "batch/nightly-report-29400000", uid: "0d6c5e8e-7f4b")
             )
             #expect(run.podCreatedAt == Self.at(1) && run.podScheduledAt == Self.at(2) && run.runningAt == Self.at(50))
             #expect(run.podFinishedAt == Self.at(170) && run.podDeletedAt == Self.at(172))

@@ -1,4 +1,5 @@
 import Foundation
+import RunModel
 import Scheduler
 import Schedules
 import Testing
@@ -17,9 +18,9 @@ struct ScheduledJobFromSpecTests {
     }
 
     @Test(arguments: [
-        ("skip", SchedulerCatchUpPolicy.skip), ("latest", .latest), ("all", .all(limit: 100)), ("", .latest),
-    ] as [(String, SchedulerCatchUpPolicy)])
-    func catchUpPolicyIsBounded(_ value: String, _ expected: SchedulerCatchUpPolicy) throws {
+        ("skip", CatchUpPolicy.skip), ("latest", .latest), ("all", .all(limit: 100)), ("", .latest),
+    ] as [(String, CatchUpPolicy)])
+    func catchUpPolicyIsBounded(_ value: String, _ expected: CatchUpPolicy) throws {
         let job = ScheduledJob(try Self.spec("CRON_EXECUTOR=local\nCRON_CATCH_UP=\(value)\n@daily job run\n"))
         #expect(job.catchUp == expected)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import RunModel
 import Scheduler
 import Systemd
 import Testing
@@ -15,6 +16,13 @@ struct SchedulerEventJournalTests {
         #expect(event.kind == .cancelled)
         #expect(event.metadata[JournalField.messageID].map { "\($0)" } == RunEvent.Kind.cancelled.messageID)
         #expect(event.message == "Run 7 of nightly-report was cancelled: the daemon is stopping")
+    }
+
+    @Test func aLostRunIsItsOwnEvent() throws {
+        let event = try #require(SchedulerEvent.lost(slot, run: run, reason: "its Job batch/nightly-report-29932050 is gone").runEvent)
+        #expect(event.kind == .lost)
+        #expect(event.metadata[JournalField.messageID].map { "\($0)" } == RunEvent.Kind.lost.messageID)
+        #expect(event.message == "Run 7 of nightly-report scheduled at 2026-11-29T03:30:00Z was lost: its Job batch/nightly-report-29932050 is gone")
     }
 
     @Test func aKubernetesStartNamesItsNamespaceAndJob() throws {

@@ -9,6 +9,10 @@ import CronExpression
 ///
 /// A name may not be a word that is also a cron value (`mon`, `jan`, `l`, `w`, `h`, …), because a
 /// job line is split at the first token that cannot be a cron field.
+///
+/// Past the schedule files a job's name travels as its text (`Slot.job`); this type is where the
+/// rules about that text live, ``isDNSLabel(_:)`` included, which the ledger checks before it
+/// records a slot.
 public struct JobName: Hashable, Sendable, Comparable, Codable, CustomStringConvertible {
     /// The longest name accepted; see the type's documentation for why it is 52.
     public static let maximumLength = 52
@@ -66,7 +70,9 @@ public struct JobName: Hashable, Sendable, Comparable, Codable, CustomStringConv
         }
     }
 
-    static func problem(with text: Substring) -> Problem? {
+    /// What is wrong with `text` as a job name, or `nil` if nothing is (the schedule parser asks
+    /// without building a name, and uses `cronValue` to explain a line it cannot split).
+    package static func problem(with text: Substring) -> Problem? {
         // The common case, a valid name, is decided on bytes; the characters are only for messages.
         let bytes = text.utf8
         func isLower(_ b: UInt8) -> Bool { b >= UInt8(ascii: "a") && b <= UInt8(ascii: "z") }
@@ -90,5 +96,17 @@ public struct JobName: Hashable, Sendable, Comparable, Codable, CustomStringConv
         if text.last == "-" { return .endsWithHyphen }
         if CronExpression.couldBeField(text) { return .cronValue }
         return nil
+    }
+
+    /// Whether `name` is a DNS-1123 label that starts with a letter: 1 to 63 lowercase letters, digits
+    /// and `-`, ending with a letter or digit, as Kubernetes object names need. Every ``JobName`` is
+    /// one; the ledger refuses to record a slot of any other name (its schema holds 63 at most).
+    public static func isDNSLabel(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        guard (1...63).contains(bytes.count), let first = bytes.first, let last = bytes.last else { return false }
+        func isLower(_ b: UInt8) -> Bool { b >= UInt8(ascii: "a") && b <= UInt8(ascii: "z") }
+        func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
+        guard isLower(first), isLower(last) || isDigit(last) else { return false }
+        return bytes.allSatisfy { isLower($0) || isDigit($0) || $0 == UInt8(ascii: "-") }
     }
 }

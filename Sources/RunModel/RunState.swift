@@ -1,10 +1,10 @@
 /// Where a run is in its life, and which moves from one state to another are allowed.
 ///
-/// A run that starts goes `intended` (written before any API call) → `started` (the Kubernetes Job
-/// exists) → `running` → one of `succeeded`, `failed`, `cancelled`, `replaced`. A slot that never
+/// A run that starts goes `intended` (written before any executor is called) → `started` (the
+/// executor started it: a Kubernetes Job, a process, an ECS task exists) → `running` → one of `succeeded`, `failed`, `cancelled`, `replaced`. A slot that never
 /// ran is recorded directly in a terminal state: `skipped` (another run was active), `missed` (the
 /// daemon was down past the starting deadline) or `suspended` (the job was suspended).
-public enum RunState: String, CaseIterable, Hashable, Sendable, CustomStringConvertible {
+public enum RunState: String, CaseIterable, Hashable, Sendable, Codable, CustomStringConvertible {
     case intended, started, running
     case succeeded, failed, cancelled, replaced
     case skipped, missed, suspended
@@ -46,22 +46,5 @@ public enum RunState: String, CaseIterable, Hashable, Sendable, CustomStringConv
         return allowedNextStates.contains { $0.canReach(later) }
     }
 
-    public var description: String { rawValue }
-}
-
-/// What started a run: its schedule, or a person (`fargate-cron trigger`).
-public enum Trigger: String, CaseIterable, Hashable, Sendable, CustomStringConvertible {
-    case scheduled, manual
-    public var description: String { rawValue }
-}
-
-/// What to do when a run is due while another run of the same job is still active.
-public enum ConcurrencyPolicy: String, CaseIterable, Hashable, Sendable, CustomStringConvertible {
-    /// Skip the new run (the default): at most one active run, enforced by the database.
-    case forbid
-    /// Let the runs overlap.
-    case allow
-    /// Stop the active run (recorded as `replaced`) and start the new one.
-    case replace
     public var description: String { rawValue }
 }

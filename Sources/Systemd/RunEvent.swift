@@ -125,7 +125,9 @@ public struct RunEvent: Sendable {
 
     /// ISO 8601 in UTC with seconds, as `CRON_SCHEDULED_AT` carries it.
     static func timestamp(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(timeZone: TimeZone(identifier: "UTC")!))
+        // GMT, not TimeZone(identifier: "UTC"): a named zone needs FoundationInternationalization's
+        // ICU data, which a statically linked tool that never names a zone (output-probe) leaves out.
+        date.formatted(Date.ISO8601FormatStyle(timeZone: .gmt))
     }
 }
 

@@ -1,3 +1,4 @@
+import RunModel
 import ECS
 import Foundation
 import Logging

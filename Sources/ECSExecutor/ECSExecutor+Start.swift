@@ -1,3 +1,4 @@
+public import RunModel
 import ECS
 import Foundation
 import Logging

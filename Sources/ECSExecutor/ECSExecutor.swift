@@ -1,3 +1,4 @@
+public import RunModel
 public import ECS
 public import FargateExecutor
 import Foundation

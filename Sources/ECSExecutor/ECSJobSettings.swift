@@ -1,6 +1,6 @@
+public import RunModel
 public import ECS
 import Foundation
-public import Scheduler
 
 /// What the ecs executor needs of one job beyond what the scheduler's ``RunRequest`` carries: where
 /// its task runs, on which network, from which task definition, and how big it is.

@@ -1,4 +1,4 @@
-import Scheduler
+import RunModel
 import Systemd
 
 /// How many lines of a task's output the journal already holds for a run: a daemon that restarts

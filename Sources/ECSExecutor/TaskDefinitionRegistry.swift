@@ -1,3 +1,4 @@
+import RunModel
 import AWS
 import Crypto
 import ECS

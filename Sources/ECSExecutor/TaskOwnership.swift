@@ -1,3 +1,4 @@
+public import RunModel
 import AWS
 import Crypto
 public import ECS

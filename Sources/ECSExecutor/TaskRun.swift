@@ -1,3 +1,4 @@
+import RunModel
 public import ECS
 public import Foundation
 public import Scheduler

@@ -1,3 +1,5 @@
+import RunModel
+
 extension FileState {
     /// The rules of the executors' own settings, at a job line:
     /// - an `ecs` job needs a cluster and subnets, and, unless it names a task definition, what

@@ -2,7 +2,6 @@
 awslogs driver that ships its output to CloudWatch Logs. See moto_ecs_front.py for what they do."""
 from __future__ import annotations
 
-import ctypes
 import os
 import signal
 import subprocess
@@ -150,9 +149,11 @@ class TaskLifecycle:
         base = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/root", "AWS_EXECUTION_ENV": "AWS_ECS_FARGATE",
                 "ECS_CONTAINER_METADATA_URI_V4": "http://169.254.170.2/v4/" + task.id}
         try:
-            process = subprocess.Popen(task.command or ["/bin/true"], env={**base, **env}, stdout=subprocess.PIPE,
-                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-                                       preexec_fn=die_with_parent)
+            # setpriv makes the container's process die with its lifecycle thread (a killed front
+            # leaves no task behind); not preexec_fn, which can deadlock the child of a threaded parent.
+            process = subprocess.Popen(["setpriv", "--pdeathsig", "KILL", "--"] + (task.command or ["/bin/true"]),
+                                       env={**base, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                       stdin=subprocess.DEVNULL, start_new_session=True)
         except OSError as error:
             reason = f"CannotStartContainerError: {error}"
             self.finish(task, None, reason, "TaskFailedToStart", container_reason=reason)
@@ -207,15 +208,6 @@ class TaskLifecycle:
             task.stop_reason = reason
             task.desired = "STOPPED"
         task.stop_requested.set()
-
-
-LIBC = ctypes.CDLL(None, use_errno=True)
-
-
-def die_with_parent() -> None:
-    """In the container's process: SIGKILL when the front dies, so no task outlives a killed test."""
-    PR_SET_PDEATHSIG = 1
-    LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def signal_group(process: subprocess.Popen, number: int) -> None:

@@ -65,6 +65,7 @@ Prints its port on the first line of standard output; runs until standard input 
 """
 import argparse
 import datetime
+import faulthandler
 import hashlib
 import hmac
 import http.client
@@ -78,8 +79,12 @@ import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import botocore.exceptions
-import botocore.session
+# `kill -USR1 PID` prints every thread's stack: how to see where a hung test's front waits. Set
+# before botocore is imported, which takes a while.
+faulthandler.register(signal.SIGUSR1, file=sys.stderr, all_threads=True)
+
+import botocore.exceptions  # noqa: E402
+import botocore.session  # noqa: E402
 
 from moto_ecs_tasks import APIError, Task, TaskLifecycle, fargate_size_error, signal_group
 

@@ -12,7 +12,7 @@ import Testing
 /// The executor against moto behind the ECS front, which runs each task's command as a process and
 /// ships its output to CloudWatch Logs as the awslogs driver does; the real journald (both started
 /// by `scripts/test`).
-@Suite(.enabled(if: Moto.isAvailableWithJournal, "needs moto and journald (scripts/test starts them)"), .timeLimit(.minutes(2)))
+@Suite(.enabled(if: Moto.isAvailableWithJournal, "needs moto and journald (scripts/test starts them)"), .timeLimit(.minutes(3)))
 struct ExecutorAgainstMotoTests {
     @Test func aRunGoesFromRunTaskToItsExitWithEveryLineInTheJournal() async throws {
         let world = try await World("journey")

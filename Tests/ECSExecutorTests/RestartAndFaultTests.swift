@@ -8,7 +8,7 @@ import TestSupport
 import Testing
 
 /// A daemon restarted while its tasks run, and an AWS side that throttles, fails and loses answers.
-@Suite(.enabled(if: Moto.isAvailableWithJournal, "needs moto and journald (scripts/test starts them)"), .timeLimit(.minutes(2)))
+@Suite(.enabled(if: Moto.isAvailableWithJournal, "needs moto and journald (scripts/test starts them)"), .timeLimit(.minutes(3)))
 struct RestartAndFaultTests {
     func record(_ request: RunRequest, handle: RunHandle?) -> RunRecord {
         RunRecord(id: request.run, slot: request.slot, trigger: request.trigger, state: handle == nil ? .intended : .started,

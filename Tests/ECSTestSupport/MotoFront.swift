@@ -48,6 +48,14 @@ public final class MotoFront: @unchecked Sendable {  // immutable after init; th
         public var region: String
     }
 
+    /// One front for the whole test process, for tests that neither arm faults nor count requests:
+    /// on two loaded cores, starting a Python front per test costs seconds each. It stops when the
+    /// test process ends (its standard input closes).
+    public static func shared() throws -> MotoFront {
+        try sharedFront.get()
+    }
+    private static let sharedFront = Result { try MotoFront() }
+
     /// Starts the front and waits until it listens.
     public init() throws {
         try Curl.ready()

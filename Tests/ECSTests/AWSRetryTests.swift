@@ -8,7 +8,7 @@ import Testing
 
 /// Throttling, 5xx and dropped connections are retried with backoff inside the caller's deadline;
 /// refusals are not.
-@Suite(.enabled(if: Moto.isAvailable, "needs moto (scripts/peers/moto.sh, started by scripts/test)"), .timeLimit(.minutes(1)))
+@Suite(.enabled(if: Moto.isAvailable, "needs moto (scripts/peers/moto.sh, started by scripts/test)"), .timeLimit(.minutes(3)))
 struct AWSRetryTests {
     /// Records the pauses instead of sleeping them.
     final class Pauses: Sendable {

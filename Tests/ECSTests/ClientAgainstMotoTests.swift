@@ -8,14 +8,14 @@ import TestSupport
 import Testing
 
 /// The ECS and CloudWatch Logs clients against moto (signatures checked) behind the ECS front.
-@Suite(.enabled(if: Moto.isAvailable, "needs moto (scripts/peers/moto.sh, started by scripts/test)"), .timeLimit(.minutes(1)))
+@Suite(.enabled(if: Moto.isAvailable, "needs moto (scripts/peers/moto.sh, started by scripts/test)"), .timeLimit(.minutes(3)))
 struct ClientAgainstMotoTests {
     let front: MotoFront
     let cluster = Moto.unique("client")
     let network: MotoFront.Network
 
     init() async throws {
-        front = try MotoFront()
+        front = try MotoFront.shared()
         network = try await front.setup(cluster: cluster, logGroup: "/fargate-cron/tests")
     }
 
@@ -123,12 +123,16 @@ struct ClientAgainstMotoTests {
     }
 
     @Test func listTasksFollowsEveryPage() async throws {
+        // Its own front: the page size is the front's.
+        let front = try MotoFront()
+        let network = try await front.setup(cluster: cluster)
         let ecs = front.ecs()
         let made = try await ecs.registerTaskDefinition(definition(Moto.unique("family")), tags: [])
         let arn = try #require(made.taskDefinitionArn)
         var started: Set<String> = []
         for _ in 0..<5 {
             var request = runRequest(arn)
+            request.networkConfiguration?.awsvpcConfiguration.subnets = [network.subnets[0]]
             request.overrides = TaskOverride(containerOverrides: [ContainerOverride(name: "main", command: ["sleep", "20"])])
             started.formUnion(try await ecs.runTask(request).tasks.map(\.taskArn))
         }

@@ -267,6 +267,7 @@ let package = Package(
             name: "fargate-cron",
             dependencies: [
                 "Daemon",
+                "ECSExecutor",
                 "RunModel",
                 "CronExpression",
                 "Schedules",

@@ -81,7 +81,7 @@ public final class ECSExecutor: Executor, Service {
     public init(
         ecs: ECSClient, logs: CloudWatchLogsClient, settings: @escaping @Sendable (String) -> ECSJobSettings?,
         journal: EntryWriter?, clock: any WallClock, logger: Logger, configuration: Configuration = Configuration(),
-        rates: FargateRates? = nil, onReport: @escaping @Sendable (ECSRunReport) -> Void = { _ in }
+        rates: FargateRates? = nil, onReport: @escaping @Sendable (ECSRunReport) async -> Void = { _ in }
     ) {
         self.ecs = ecs
         self.logsRegion = logs.api.service.region
@@ -92,11 +92,13 @@ public final class ECSExecutor: Executor, Service {
         self.configuration = configuration
         definitions = TaskDefinitionRegistry(ecs: ecs, logger: logger, now: { [clock] in clock.now() })
         poller = TaskPoller(ecs: ecs, logs: logs, clock: clock, logger: logger, configuration: configuration) { run, outcome in
-            let task = run.state.withLock(\.task)
-            onReport(ECSRunReport(
+            let (task, stop) = run.state.withLock { ($0.task, $0.stop) }
+            // The report first, so that the ledger has the run's cost before its end is recorded.
+            await onReport(ECSRunReport(
                 slot: run.request.slot, run: run.request.run, cluster: run.cluster, taskARN: run.taskARN, container: run.container,
                 task: task, outcome: outcome, cost: task.flatMap { ECSRunReport.cost(of: $0, rates: rates) },
-                linesWritten: run.logs.withLock(\.lines)))
+                linesWritten: run.logs.withLock(\.lines),
+                failureCause: TaskRun.failureCause(of: task, container: run.container, stop: stop)))
             run.outcome.set(outcome)
         }
     }
@@ -104,11 +106,8 @@ public final class ECSExecutor: Executor, Service {
     /// Follows every run until the task is cancelled (the daemon's graceful shutdown); the tasks go
     /// on in ECS and are adopted by the next start.
     public func run() async throws {
-        await withGracefulShutdownHandler {
-            await poller.run()
-        } onGracefulShutdown: { [poller] in
-            poller.wake()
-        }
+        // On a graceful shutdown the poller is cancelled: the tasks go on in ECS.
+        await cancelWhenGracefulShutdown { [poller] in await poller.run() }
     }
 
     public func outcome(of handle: RunHandle) async -> RunOutcome? {

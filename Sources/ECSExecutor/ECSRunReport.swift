@@ -26,6 +26,8 @@ public struct ECSRunReport: Hashable, Sendable {
     public var cost: FargateCost?
     /// How many output lines reached the journal (or the output sink).
     public var linesWritten: Int
+    /// Whose the failure was, when the run failed.
+    public var failureCause: ECSFailureCause?
 
     /// The cost of a stopped task, with Fargate's rounding, priced with `rates` when they are known.
     /// FARGATE_SPOT tasks are priced at the same rates (an upper bound: Spot costs less).

@@ -21,7 +21,7 @@ final class TaskPoller: Sendable {
     let clock: any WallClock
     let logger: Logger
     let configuration: ECSExecutor.Configuration
-    let finished: @Sendable (FollowedRun, RunOutcome) -> Void
+    let finished: @Sendable (FollowedRun, RunOutcome) async -> Void
     let runs = Mutex<[String: FollowedRun]>([:])
     let signal = PollerSignal()
     /// The current interval between rounds (grows under throttling).
@@ -29,7 +29,7 @@ final class TaskPoller: Sendable {
 
     init(
         ecs: ECSClient, logs: CloudWatchLogsClient, clock: any WallClock, logger: Logger, configuration: ECSExecutor.Configuration,
-        finished: @escaping @Sendable (FollowedRun, RunOutcome) -> Void
+        finished: @escaping @Sendable (FollowedRun, RunOutcome) async -> Void
     ) {
         self.ecs = ecs
         self.logs = logs
@@ -86,7 +86,7 @@ final class TaskPoller: Sendable {
                 switch action {
                 case .stop(let reason): stops.append((run, reason))
                 case .readLogs: reads.append(run)
-                case .finish(let outcome): finished(run, outcome)
+                case .finish(let outcome): await finished(run, outcome)
                 }
             }
         }
@@ -98,7 +98,7 @@ final class TaskPoller: Sendable {
         // A read may have drained a stopped task's stream: finish it in this round.
         let after = clock.now()
         for run in chosen {
-            for case .finish(let outcome) in run.state.withLock({ $0.next(now: after) }) { finished(run, outcome) }
+            for case .finish(let outcome) in run.state.withLock({ $0.next(now: after) }) { await finished(run, outcome) }
         }
         return throttled
     }

@@ -23,6 +23,20 @@ public enum StopCause: Hashable, Sendable {
     }
 }
 
+/// Whose a failed ECS run's failure was.
+public enum ECSFailureCause: Hashable, Sendable {
+    /// The command exited non-zero.
+    case exitStatus
+    /// ECS stopped the container for using more memory than it had.
+    case outOfMemory
+    /// It ran past `CRON_TIMEOUT` and was stopped.
+    case timedOut
+    /// It stayed PROVISIONING or PENDING past `CRON_PENDING_TIMEOUT` and was stopped.
+    case stuckStarting
+    /// ECS never ran it, took it away (Spot), or lost it.
+    case platform
+}
+
 /// One followed task's state and the decisions about it: when to stop it, when to read its logs,
 /// and how its run ended. Pure: the poller feeds it what ECS and CloudWatch Logs said and the time,
 /// and performs the actions it returns.
@@ -166,6 +180,23 @@ public struct TaskRun: Sendable {
         }
         // No exit code: the task never ran its command, or Fargate took it away.
         return .failed(exitCode: nil, reason: "platform failure: \(task.stopCode ?? "the task stopped")\(said)")
+    }
+
+    /// Whose a failed run's failure was, for the ledger: `nil` for a run that succeeded or was cancelled.
+    public static func failureCause(of task: ECSTask?, container: String, stop: StopCause?) -> ECSFailureCause? {
+        guard let task else { return .platform }  // lost: ECS no longer knows it
+        if case .cancelled = stop { return nil }
+        let described = task.container(named: container) ?? task.containers?.first
+        let stoppedByUs = task.stopCode == "UserInitiated" || task.stoppedReason?.hasPrefix("fargate-cron: ") == true
+        switch stop {
+        case .timedOut? where stoppedByUs: return .timedOut
+        case .stuckStarting? where stoppedByUs: return .stuckStarting
+        default: break
+        }
+        guard let code = described?.exitCode else { return .platform }
+        if code == 0 { return nil }
+        // ECS says so in the container's reason: "OutOfMemoryError: Container killed due to memory usage".
+        return described?.reason?.hasPrefix("OutOfMemoryError") == true ? .outOfMemory : .exitStatus
     }
 
     /// `5m`, `1h30m`, `90s`, `500ms`.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Daemon
+import ECSExecutor
 import Foundation
 import Scheduler
 
@@ -40,6 +41,12 @@ struct DaemonCommand: AsyncParsableCommand {
     @Option(help: "How long finished runs stay in the ledger, e.g. 90d, 12w, 36h (default: $FARGATE_CRON_LEDGER_RETENTION, else 90d).")
     var ledgerRetention: LookbackDuration?
 
+    @Option(help: "Seconds between the ecs executor's DescribeTasks rounds, fractions allowed (default: $FARGATE_CRON_ECS_POLL_INTERVAL, else 2).")
+    var ecsPollInterval: Double?
+
+    @Option(help: "Seconds a stopped ECS task's log stream is still read for late lines (default: $FARGATE_CRON_ECS_LOG_SETTLE, else 10).")
+    var ecsLogSettle: Double?
+
     func run() async throws {
         let configuration = try resolved(in: ProcessInfo.processInfo.environment)
         do { try await Daemon.run(configuration) } catch is DaemonStartFailure {
@@ -64,8 +71,26 @@ struct DaemonCommand: AsyncParsableCommand {
                 maxActiveRuns: number(maxActiveRuns, "MAX_ACTIVE_RUNS") ?? defaults.maxActiveRuns),
             ledgerRetention: try resolvedRetention(in: environment), environment: environment)
         if let seconds = number(gcInterval, "GC_INTERVAL") { configuration.gcInterval = .seconds(seconds) }
+        if let seconds = try seconds(ecsPollInterval, "ECS_POLL_INTERVAL", in: environment) {
+            configuration.ecs.pollInterval = .milliseconds(max(50, Int(seconds * 1000)))
+        }
+        if let seconds = try seconds(ecsLogSettle, "ECS_LOG_SETTLE", in: environment) {
+            configuration.ecs.logSettle = .milliseconds(Int(seconds * 1000))
+        }
         configuration.withoutCluster = try runsWithoutCluster(namingACluster: configuration.namesACluster, in: environment)
         return configuration
+    }
+
+    /// A number of seconds from an option, else from `FARGATE_CRON_<variable>`; `nil` when neither is set.
+    /// - Throws: `ValidationError` for a negative or malformed value.
+    private func seconds(_ option: Double?, _ variable: String, in environment: [String: String]) throws -> Double? {
+        let text = environment["FARGATE_CRON_\(variable)"].flatMap { $0.isEmpty ? nil : $0 }
+        guard let value = option ?? text.flatMap(Double.init) else {
+            if let text { throw ValidationError("FARGATE_CRON_\(variable) must be a number of seconds, got '\(text)'") }
+            return nil
+        }
+        guard value >= 0, value.isFinite else { throw ValidationError("the \(variable.lowercased()) must be 0 or more seconds, got \(value)") }
+        return value
     }
 
     /// The ledger's retention: the option, else `FARGATE_CRON_LEDGER_RETENTION`, else the default.

@@ -68,9 +68,9 @@ struct DaemonOnMotoTests {
     @Test func anECSJobEveryFiveSecondsRunsOneTaskPerSlotWithItsOutputAndExitCodes() async throws {
         let setup = try await Setup()
         let job = Moto.unique("ticker")
-        // Odd run ids fail with exit code 1: both outcomes are recorded.
+        // Odd run ids fail with exit code 1: both outcomes are recorded. (`\\%`: cron makes a bare `%` a newline.)
         try setup.daemon.write("ecs.cron", setup.schedule(
-            job: job, command: "echo \"run $CRON_RUN_ID at $SCHEDULED_TIME\"; exit $(( CRON_RUN_ID % 2 ))"))
+            job: job, command: "echo \"run $CRON_RUN_ID at $SCHEDULED_TIME\"; exit $(( CRON_RUN_ID \\% 2 ))"))
         try setup.daemon.start()
         defer { setup.daemon.cleanUp() }
         var ended: [Run] = []

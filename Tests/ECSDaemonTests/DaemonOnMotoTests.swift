@@ -41,9 +41,10 @@ struct DaemonOnMotoTests {
         }
 
         /// An `ecs` job every five seconds in this setup's cluster.
-        func schedule(job: String, command: String, concurrency: String = "forbid") -> String {
+        /// - Parameter settings: more `CRON_…=` lines for the job.
+        func schedule(job: String, command: String, concurrency: String = "forbid", settings: [String] = []) -> String {
             """
-            CRON_EXECUTOR=ecs
+            \(settings.map { $0 + "\n" }.joined())CRON_EXECUTOR=ecs
             CRON_ECS_CLUSTER=\(cluster)
             CRON_ECS_SUBNETS=\(network.subnets[0]),\(network.subnets[1])
             CRON_ECS_SECURITY_GROUPS=\(network.securityGroups[0])

@@ -56,6 +56,9 @@ extension FileState {
         let key = [cpu.milliValue, memory.milliValue, -1]
         guard FargateSize.task(cpu: cpu, memory: memory) == nil, !reportedSizes.contains(key) else { return }
         reportedSizes.insert(key)
-        report(.noFargateTaskSize(cpu: cpu, memory: memory, allowed: FargateSize.allowedTaskSizes(near: cpu)), line: line, column: column)
+        let unset = [Setting.cpu, .memory].filter { assignedAt[$0] == nil }
+        report(
+            .noFargateTaskSize(cpu: cpu, memory: memory, allowed: FargateSize.allowedTaskSizes(near: cpu), unset: unset),
+            line: line, column: column)
     }
 }

@@ -58,7 +58,8 @@ public struct ScheduleError: Error, Hashable, Sendable, CustomStringConvertible 
         case tooManyListEntries(Setting, count: Int, limit: Int)
         case missingECSSetting(Setting, job: JobName, why: String)
         case settingNotForExecutor(Setting, job: JobName, executor: ExecutorKind, why: String)
-        case noFargateTaskSize(cpu: ResourceQuantity, memory: ResourceQuantity, allowed: String)
+        /// `unset`: which of CRON_CPU and CRON_MEMORY the job left at their defaults.
+        case noFargateTaskSize(cpu: ResourceQuantity, memory: ResourceQuantity, allowed: String, unset: [Setting] = [])
         case templateFieldLeftOut(path: String, JobTemplate.Note)
         case reservedLabel(String)
 
@@ -108,8 +109,10 @@ public struct ScheduleError: Error, Hashable, Sendable, CustomStringConvertible 
                 "ecs job '\(job)' needs \(setting.rawValue)\(why.isEmpty ? "" : " (\(why))")"
             case .settingNotForExecutor(let setting, let job, let executor, let why):
                 "\(setting.rawValue) does not apply to \(executor) job '\(job)': \(why)"
-            case .noFargateTaskSize(let cpu, let memory, let allowed):
-                "CPU \(cpu) and memory \(memory) are not a Fargate task size; \(allowed)"
+            case .noFargateTaskSize(let cpu, let memory, let allowed, let unset):
+                // A job that sets no size gets Kubernetes-sized defaults ECS refuses: say they are defaults.
+                "CPU \(cpu)\(unset.contains(.cpu) ? " (CRON_CPU is not set)" : "") and memory \(memory)"
+                    + "\(unset.contains(.memory) ? " (CRON_MEMORY is not set)" : "") are not a Fargate task size; \(allowed)"
             case .templateFieldLeftOut(let path, let note):
                 "template '\(path)' \(note.place): \(note.field) is left out of each run's Job: \(note.why)"
             case .reservedLabel(let key):

@@ -21,6 +21,19 @@ struct CheckTests {
         #expect(run.stderr == "checked 1 file, 0 jobs: 5 errors, 0 warnings\n")
     }
 
+    /// A job that sets no task size gets CPU 250m and memory 256Mi, which Fargate does not offer:
+    /// the error at the job says which of the two were left unset. Memory alone is enough (0.25 vCPU).
+    @Test func aMissingTaskSizeIsLocatedAtTheJobAndNamesTheUnsetSettings() throws {
+        let run = try FargateCronBinary.run(["check", "Fixtures/ecs-no-size.cron"], in: Self.folder)
+        #expect(run.status == 1)
+        #expect(run.stdout == """
+            Fixtures/ecs-no-size.cron:8:13: error: CPU 250m (CRON_CPU is not set) and memory 256Mi (CRON_MEMORY is not set) are not a Fargate task size; with 0.25 vCPU ECS takes 512Mi, 1Gi or 2Gi of memory
+            Fixtures/ecs-no-size.cron:10:13: error: CPU 2 and memory 256Mi (CRON_MEMORY is not set) are not a Fargate task size; with 2 vCPU ECS takes 4Gi to 16Gi of memory, in steps of 1Gi
+
+            """)
+        #expect(run.stderr == "checked 1 file, 0 jobs: 2 errors, 0 warnings\n")
+    }
+
     @Test func theExampleECSJobsAreValid() throws {
         let run = try FargateCronBinary.run(["check", "crontabs/executors.cron", "--json"], in: Self.folder.deletingLastPathComponent().deletingLastPathComponent())
         #expect(run.status == 0, "\(run.stdout)")

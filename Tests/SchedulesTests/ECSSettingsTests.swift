@@ -86,7 +86,7 @@ struct ECSSettingsTests {
         Case(label: "a capacity provider that is not Fargate's", text: header + "CRON_ECS_CAPACITY_PROVIDERS=FARGATE_SPOT, EC2\n@daily etl bin/etl\n",
              expected: ["t.cron:8:43: error: 'EC2' in CRON_ECS_CAPACITY_PROVIDERS is not valid; expected FARGATE or FARGATE_SPOT, with an optional :weight (0-1000) and :base (0-100000)"]),
         Case(label: "the default size is no task size", text: header.replacingOccurrences(of: "CRON_MEMORY=512Mi\n", with: "") + "@daily etl bin/etl\n",
-             expected: ["t.cron:7:8: error: CPU 250m and memory 256Mi are not a Fargate task size; with 0.25 vCPU ECS takes 512Mi, 1Gi or 2Gi of memory"]),
+             expected: ["t.cron:7:8: error: CPU 250m (CRON_CPU is not set) and memory 256Mi (CRON_MEMORY is not set) are not a Fargate task size; with 0.25 vCPU ECS takes 512Mi, 1Gi or 2Gi of memory"]),
         Case(label: "a size ECS does not round up", text: header + "CRON_CPU=1\nCRON_MEMORY=9Gi\n@daily etl bin/etl\n",
              expected: ["t.cron:10:8: error: CPU 1 and memory 9Gi are not a Fargate task size; with 1 vCPU ECS takes 2Gi to 8Gi of memory, in steps of 1Gi"]),
         Case(label: "a CPU Fargate has not", text: header + "CRON_CPU=3\nCRON_MEMORY=8Gi\n@daily etl bin/etl\n",

@@ -119,4 +119,24 @@ struct TaskRunTests {
         #expect(run.next(now: at(22)) == [.readLogs])  // 19 s of 20
         #expect(run.next(now: at(23)) == [.finish(.failed(exitCode: nil, reason: "its task is not known to ECS (MISSING for 20s)"))])
     }
+
+    /// Whose a failure was, as the ledger records it (`failureCause`).
+    @Test func aFailedRunsCauseIsTheContainersTheTimeoutsOrThePlatforms() {
+        let exited = task("STOPPED", exitCode: 3, stopCode: "EssentialContainerExited")
+        #expect(TaskRun.failureCause(of: exited, container: "job", stop: nil) == .exitStatus)
+        let oom = task("STOPPED", exitCode: 137, stopCode: "EssentialContainerExited",
+                       containerReason: "OutOfMemoryError: Container killed due to memory usage")
+        #expect(TaskRun.failureCause(of: oom, container: "job", stop: nil) == .outOfMemory)
+        let stopped = task("STOPPED", exitCode: 143, stopCode: "UserInitiated", reason: "fargate-cron: ran longer than its timeout of 2s (CRON_TIMEOUT)")
+        #expect(TaskRun.failureCause(of: stopped, container: "job", stop: .timedOut(after: .seconds(2))) == .timedOut)
+        let stuck = task("STOPPED", stopCode: "UserInitiated", reason: "fargate-cron: still PENDING after 30s (CRON_PENDING_TIMEOUT)")
+        #expect(TaskRun.failureCause(of: stuck, container: "job", stop: .stuckStarting(after: .seconds(30), status: "PENDING")) == .stuckStarting)
+        // A task that exited by itself as the timeout came keeps its own cause.
+        #expect(TaskRun.failureCause(of: exited, container: "job", stop: .timedOut(after: .seconds(2))) == .exitStatus)
+        let spot = task("STOPPED", stopCode: "SpotInterruption", reason: "Your Spot Task was interrupted.")
+        #expect(TaskRun.failureCause(of: spot, container: "job", stop: nil) == .platform)
+        #expect(TaskRun.failureCause(of: nil, container: "job", stop: nil) == .platform)  // lost
+        #expect(TaskRun.failureCause(of: task("STOPPED", exitCode: 0), container: "job", stop: nil) == nil)
+        #expect(TaskRun.failureCause(of: stopped, container: "job", stop: .cancelled("replaced")) == nil)
+    }
 }

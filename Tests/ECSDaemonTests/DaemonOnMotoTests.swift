@@ -112,6 +112,44 @@ struct DaemonOnMotoTests {
         #expect(lines.first?["ECS_TASK_ARN"] == first.handle?.reference && lines.first?["ECS_CONTAINER"] == job)
     }
 
+    /// A reload (the file rewritten while the daemon runs) gives the job's next tasks its new network
+    /// and command; no slot gets two tasks across it.
+    @Test func aReloadGivesTheNextTasksTheNewSettings() async throws {
+        let setup = try await Setup()
+        let job = Moto.unique("reload")
+        let subnets = setup.network.subnets
+        try #require(subnets.count >= 3)
+        let before = setup.schedule(job: job, command: "echo before")
+        try setup.daemon.write("ecs.cron", before)
+        try setup.daemon.start()
+        defer { setup.daemon.cleanUp() }
+        #expect(try await poll(within: .seconds(60)) { try setup.daemon.runs(of: job).contains { $0.state == .succeeded } },
+                "\(setup.daemon.log)")
+        let after = before.replacingOccurrences(of: "CRON_ECS_SUBNETS=\(subnets[0]),\(subnets[1])", with: "CRON_ECS_SUBNETS=\(subnets[2])")
+            .replacingOccurrences(of: "echo before", with: "echo after")
+        try #require(after != before)
+        try setup.daemon.write("ecs.cron", after)
+        var tasks: [FrontTask] = []
+        #expect(try await poll(within: .seconds(60)) {
+            tasks = try await setup.tasks(of: job).tasks
+            return tasks.filter { $0.subnets == [subnets[2]] && $0.lastStatus == "STOPPED" }.count >= 2
+        }, "\(setup.daemon.log)")
+        #expect(try await setup.daemon.terminate() == 0)
+
+        let final = try await setup.tasks(of: job)
+        #expect(final.oncePerSlot)
+        // Old settings up to the reload, new ones after it: never mixed, never back.
+        let ordered = final.tasks.sorted { ($0.tag("fargate-cron/scheduled-at") ?? "") < ($1.tag("fargate-cron/scheduled-at") ?? "") }
+        let kinds = ordered.map { $0.subnets == [subnets[2]] ? "new" : "old" }
+        #expect(kinds.first == "old" && kinds.last == "new" && kinds.drop { $0 == "old" }.allSatisfy { $0 == "new" }, "\(kinds)")
+        for task in ordered {
+            let new = task.subnets == [subnets[2]]
+            #expect(task.command == ["/bin/sh", "-c", new ? "echo after" : "echo before"])
+            #expect(new || task.subnets == [subnets[0], subnets[1]])
+        }
+        #expect(try setup.daemon.runs(of: job).filter(\.state.isTerminal).allSatisfy { $0.state == .succeeded })
+    }
+
     /// kill -9 right before RunTask, right after it (the start not yet recorded), and while the task
     /// runs; each time the restarted daemon starts no second task for any slot, and the task it finds
     /// is followed to its end and recorded.

@@ -150,6 +150,41 @@ struct DaemonOnMotoTests {
         #expect(try setup.daemon.runs(of: job).filter(\.state.isTerminal).allSatisfy { $0.state == .succeeded })
     }
 
+    /// SIGTERM while a task runs: the daemon stops at once and leaves the task to ECS; the next start
+    /// re-attaches it, records its end, and journals each of its lines once.
+    @Test func aStoppedDaemonLeavesItsTaskRunningAndTheNextStartRecordsItsEnd() async throws {
+        let setup = try await Setup()
+        let job = Moto.unique("sigterm")
+        try setup.daemon.write("ecs.cron", setup.schedule(job: job, command: "echo started; sleep 4; echo done"))
+        try setup.daemon.start()
+        defer { setup.daemon.cleanUp() }
+        var running: Run?
+        // The ledger says started (executors do not report RUNNING to it); ECS says RUNNING.
+        #expect(try await poll(within: .seconds(60)) {
+            running = try setup.daemon.runs(of: job).first { $0.state.isActive && $0.handle != nil }
+            guard let arn = running?.handle?.reference else { return false }
+            return try await setup.front.tasks().contains { $0.taskArn == arn && $0.lastStatus == "RUNNING" }
+        }, "\(setup.daemon.log)")
+        let run = try #require(running)
+        #expect(try await setup.daemon.terminate(within: .seconds(10)) == 0)
+        let task = try #require(try await setup.tasks(of: job).tasks.first { $0.taskArn == run.handle?.reference })
+        #expect(task.desiredStatus == "RUNNING", "the daemon stopped its task on the way out")
+        #expect(try setup.daemon.runs(of: job).first { $0.id == run.id }?.state.isActive == true)
+
+        try setup.daemon.start()
+        var ended: Run?
+        #expect(try await poll(within: .seconds(60)) {
+            ended = try setup.daemon.runs(of: job).first { $0.id == run.id && $0.state.isTerminal && $0.reportedAt != nil }
+            return ended != nil
+        }, "\(setup.daemon.log)")
+        #expect(try await setup.daemon.terminate() == 0)
+        #expect(ended?.state == .succeeded && ended?.handle?.reference == task.taskArn && ended?.outputLines == 2)
+        let lines = try await journalEntries(["CRON_JOB=\(job)", "CRON_RUN_ID=\(run.id.rawValue)"])
+            .filter { $0["CRON_STREAM"] != nil }.map { $0["MESSAGE"] ?? "" }
+        #expect(lines == ["started", "done"])
+        #expect(try await setup.tasks(of: job).oncePerSlot)
+    }
+
     /// kill -9 right before RunTask, right after it (the start not yet recorded), and while the task
     /// runs; each time the restarted daemon starts no second task for any slot, and the task it finds
     /// is followed to its end and recorded.

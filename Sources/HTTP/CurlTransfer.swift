@@ -17,10 +17,16 @@ final class CurlTransfer: @unchecked Sendable {
     /// Called once, on the loop's thread, when the transfer has ended (not when it is retried).
     var onEnd: ((CurlTransfer, Result<Void, any Error>) -> Void)?
 
+    /// `https://host:port` for a TLS request (where HTTP/2 may multiplex), nil otherwise.
+    let tlsOrigin: String?
     /// The handle while the transfer is on the loop.
     var handle: EasyHandle?
     /// How many times the request went on the wire (libcurl's pre-request callback).
     var sends = 0
+    /// When it first went on the wire.
+    var onWireAt: ContinuousClock.Instant?
+    /// Whether libcurl opened a new connection for it (rather than reuse one).
+    var openedConnection = false
     /// Set when libcurl wanted to send a request that is not retry-safe a second time and was stopped.
     var stoppedResend = false
     /// Whether the one retry on a new connection after a connection loss has been used.
@@ -36,6 +42,11 @@ final class CurlTransfer: @unchecked Sendable {
         self.streaming = streaming
         self.state = state
         self.counters = counters
+        if let url = URLComponents(string: request.url), url.scheme?.lowercased() == "https", let host = url.host {
+            tlsOrigin = "https://\(host.lowercased()):\(url.port ?? 443)"
+        } else {
+            tlsOrigin = nil
+        }
     }
 
     /// Ends the transfer; a second call does nothing (a cancel that races the transfer's own end).
@@ -159,6 +170,7 @@ private let headerCallback: ccurl_data_callback = { buffer, size, count, context
 private let prerequestCallback: ccurl_prereq_callback = { context, _, _, _, _ in
     let transfer = Unmanaged<CurlTransfer>.fromOpaque(context!).takeUnretainedValue()
     transfer.sends += 1
+    if transfer.onWireAt == nil { transfer.onWireAt = .now }
     if transfer.sends > 1 && !transfer.request.isRetrySafe {
         transfer.stoppedResend = true
         return Int32(CURL_PREREQFUNC_ABORT)

@@ -76,7 +76,8 @@ struct InformerTests {
             try await informer.waitForSync()
             let events = informer.events()
             try #require(try await poll(within: .seconds(10)) { try await watches(proxy, namespace) == 1 })
-            try await proxy.arm([rule("delay", path: "watch=true", ["ms": .integer(1500)])])
+            // Long enough for the delete, create and compaction below even on a loaded machine.
+            try await proxy.arm([rule("delay", path: "watch=true", ["ms": .integer(4000)])])
             try await proxy.resetAll()
             try #require(try await poll(within: .seconds(10)) { try await watches(proxy, namespace) == 2 })
             try await direct.delete(Job.self, named: "old", in: namespace)
@@ -100,7 +101,7 @@ struct InformerTests {
         #expect(informer.statistics.lists == 2)
     }
 
-    /// Jobs made before, during and after a cut watch connection (the reconnect held back 800 ms,
+    /// Jobs made before, during and after a cut watch connection (the reconnect held back 1.5 s,
     /// two Jobs made meanwhile) each arrive exactly once, in order, without a second list.
     @Test func aCutConnectionResumesWithNoEventLostOrRepeated() async throws {
         let proxy = try FaultProxy()
@@ -114,7 +115,7 @@ struct InformerTests {
             try #require(try await poll(within: .seconds(10)) { try await watches(proxy, namespace) == 1 })
             for name in ["j1", "j2"] { _ = try await direct.create(sampleJob(name), in: namespace) }
             try #require(try await poll(within: .seconds(10)) { informer.object(named: "j2") != nil })
-            try await proxy.arm([rule("delay", path: "watch=true", ["ms": .integer(800)])])
+            try await proxy.arm([rule("delay", path: "watch=true", ["ms": .integer(1500)])])
             try await proxy.resetAll()
             try #require(try await poll(within: .seconds(10)) { try await watches(proxy, namespace) == 2 })
             for name in ["j3", "j4"] { _ = try await direct.create(sampleJob(name), in: namespace) }

@@ -128,8 +128,10 @@ final class CurlEventLoop: @unchecked Sendable {  // state below `inbox` belongs
                 self.deadline = nil
                 socketAction(CURL_SOCKET_TIMEOUT, flags: 0)
             }
-            collectFinished()
-            admitWaiting()
+            // Admitting a transfer lets libcurl act, which may end others (or the one admitted), and
+            // an ended transfer may let more in: until neither happens, so no ended transfer waits
+            // in libcurl's queue for the next wake-up.
+            repeat { collectFinished() } while admitWaiting()
         }
     }
 
@@ -192,7 +194,9 @@ final class CurlEventLoop: @unchecked Sendable {  // state below `inbox` belongs
     }
 
     /// Admits waiting transfers of each origin whose connecting transfer is on the wire or gone.
-    private func admitWaiting() {
+    /// - Returns: whether it admitted any.
+    private func admitWaiting() -> Bool {
+        var admittedAny = false
         var admitted = true
         while admitted {
             admitted = false
@@ -212,8 +216,10 @@ final class CurlEventLoop: @unchecked Sendable {  // state below `inbox` belongs
                 waiting[origin] = queue.count > 1 ? Array(queue.dropFirst()) : nil
                 begin(next)
                 admitted = true
+                admittedAny = true
             }
         }
+        return admittedAny
     }
 
     private func launch(_ transfer: CurlTransfer) {

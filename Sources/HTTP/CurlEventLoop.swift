@@ -301,19 +301,14 @@ final class CurlEventLoop: @unchecked Sendable {  // state below `inbox` belongs
         if let failure, failure.isConnectionLoss, transfer.request.isRetrySafe, !transfer.retriedAfterConnectionLoss,
             !transfer.state.headDelivered
         {
-            // Once, at once, on a new connection (the one it was on is gone): within the caller's attempt.
+            // Once, at once, on a new connection (the one it was on is gone): within the caller's
+            // attempt. Through the admission like a new transfer, so that the many streams of a lost
+            // HTTP/2 connection share the one that replaces it.
             transfer.retriedAfterConnectionLoss = true
             transfer.state.restart()
-            if let opened = try? handle.connectionsOpened() { transfer.counters.record(connectionsOpened: opened) }
-            do {
-                try multi.remove(handle)
-                try multi.add(handle)
-                return
-            } catch {
-                release(transfer, handle)
-                transfer.end(.failure(error))
-                return
-            }
+            release(transfer, handle)
+            begin(transfer)
+            return
         }
         if failure == nil {
             do {

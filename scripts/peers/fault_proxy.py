@@ -98,6 +98,10 @@ class Proxy:
                 upstream_writer.write(head + body)
                 await upstream_writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
+            pass  # the client (or a rule) ended the connection
+        except asyncio.CancelledError:
+            # The proxy is stopping while a kept-alive connection waits for its next request; without
+            # this, asyncio prints the cancelled handler's traceback for every such connection.
             pass
         finally:
             relay.cancel()

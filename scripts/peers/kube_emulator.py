@@ -640,10 +640,14 @@ class FargateCronEmulator(kmock.KubernetesEmulator):
         if parts[1:2] == ["compact"]:
             # {"namespace": NS} expires versions for watches of that namespace only, so that tests
             # running side by side in other namespaces keep their history.
+            # Versions before the current one expire; the current one stays watchable, as after an
+            # etcd compaction at the current revision: a client that relists after 410 gets the
+            # current version and must be able to watch from it (compacting at current + 1 made
+            # every relist meet 410 again until some later change).
             if body.get("namespace"):
-                self.compacted_namespaces[body["namespace"]] = self.revision + 1
-                return aiohttp.web.json_response({"compacted": self.revision + 1, "namespace": body["namespace"]})
-            self.compacted = self.revision + 1
+                self.compacted_namespaces[body["namespace"]] = self.revision
+                return aiohttp.web.json_response({"compacted": self.revision, "namespace": body["namespace"]})
+            self.compacted = self.revision
             self.history.clear()
             self.history_rvs.clear()
             return aiohttp.web.json_response({"compacted": self.compacted})

@@ -166,6 +166,16 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // Alerting (#17): failure mail through the host's sendmail, failure hooks, the overdue
+        // tracker (CRON_ALERT_AFTER). Host commands are spawned by the Scheduler's child-process code.
+        .target(name: "Alerting", dependencies: ["Scheduler"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "AlertingTests", dependencies: ["Alerting", "Scheduler", "TestSupport"], exclude: ["Snapshots"],
+            swiftSettings: strictSettings),
+        // Prometheus metrics: a small registry, the text exposition, a tiny HTTP/1.1 server for /metrics.
+        .target(name: "Metrics", swiftSettings: strictSettings),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics", "TestSupport"], exclude: ["Snapshots"], swiftSettings: strictSettings),
+
         // The command line: the only place that builds and connects concrete types.
         .executableTarget(
             name: "fargate-cron",

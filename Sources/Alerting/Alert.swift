@@ -1,5 +1,5 @@
 public import Foundation
-public import Scheduler
+public import RunModel
 
 /// Something about a job that a person should hear of: a run that failed, was lost or could not
 /// start (cron's failure mail, systemd's `OnFailure=`), a run that ended otherwise (for
@@ -56,7 +56,7 @@ public struct Alert: Hashable, Sendable {
     /// The run's slot (`CRON_SCHEDULED_AT`).
     public var scheduledAt: Date?
     /// Why the run was asked for.
-    public var trigger: RunTrigger?
+    public var trigger: Trigger?
     /// Which executor ran it.
     public var executor: ExecutorKind?
     /// The job's command.
@@ -78,7 +78,7 @@ public struct Alert: Hashable, Sendable {
 
     /// An alert; give every field that is known.
     public init(
-        _ kind: Kind, job: String, run: RunID? = nil, scheduledAt: Date? = nil, trigger: RunTrigger? = nil,
+        _ kind: Kind, job: String, run: RunID? = nil, scheduledAt: Date? = nil, trigger: Trigger? = nil,
         executor: ExecutorKind? = nil, command: String, exitCode: Int32? = nil, reason: String,
         startedAt: Date? = nil, endedAt: Date? = nil, lastSuccess: Date? = nil, output: OutputTail? = nil,
         logsCommand: String? = nil

@@ -1,4 +1,5 @@
 public import Foundation
+import RunModel
 import Scheduler
 
 /// Where a job's alerts go: its `MAILTO`/`MAILFROM`/`CRON_MAIL` and its `CRON_ON_FAILURE`.

@@ -1,4 +1,5 @@
 import Foundation
+import RunModel
 import Scheduler
 
 /// `CRON_ON_FAILURE=command`: a host command run after a failed, lost or unstartable run and when

@@ -1,4 +1,5 @@
 public import Foundation
+import RunModel
 import Scheduler
 
 /// The mail a person gets about an ``Alert``, written as cronie writes its job mail (`From:`

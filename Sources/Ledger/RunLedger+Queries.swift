@@ -1,5 +1,6 @@
 public import Foundation
 import GRDB
+public import RunModel
 
 extension RunLedger {
     /// The run with this id.

@@ -17,7 +17,7 @@ import GRDB
 /// for run in ledger.runsToReconcile { … }                     // non-terminal runs at open
 /// let run = try ledger.recordIntent(for: Slot(job: "nightly-report", scheduledAt: slot),
 ///                                   policy: .forbid, trigger: .scheduled, at: now)
-/// try ledger.record(.started(kubernetesJob: name, uid: uid), for: run.id, at: now)
+/// try ledger.record(.started(RunHandle(executor: .kubernetes, reference: "batch/\(name)")), for: run.id, at: now)
 /// ```
 ///
 /// Guarantees, held by the schema rather than by this code: a slot is recorded at most once
@@ -30,7 +30,7 @@ public final class RunLedger: Sendable {
     /// The file name of the database inside the state directory.
     public static let databaseFileName = "ledger.sqlite"
     /// The schema version this code writes and understands (`PRAGMA user_version`).
-    public static let supportedSchemaVersion = 2
+    public static let supportedSchemaVersion = 3
     /// How long runs are kept by default before ``prune(olderThan:batchSize:)`` may remove them.
     public static let defaultRetention: Duration = .seconds(90 * 24 * 3600)
 

@@ -1,6 +1,7 @@
 import Alerting
 import Foundation
 import Glibc
+import RunModel
 import Scheduler
 import TestSupport
 import Testing

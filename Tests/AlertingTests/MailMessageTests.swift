@@ -1,5 +1,6 @@
 import Alerting
 import Foundation
+import RunModel
 import Scheduler
 import Testing
 

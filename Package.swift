@@ -199,9 +199,9 @@ let package = Package(
 
         // Alerting (#17): failure mail through the host's sendmail, failure hooks, the overdue
         // tracker (CRON_ALERT_AFTER). Host commands are spawned by the Scheduler's child-process code.
-        .target(name: "Alerting", dependencies: ["Scheduler", "RunModel"], swiftSettings: strictSettings),
+        .target(name: "Alerting", dependencies: ["Scheduler", "RunModel", "Schedules"], swiftSettings: strictSettings),
         .testTarget(
-            name: "AlertingTests", dependencies: ["Alerting", "Scheduler", "RunModel", "TestSupport"], exclude: ["Snapshots"],
+            name: "AlertingTests", dependencies: ["Alerting", "Scheduler", "RunModel", "Schedules", "TestSupport"], exclude: ["Snapshots"],
             swiftSettings: strictSettings),
         // Prometheus metrics: a small registry, the text exposition, a tiny HTTP/1.1 server for /metrics.
         .target(name: "Metrics", swiftSettings: strictSettings),
@@ -213,7 +213,7 @@ let package = Package(
             name: "Daemon",
             dependencies: [
                 "CronExpression", "RunModel", "Schedules", "Ledger", "Kubernetes", "HTTP", "Systemd", "Scheduler",
-                "FargateExecutor",
+                "FargateExecutor", "Alerting", "Metrics",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -254,6 +254,8 @@ let package = Package(
                 "Systemd",
                 "Scheduler",
                 "FargateExecutor",
+                "Alerting",
+                "Metrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,5 +1,6 @@
 public import Foundation
 public import RunModel
+public import Schedules
 
 /// Something about a job that a person should hear of: a run that failed, was lost or could not
 /// start (cron's failure mail, systemd's `OnFailure=`), a run that ended otherwise (for
@@ -100,16 +101,7 @@ public struct Alert: Hashable, Sendable {
     }
 }
 
-/// When a job's alerts are mailed (`CRON_MAIL`).
-public enum MailPolicy: String, Hashable, Sendable, CaseIterable {
-    /// Only failures: a run that failed, was lost or could not start, and overdue jobs (with their
-    /// recovery). The default.
-    case failure
-    /// Every run's end as well.
-    case always
-    /// Never.
-    case never
-
+extension MailPolicy {
     /// Whether an alert of `kind` is mailed under this policy.
     public func mails(_ kind: Alert.Kind) -> Bool {
         switch self {

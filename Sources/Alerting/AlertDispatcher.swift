@@ -1,5 +1,6 @@
 public import Foundation
 import RunModel
+public import Schedules
 import Scheduler
 
 /// Where a job's alerts go: its `MAILTO`/`MAILFROM`/`CRON_MAIL` and its `CRON_ON_FAILURE`.

@@ -2,6 +2,7 @@ import Alerting
 import Foundation
 import RunModel
 import Scheduler
+import Schedules
 import Synchronization
 import Testing
 

@@ -206,6 +206,11 @@ let package = Package(
         // Prometheus metrics: a small registry, the text exposition, a tiny HTTP/1.1 server for /metrics.
         .target(name: "Metrics", swiftSettings: strictSettings),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "TestSupport"], exclude: ["Snapshots"], swiftSettings: strictSettings),
+        // The alerting through the real daemon binary: mail to a real MTA, hooks, overdue events,
+        // the metrics endpoint, logs --state-dir, trigger --wait, status JOB.
+        .testTarget(
+            name: "AlertingDaemonTests", dependencies: ["fargate-cron", "Ledger", "RunModel", "TestSupport"],
+            swiftSettings: strictSettings),
 
         // The daemon as a library: what `fargate-cron daemon` wires together (the services, the adapters
         // between modules, the executors, the start-up checks). The only place that connects concrete types.

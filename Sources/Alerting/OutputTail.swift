@@ -1,6 +1,7 @@
 /// The last lines of a run's output, bounded in lines and in bytes, for a failure mail and a
 /// failure hook's standard input: a job that prints a gigabyte must not make a gigabyte mail.
 ///
+/// When lines must go, standard output lines go before standard error lines (see `append`).
 /// Lines are kept as bytes, as the job printed them (not necessarily UTF-8); ``text`` repairs them
 /// for a human. The bounds are somewhat arbitrary: 50 lines is what a person reads in a mail, and
 /// 16 KiB keeps the message well inside every MTA's size limit.
@@ -45,14 +46,16 @@ public struct OutputTail: Hashable, Sendable {
         totalLines += 1
         lines.append(line)
         keptBytes += line.bytes.count
-        var drop = 0
-        while lines.count - drop > maximumLines || keptBytes > maximumBytes {
-            keptBytes -= lines[drop].bytes.count
-            drop += 1
+        // Standard error goes first to the kept lines: it holds the error a person is mailed for,
+        // and it arrives on a pipe of its own, often read before the last of standard output (a
+        // job's 80 report lines would otherwise push out its one `disk full`). The oldest standard
+        // output line goes first; standard error lines go only when nothing else is left. The
+        // array holds at most `maximumLines`: removing from it is cheap enough.
+        while lines.count > maximumLines || keptBytes > maximumBytes {
+            let index = lines.firstIndex { !$0.isStandardError } ?? 0
+            keptBytes -= lines[index].bytes.count
+            lines.remove(at: index)
         }
-        // At most a few lines go at a time and the array holds at most `maximumLines`: removing
-        // from the front is cheap enough, and keeps the lines in order for the readers.
-        if drop > 0 { lines.removeFirst(drop) }
     }
 
     /// Whether lines were dropped from the front.

@@ -63,11 +63,12 @@ struct Executors: Sendable {
                 logger.warning("running without a cluster: the runs of the \(kubernetesNames.count) kubernetes job(s) will fail")
             }
         } else if !kubernetesJobs.all.isEmpty || configuration.namesACluster {
-            let client: KubeClient
+            var client: KubeClient
             do {
                 let connection = try await ClusterConnection.resolve(
                     configuration.cluster, environment: environment, awsTransport: CurlTransport(), now: { Date() })
                 client = connection.makeClient()
+                if let metrics { client.requestObserver = { verb, failed in metrics.countAPIRequest(verb: verb, failed: failed) } }
             } catch {
                 throw startUp.fail(
                     errno: EHOSTUNREACH, "cannot find the cluster for the kubernetes jobs: \(error)",

@@ -20,6 +20,18 @@ import Testing
         #expect(tail.totalLines == 5)
     }
 
+    /// Standard error outlives standard output in the tail: the one error line of a long report
+    /// stays, even when it was read before the report's last lines.
+    @Test func standardErrorIsKeptBeforeStandardOutput() {
+        var tail = OutputTail(maximumLines: 5, maximumBytes: 4096)
+        tail.append(Array("disk full".utf8), isStandardError: true)
+        for i in 1...80 { tail.append(Array("line \(i)".utf8)) }
+        #expect(tail.text == ["disk full", "line 77", "line 78", "line 79", "line 80"])
+        for i in 1...7 { tail.append(Array("error \(i)".utf8), isStandardError: true) }
+        #expect(tail.text == ["error 3", "error 4", "error 5", "error 6", "error 7"])
+        #expect(tail.totalLines == 88)
+    }
+
     @Test func cutsALongLineAndSaysSo() {
         var tail = OutputTail()
         tail.append([UInt8](repeating: UInt8(ascii: "x"), count: 5000))

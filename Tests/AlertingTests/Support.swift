@@ -27,7 +27,7 @@ let slot = Date(timeIntervalSince1970: 1_795_923_000)
 /// The output tail of a run that printed `count` numbered lines.
 func tail(lines count: Int) -> OutputTail {
     var tail = OutputTail()
-    for i in 1...count { tail.append(Array("line \(i) of the report".utf8), isStandardError: i % 2 == 0) }
+    for i in 1...count { tail.append(Array("line \(i) of the report".utf8)) }
     return tail
 }
 

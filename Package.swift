@@ -209,7 +209,8 @@ let package = Package(
         // The alerting through the real daemon binary: mail to a real MTA, hooks, overdue events,
         // the metrics endpoint, logs --state-dir, trigger --wait, status JOB.
         .testTarget(
-            name: "AlertingDaemonTests", dependencies: ["fargate-cron", "Ledger", "RunModel", "TestSupport"],
+            name: "AlertingDaemonTests",
+            dependencies: ["fargate-cron", "Daemon", "Kubernetes", "HTTP", "Metrics", "Ledger", "RunModel", "TestSupport"],
             swiftSettings: strictSettings),
 
         // The daemon as a library: what `fargate-cron daemon` wires together (the services, the adapters

@@ -116,7 +116,10 @@ public enum Daemon {
             })
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
+                // The alert deliveries before the scheduler: a graceful stop ends the scheduler first
+                // (its runs' ends are alerts too), then drains what is queued.
                 services: executors.services + [
+                    .init(service: AlertDeliveryService(dispatcher: alerts.dispatcher)),
                     .init(service: scheduler), .init(service: control), .init(service: reloader),
                     .init(service: LedgerPruneService(
                         ledger: ledger, thread: ledgerThread, retention: configuration.ledgerRetention, clock: clock,
@@ -125,7 +128,6 @@ public enum Daemon {
                         alerts: alerts, ledger: ledger, thread: ledgerThread, clock: clock, ready: schedulerReady,
                         stateFile: URL(fileURLWithPath: configuration.stateDirectory).appendingPathComponent("overdue.json"),
                         logger: logger)),
-                    .init(service: AlertDeliveryService(dispatcher: alerts.dispatcher)),
                 ] + (executors.sweeper.map { [.init(service: $0)] } ?? []) + [
                     .init(service: StoppingNotice(notifier: notifier, logger: logger)),
                     .init(

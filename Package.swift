@@ -100,6 +100,10 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // The transport's benchmark driver (scripts/bench/http): threads, connections and time per N
+        // concurrent streams and requests, over HTTP/1.1 and through an HTTP/2 front.
+        .executableTarget(name: "http-bench", dependencies: ["HTTP", "Kubernetes"], swiftSettings: strictSettings),
+
         // The Kubernetes API over libcurl, with kubeconfig, in-cluster and native EKS credentials.
         .target(
             name: "Kubernetes",

@@ -218,7 +218,7 @@ extension RunLedger {
     func fetchRun(_ id: RunID, in db: Database) throws -> Run {
         guard
             let row = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT \(runColumns) FROM run WHERE id = ?"), arguments: [id.rawValue])
+                db.cachedStatement(sql: "SELECT \(try runColumns(in: db)) FROM run WHERE id = ?"), arguments: [id.rawValue])
         else { throw LedgerError.noSuchRun(id) }
         return try Run(row: row)
     }

@@ -44,8 +44,8 @@ public struct ScheduledJob: Sendable, CustomStringConvertible {
         name: String, schedule: any FireSchedule, zone: TimeZone,
         concurrency: ConcurrencyPolicy = JobDefaults.concurrency, startingDeadline: Duration? = JobDefaults.startingDeadline,
         catchUp: CatchUpPolicy = JobDefaults.catchUp, isSuspended: Bool = JobDefaults.isSuspended,
-        timeout: Duration? = JobDefaults.timeout, retries: Int = JobDefaults.retries, executor: ExecutorKind = JobDefaults.executor, command: String,
-        environment: [String: String] = [:]
+        timeout: Duration? = JobDefaults.timeout, retries: Int = JobDefaults.retries,
+        executor: ExecutorKind = JobDefaults.executor, command: String, environment: [String: String] = [:]
     ) {
         self.name = name
         self.schedule = schedule

@@ -112,6 +112,20 @@ import Testing
         }
     }
 
+    /// A reader (`history`, `status`) that opened the file while it was v2 keeps reading it after the
+    /// daemon migrated it: the table was rebuilt, so the reader must not keep v2's column names.
+    @Test func aReaderOfTheVersion2FileStillReadsItAfterTheMigration() throws {
+        try withStateDirectory { directory in
+            _ = try Self.copyFixture(to: directory)
+            let reader = try RunLedger.openForReading(stateDirectory: directory)
+            let before = try reader.history(limit: 1000)
+            let writer = try RunLedger.open(stateDirectory: directory)
+            #expect(try reader.history(limit: 1000) == before)
+            #expect(try reader.activeRuns().map(\.id) == writer.runsToReconcile.map(\.id))
+            #expect(try reader.run(RunID(rawValue: 4)).handle == RunHandle(executor: .local, reference: "pid=4242 start=987654"))
+        }
+    }
+
     @Test func anIDPrunedBeforeTheMigrationIsNeverReused() throws {
         try withStateDirectory { directory in
             let path = try Self.copyFixture(to: directory)

@@ -59,13 +59,16 @@ public struct KubeClient: Sendable {
         }
     }
 
-    func httpRequest(for call: Call, refreshing: Bool) async throws(KubernetesError) -> HTTPRequest {
+    /// - Parameter retrySafe: whether the transport may send it again by itself on a new connection
+    ///   (``HTTPRequest/isRetrySafe``); creates are not, since ``create(_:in:)`` looks before it repeats.
+    func httpRequest(for call: Call, refreshing: Bool, retrySafe: Bool) async throws(KubernetesError) -> HTTPRequest {
         var headers: [(name: String, value: String)] = [("Accept", "application/json")]
         if call.body != nil { headers.append(("Content-Type", "application/json")) }
         if let authorization = try await credentials.authorizationHeader(refreshing: refreshing) {
             headers.append(("Authorization", authorization))
         }
-        return HTTPRequest(method: call.method, url: call.url(on: server), headers: headers, body: call.body)
+        return HTTPRequest(
+            method: call.method, url: call.url(on: server), headers: headers, body: call.body, isRetrySafe: retrySafe)
     }
 
     /// Sends a call; retries it when `idempotent` (or the answer is 429, which the server sends
@@ -74,7 +77,7 @@ public struct KubeClient: Sendable {
         var attempt = 1
         var refreshed = false
         while true {
-            let request = try await httpRequest(for: call, refreshing: refreshed && attempt == 1)
+            let request = try await httpRequest(for: call, refreshing: refreshed && attempt == 1, retrySafe: idempotent)
             let response: HTTPResponse
             do {
                 response = try await transport.send(request)
@@ -105,8 +108,8 @@ public struct KubeClient: Sendable {
                 attempt += 1
                 continue
             }
-            if response.status == 404 && call.method == .delete && attempt > 1 {
-                return response  // an earlier attempt whose answer was lost did delete it
+            if response.status == 404 && call.method == .delete && (attempt > 1 || response.wasResent) {
+                return response  // an earlier attempt (or copy) whose answer was lost did delete it
             }
             guard (200..<300).contains(response.status) else { throw error(from: response, call: call) }
             return response

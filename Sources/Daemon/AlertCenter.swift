@@ -92,7 +92,8 @@ final class AlertCenter: Sendable {
             alert(Alert.Kind.lost, slot: slot, run: run, exitCode: nil, reason: reason, start: nil, tail: nil, at: now)
             observe(slot.job, .didNotSucceed("run \(run) was lost: \(reason)"), at: now)
         case .skipped(let slot, _, let reason):
-            metrics.runs.increment(slot.job, RunState.skipped.rawValue)
+            // A suspended job's slots are recorded as `suspended`, not `skipped` (the ledger's word).
+            metrics.runs.increment(slot.job, (reason == .suspended ? RunState.suspended : .skipped).rawValue)
             observe(slot.job, .didNotSucceed("skipped at \(MailMessageTime.format(slot.scheduledAt)): \(reason)"), at: now)
         case .missed(let slot, let reason):
             metrics.runs.increment(slot.job, RunState.missed.rawValue)

@@ -55,7 +55,8 @@ public enum Daemon {
             sendmail: Sendmail(command: configuration.sendmail), host: hostName(), environment: cronEnvironment(environment),
             metrics: metrics, clock: clock, stateArgument: configuration.stateArgument, logger: logger)
         alerts.configure(loaded.schedules.jobs)
-        warnIfMailCannotBeSent(loaded.schedules.jobs, sendmail: configuration.sendmail, logger: logger)
+        let commandPath = cronEnvironment(environment)["PATH"] ?? "/usr/bin:/bin"
+        warnIfMailCannotBeSent(loaded.schedules.jobs, sendmail: configuration.sendmail, path: commandPath, logger: logger)
         await loadLastResults(of: jobs, from: ledger, into: metrics, logger: logger)
         let metricsServer: MetricsServer?
         if let address = configuration.metricsAddress {
@@ -112,7 +113,7 @@ public enum Daemon {
                 executors.reloaded(specs, logger: logger)
                 alerts.configure(specs)
                 metrics.jobsLoaded(ScheduledJob.jobs(from: specs))
-                warnIfMailCannotBeSent(specs, sendmail: configuration.sendmail, logger: logger)
+                warnIfMailCannotBeSent(specs, sendmail: configuration.sendmail, path: commandPath, logger: logger)
             })
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
@@ -216,10 +217,10 @@ extension Daemon {
 
     /// Logs one warning (at start and after each reload) when jobs mail but sendmail cannot run:
     /// their runs run, and each mail failure is a journal event of its own.
-    static func warnIfMailCannotBeSent(_ specs: [Schedules.JobSpec], sendmail: String, logger: Logger) {
+    /// - Parameter path: the `PATH` the command runs with (a bare name is looked for there).
+    static func warnIfMailCannotBeSent(_ specs: [Schedules.JobSpec], sendmail: String, path: String, logger: Logger) {
         let mailing = specs.filter { !$0.mailTo.isEmpty && $0.mail != .never }
-        guard !mailing.isEmpty, let problem = Sendmail(command: sendmail).problem(path: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
-        else { return }
+        guard !mailing.isEmpty, let problem = Sendmail(command: sendmail).problem(path: path) else { return }
         logger.warning(
             "\(mailing.count) job(s) have MAILTO set (\(mailing.prefix(3).map(\.name.rawValue).joined(separator: ", "))), but mail cannot be sent: \(problem)")
     }

@@ -86,17 +86,18 @@ extension RunLedger {
     /// last success and last failure, for `status JOB`, the overdue check and the metrics (#17).
     public func lastRun(of job: String, endedIn state: RunState) throws(LedgerError) -> Run? {
         try fetch(
-            """
-            SELECT \(runColumns) FROM run WHERE job = ? AND state = ?
-            ORDER BY COALESCE(finished_at, scheduled_at) DESC, id DESC LIMIT 1
-            """,
-            [job, state.rawValue]
+            {
+                """
+                SELECT \($0) FROM run WHERE job = ? AND state = ?
+                ORDER BY COALESCE(finished_at, scheduled_at) DESC, id DESC LIMIT 1
+                """
+            }, [job, state.rawValue]
         ).first
     }
 
     /// The earliest slot the ledger holds for `job` (when the job was first seen, within the
     /// ledger's retention), if any.
     public func firstRun(of job: String) throws(LedgerError) -> Run? {
-        try fetch("SELECT \(runColumns) FROM run WHERE job = ? ORDER BY scheduled_at, id LIMIT 1", [job]).first
+        try fetch({ "SELECT \($0) FROM run WHERE job = ? ORDER BY scheduled_at, id LIMIT 1" }, [job]).first
     }
 }

@@ -47,6 +47,10 @@ public enum JournalField {
     /// The Fargate capacity the pod ran on (from its `CapacityProvisioned` annotation).
     public static let fargateCapacity = "FARGATE_CAPACITY"
 
+    /// The daemon that wrote the entry: its state folder's absolute path, so that two daemons on
+    /// one host never mix in `fargate-cron logs --state-dir` (#17).
+    public static let cronInstance = "CRON_INSTANCE"
+
     /// The longest field name journald accepts.
     public static let maximumNameLength = 64
 

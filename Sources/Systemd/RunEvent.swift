@@ -11,6 +11,8 @@ public struct RunEvent: Sendable {
     /// `journalctl --new-id128`; never change one, users filter on them).
     public enum Kind: String, CaseIterable, Sendable {
         case started, succeeded, failed, cancelled, skipped, missed, replaced, stuckPending, podCollected, lost
+        // Alerting (#17): CRON_ALERT_AFTER, and a failure mail or hook that did not go through.
+        case overdue, recovered, mailFailed, hookFailed
         case scheduleReloaded, scheduleRejected
 
         /// The `MESSAGE_ID` of this kind, 32 lower-case hex digits.
@@ -26,6 +28,10 @@ public struct RunEvent: Sendable {
             case .stuckPending: "75e69539f5da4c019d1b8a18365a4152"
             case .podCollected: "48a587cd6d4a430db228b82b87fff0eb"
             case .lost: "899b6eea7e6f46a1b0d811d90f325342"
+            case .overdue: "7605382783c4403ca75f821652ca5495"
+            case .recovered: "f4756d8ef7714a4ebac18fa757be3dda"
+            case .mailFailed: "e7d3c5a1dc684b2a8522db627f8c04a9"
+            case .hookFailed: "bc3d55d50ce44b3fb4a02a37d555d146"
             case .scheduleReloaded: "da6f3a731ee1461fbadcbda05ec7613a"
             case .scheduleRejected: "f4a606f4d04746c4965af2d4628d675b"
             }
@@ -37,7 +43,9 @@ public struct RunEvent: Sendable {
             case .started, .succeeded, .podCollected, .scheduleReloaded: .info
             case .skipped, .replaced, .cancelled: .notice
             case .missed, .stuckPending: .warning
-            case .failed, .lost, .scheduleRejected: .error
+            case .failed, .lost, .scheduleRejected, .overdue: .error
+            case .recovered: .notice
+            case .mailFailed, .hookFailed: .warning
             }
         }
     }
@@ -100,6 +108,10 @@ public struct RunEvent: Sendable {
         case .replaced: return "Replaced the active run of \(job) with run \(runID ?? "?")\(slot)"
         case .stuckPending: return "Run \(runID ?? "?") of \(job) is stuck pending\(because)"
         case .lost: return "Run \(runID ?? "?") of \(job)\(slot) was lost\(because)"
+        case .overdue: return "\(job) is overdue\(because)"
+        case .recovered: return "\(job) succeeded again and is no longer overdue\(because)"
+        case .mailFailed: return "Could not mail about \(job)" + (runID.map { " (run \($0))" } ?? "") + because
+        case .hookFailed: return "The failure hook of \(job) failed" + (runID.map { " (run \($0))" } ?? "") + because
         case .podCollected: return "Deleted finished pod \(pod ?? "?")" + (self.job.map { " of \($0)" } ?? "") + because
         case .scheduleReloaded: return "Reloaded schedules" + (scheduleFile.map { " from \($0)" } ?? "") + because
         case .scheduleRejected: return "Rejected schedule file \(scheduleFile ?? "?")\(because)"

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Daemon
 import Foundation
+import Metrics
 import Scheduler
 
 /// `fargate-cron daemon`: the scheduler in the foreground, as systemd's `Type=notify` service.
@@ -40,6 +41,12 @@ struct DaemonCommand: AsyncParsableCommand {
     @Option(help: "How long finished runs stay in the ledger, e.g. 90d, 12w, 36h (default: $FARGATE_CRON_LEDGER_RETENTION, else 90d).")
     var ledgerRetention: LookbackDuration?
 
+    @Option(help: "The host's sendmail command for MAILTO, run by /bin/sh with the message on its standard input; it must read the recipients from the headers (default: $FARGATE_CRON_SENDMAIL, else '/usr/sbin/sendmail -oi -t').")
+    var sendmail: String?
+
+    @Option(help: "Serve Prometheus metrics on HOST:PORT at /metrics, e.g. 127.0.0.1:9464 (default: $FARGATE_CRON_METRICS_ADDRESS, else off).")
+    var metricsAddress: String?
+
     func run() async throws {
         let configuration = try resolved(in: ProcessInfo.processInfo.environment)
         do { try await Daemon.run(configuration) } catch is DaemonStartFailure {
@@ -65,6 +72,13 @@ struct DaemonCommand: AsyncParsableCommand {
             ledgerRetention: try resolvedRetention(in: environment), environment: environment)
         if let seconds = number(gcInterval, "GC_INTERVAL") { configuration.gcInterval = .seconds(seconds) }
         configuration.withoutCluster = try runsWithoutCluster(namingACluster: configuration.namesACluster, in: environment)
+        if let command = sendmail ?? environment["FARGATE_CRON_SENDMAIL"], !command.isEmpty { configuration.sendmail = command }
+        if let text = metricsAddress ?? environment["FARGATE_CRON_METRICS_ADDRESS"], !text.isEmpty {
+            do { configuration.metricsAddress = try ListenAddress(parsing: text) } catch {
+                throw ValidationError("--metrics-address: \(error)")
+            }
+        }
+        configuration.stateArgument = state.explicit(in: environment)
         return configuration
     }
 

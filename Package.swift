@@ -107,6 +107,14 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // More than one host (#15): the Lease election's state machine in tables, its loop against the
+        // emulator and through the fault proxy.
+        .testTarget(
+            name: "HATests",
+            dependencies: ["Kubernetes", "HTTP", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings
+        ),
+
         // libsystemd: sd_notify, the journal log handler, journal reading.
         .target(
             name: "Systemd",

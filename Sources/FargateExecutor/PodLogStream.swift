@@ -19,6 +19,8 @@ struct PodLogStream: Sendable {
     let client: KubeClient
     let namespace: String
     let pod: String
+    /// The container whose output is read; nil lets the API server pick the pod's only container.
+    let container: String?
     /// Where each line goes (the journal, through ``JobOutputSink``), with its timestamp.
     let write: @Sendable (_ text: String, _ timestamp: Date?) -> Void
     let logger: Logger
@@ -104,8 +106,8 @@ struct PodLogStream: Sendable {
             group.addTask { [client, namespace, pod, write] in
                 var reader = start
                 do {
-                    let lines = try await client.logs(ofPod: pod, in: namespace, follow: follow, timestamps: true,
-                                                      since: reader.since)
+                    let lines = try await client.logs(ofPod: pod, in: namespace, container: container, follow: follow,
+                                                      timestamps: true, since: reader.since)
                     for try await line in lines {
                         lastLine.touch()
                         reader.accept(line, write: write)

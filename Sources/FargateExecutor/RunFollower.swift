@@ -246,7 +246,9 @@ final class RunFollower: Sendable {
             guard pod.status?.phase == "Running" || pod.status?.isFinished == true else { continue }
             Failpoint.reach("running")
             let stream = PodLogStream(
-                client: client, namespace: settings.namespace, pod: podName,
+                // The run's container (the one whose command is the job's): a pod with a sidecar or
+                // several containers answers 400 to a log request that names none.
+                client: client, namespace: settings.namespace, pod: podName, container: pod.spec?.containers.first?.name,
                 write: { [write] text, stamp in write(podName, text, stamp) }, logger: logger,
                 podState: { [client, settings] in
                     do {

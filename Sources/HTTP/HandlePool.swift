@@ -44,6 +44,8 @@ final class HandlePool: @unchecked Sendable {
         try handle.reset()
         try handle.set(CURLOPT_URL, string: request.url)
         try handle.set(CURLOPT_PROTOCOLS_STR, string: "http,https")
+        // - SeeAlso: https://curl.se/libcurl/c/CURLOPT_USERAGENT.html
+        try handle.set(CURLOPT_USERAGENT, string: ProductVersion.userAgent)
         // Signals are process-wide and our transfers run on many threads: no SIGALRM for DNS timeouts.
         try handle.set(CURLOPT_NOSIGNAL, true)
         try handle.set(CURLOPT_SSL_VERIFYPEER, true)

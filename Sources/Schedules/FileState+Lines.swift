@@ -87,8 +87,11 @@ extension FileState {
             }
             failedSettings.remove(setting)
             pendingAssignments.append((String(name), location))
-            if setting == .template, let template = settings.template, template.setsName {
-                report(.templateNameIgnored(path: template.path), line: line, column: column(value))
+            if setting == .template, let template = settings.template {
+                if template.setsName { report(.templateNameIgnored(path: template.path), line: line, column: column(value)) }
+                for note in template.notes {
+                    report(.templateFieldLeftOut(path: template.path, note), line: line, column: column(value))
+                }
             }
         } catch {
             failedSettings.insert(setting)
@@ -96,6 +99,9 @@ extension FileState {
             case .expected:
                 report(.invalidSettingValue(setting, value: String(value), expected: setting.expected),
                        line: line, column: column(value))
+            case .template(.templateInvalid(let path, .invalid(let issues))):
+                // One error per refused field, each naming its place in the template.
+                for issue in issues { report(.templateInvalid(path: path, .invalid([issue])), line: line, column: column(value)) }
             case .template(let kind):
                 report(kind, line: line, column: column(value))
             }

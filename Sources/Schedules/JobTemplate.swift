@@ -15,6 +15,31 @@ public struct JobTemplate: Hashable, Sendable {
     public var image: String?
     /// Whether the manifest sets `metadata.name`, which fargate-cron replaces (a warning in `check`).
     public var setsName: Bool
+    /// Fields the API server sets itself, left out of the manifest (each a warning in `check`).
+    public var notes: [Note] = []
+
+    /// A line and column in the template file (1-based, as YAML parsers count them).
+    public struct Place: Hashable, Sendable, CustomStringConvertible {
+        public var line: Int
+        public var column: Int
+        public var description: String { "\(line):\(column)" }
+    }
+
+    /// A field left out of the manifest, and why.
+    public struct Note: Hashable, Sendable, CustomStringConvertible {
+        public var field: String
+        public var why: String
+        public var place: Place
+        public var description: String { "\(place): \(field) is left out: \(why)" }
+    }
+
+    /// A field the API server would refuse.
+    public struct Issue: Hashable, Sendable, CustomStringConvertible {
+        public var field: String
+        public var message: String
+        public var place: Place
+        public var description: String { "\(place): \(field): \(message)" }
+    }
 
     /// Reads and validates a manifest.
     /// - Parameters:
@@ -32,8 +57,15 @@ public struct JobTemplate: Hashable, Sendable {
             throw TemplateProblem.yaml("\(error)")
         }
         guard let root else { throw .notAJob("the file is empty") }
-        let object = try JobTemplate.jsonObject(root, path: "")
+        var marks: [String: Place] = [:]
+        var object = try JobTemplate.jsonObject(root, path: "", marks: &marks)
         try JobTemplate.validate(object)
+        if var mapping = object as? [String: Any] {
+            let (notes, issues) = TemplateRules.apply(to: &mapping, marks: marks)
+            guard issues.isEmpty else { throw .invalid(issues) }
+            self.notes = notes
+            object = mapping
+        }
         do {
             manifest = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
         } catch {
@@ -53,11 +85,14 @@ public struct JobTemplate: Hashable, Sendable {
         case yaml(String)
         /// The YAML is not a Job manifest fargate-cron can start from.
         case notAJob(String)
+        /// Fields the API server would refuse, each with its place in the template (one error each in `check`).
+        case invalid([Issue])
 
         public var description: String {
             switch self {
             case .yaml(let message): "is not valid YAML: \(message)"
             case .notAJob(let message): "is not a batch/v1 Job: \(message)"
+            case .invalid(let issues): "would be refused by the API server: " + issues.map(\.description).joined(separator: "; ")
             }
         }
     }
@@ -74,7 +109,8 @@ public struct JobTemplate: Hashable, Sendable {
         }
     }
 
-    private static func jsonObject(_ node: Node, path: String) throws(TemplateProblem) -> Any {
+    private static func jsonObject(_ node: Node, path: String, marks: inout [String: Place]) throws(TemplateProblem) -> Any {
+        if let mark = node.mark, marks[path] == nil { marks[path] = Place(line: mark.line, column: mark.column) }
         switch node {
         case .scalar(let scalar):
             let tag = Resolver.default.removing(.timestamp).resolveTag(of: node)
@@ -94,7 +130,7 @@ public struct JobTemplate: Hashable, Sendable {
         case .sequence(let sequence):
             var array: [Any] = []
             for (index, element) in sequence.enumerated() {
-                array.append(try jsonObject(element, path: "\(path)[\(index)]"))
+                array.append(try jsonObject(element, path: "\(path)[\(index)]", marks: &marks))
             }
             return array
         case .mapping(let mapping):
@@ -105,7 +141,9 @@ public struct JobTemplate: Hashable, Sendable {
                 }
                 let name = keyScalar.string
                 let childPath = path.isEmpty ? name : "\(path).\(name)"
-                dictionary[name] = try jsonObject(value, path: childPath)
+                // A field's place is its key's: where an editor should go to remove or fix it.
+                if let mark = key.mark { marks[childPath] = Place(line: mark.line, column: mark.column) }
+                dictionary[name] = try jsonObject(value, path: childPath, marks: &marks)
             }
             return dictionary
         case .alias:

@@ -19,7 +19,7 @@ public struct ScheduleError: Error, Hashable, Sendable, CustomStringConvertible 
     /// Whether this is only a warning: reported, but the file is still accepted.
     public var isWarning: Bool {
         switch kind {
-        case .fargateSizeJump, .settingWithoutJobs, .templateNameIgnored, .settingInLowercase: true
+        case .fargateSizeJump, .settingWithoutJobs, .templateNameIgnored, .settingInLowercase, .templateFieldLeftOut: true
         default: false
         }
     }
@@ -52,6 +52,8 @@ public struct ScheduleError: Error, Hashable, Sendable, CustomStringConvertible 
         case settingWithoutJobs(String)
         case templateNameIgnored(path: String)
         case settingInLowercase(String, setting: String)
+        case templateFieldLeftOut(path: String, JobTemplate.Note)
+        case reservedLabel(String)
 
         /// The message, without location or severity.
         public var message: String {
@@ -90,6 +92,10 @@ public struct ScheduleError: Error, Hashable, Sendable, CustomStringConvertible 
             case .settingWithoutJobs(let name): "\(name) has no effect: no job follows it in this file"
             case .settingInLowercase(let name, let setting):
                 "\(name) is passed to the job as an environment variable; did you mean the setting \(setting)?"
+            case .templateFieldLeftOut(let path, let note):
+                "template '\(path)' \(note.place): \(note.field) is left out of each run's Job: \(note.why)"
+            case .reservedLabel(let key):
+                "CRON_LABELS may not set '\(key)': the Job controller sets it on each run's pods, and the API server refuses a Job whose pods set it otherwise"
             case .templateNameIgnored(let path):
                 "template '\(path)' sets metadata.name, which is ignored: each run's Job is named after the job and its slot"
             }

@@ -55,6 +55,7 @@ public struct SettingValues: Hashable, Sendable {
     /// Why a value was refused: what `Setting.expected` says, or a more precise reason.
     enum Refusal: Error {
         case expected
+        /// A precise reason, reported as it is (a template's problem, a reserved label).
         case template(ScheduleError.Kind)
     }
 
@@ -117,7 +118,12 @@ public struct SettingValues: Hashable, Sendable {
         case .podTTL: podTTL = try require(DurationSyntax.parse(value))
         case .pendingTimeout: pendingTimeout = try require(DurationSyntax.parse(value))
         case .suspend: isSuspended = try require(value == "true" ? true : value == "false" ? false : nil)
-        case .labels: labels = try require(Syntax.metadata(value, valuesAreLabels: true))
+        case .labels:
+            let entries = try require(Syntax.metadata(value, valuesAreLabels: true))
+            if let reserved = entries.first(where: { TemplateRules.reservedLabels.contains($0.key) }) {
+                throw .template(.reservedLabel(reserved.key))
+            }
+            labels = entries
         case .annotations: annotations = try require(Syntax.metadata(value, valuesAreLabels: false))
         }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HTTP
 import Kubernetes
 
 /// The `fargate-cron` command: a cron daemon whose jobs run on AWS Fargate.
@@ -11,7 +12,7 @@ struct FargateCron: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fargate-cron",
         abstract: "A cron daemon whose jobs run as Kubernetes Jobs on EKS Fargate.",
-        version: "0.1.0",
+        version: ProductVersion.version,
         subcommands: [
             DaemonCommand.self, CheckCommand.self, NextCommand.self, StatusCommand.self, HistoryCommand.self,
             TriggerCommand.self, LogsCommand.self, GCCommand.self, TokenCommand.self,

@@ -57,7 +57,7 @@ struct EmulatorTests {
         var pod = Pod(metadata: ObjectMeta(name: "with-pod-abcde", labels: ["job-name": "with-pod"]))
         pod.metadata.ownerReferences = [OwnerReference(
             apiVersion: "batch/v1", kind: "Job", name: "with-pod", uid: job.metadata.uid!, controller: true)]
-        _ = try await client.create(pod, in: namespace)
+        _ = try await Peer.admin().create(pod, in: namespace)  // the Job controller's part
         try await client.delete(Job.self, named: "with-pod", in: namespace, uid: job.metadata.uid, propagation: .background)
         #expect(try await client.list(Pod.self, in: namespace).items.isEmpty)
     }
@@ -65,9 +65,10 @@ struct EmulatorTests {
     @Test func podsAreListedBySelectorReadAndDeleted() async throws {
         let client = try Peer.client()
         let namespace = Peer.namespace("pods")
-        let mine = try await client.create(
+        let admin = try Peer.admin()  // the Job controller's part
+        let mine = try await admin.create(
             Pod(metadata: ObjectMeta(name: "run-1-abcde", labels: ["job-name": "run-1"])), in: namespace)
-        _ = try await client.create(Pod(metadata: ObjectMeta(name: "run-2-fghij", labels: ["job-name": "run-2"])), in: namespace)
+        _ = try await admin.create(Pod(metadata: ObjectMeta(name: "run-2-fghij", labels: ["job-name": "run-2"])), in: namespace)
         let listed = try await client.list(Pod.self, in: namespace, labelSelector: "job-name=run-1")
         #expect(listed.items.map(\.metadata.name) == ["run-1-abcde"])
         #expect(try await client.get(Pod.self, named: "run-1-abcde", in: namespace).metadata.uid == mine.metadata.uid)
@@ -126,7 +127,7 @@ struct EmulatorTests {
     @Test func followedLogsArriveLineByLineBeforeTheStreamEnds() async throws {
         let client = try Peer.client()
         let namespace = Peer.namespace("logs")
-        _ = try await client.create(Pod(metadata: ObjectMeta(name: "talker")), in: namespace)
+        _ = try await Peer.admin().create(try runningPod("talker"), in: namespace)  // the Job controller's and kubelet's part
         try await Peer.control("logs/\(namespace)/talker", .object(["lines": .array([
             .object(["time": .string("2026-03-08T03:00:01.000000Z"), "text": .string("first")]),
             .object(["time": .string("2026-03-08T03:00:02.000000Z"), "text": .string("second")]),
@@ -155,15 +156,16 @@ struct EmulatorTests {
     @Test func eventsAboutAJobsPodsComeByFieldSelector() async throws {
         let client = try Peer.client()
         let namespace = Peer.namespace("events")
-        _ = try await client.create(Pod(metadata: ObjectMeta(name: "report-1-abcde", labels: ["job-name": "report-1"])), in: namespace)
-        _ = try await client.create(Pod(metadata: ObjectMeta(name: "other-1-fghij", labels: ["job-name": "other-1"])), in: namespace)
+        let admin = try Peer.admin()  // the Job controller's and the kubelet's part
+        _ = try await admin.create(Pod(metadata: ObjectMeta(name: "report-1-abcde", labels: ["job-name": "report-1"])), in: namespace)
+        _ = try await admin.create(Pod(metadata: ObjectMeta(name: "other-1-fghij", labels: ["job-name": "other-1"])), in: namespace)
         let fixture = try KubernetesJSON.decoder.decode(ObjectList<Event>.self, from: Fixture.data("events.json"))
         for (index, podName) in ["report-1-abcde", "other-1-fghij"].enumerated() {
             var event = fixture.items[index]
             event.metadata = ObjectMeta(name: "\(podName).\(index)")
             event.involvedObject.name = podName
             event.involvedObject.namespace = namespace
-            _ = try await client.create(event, in: namespace)
+            _ = try await admin.create(event, in: namespace)
         }
         let events = try await client.events(aboutPodsOfJob: "report-1", in: namespace)
         #expect(events.map(\.involvedObject.name) == ["report-1-abcde"])

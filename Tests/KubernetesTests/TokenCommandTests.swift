@@ -63,6 +63,14 @@ struct TokenCommandTests {
         #expect(result.output == (try Fixture.text("aws-eks-get-token.json")))
     }
 
+    /// `--version` and every request's `User-Agent` name one version (`ProductVersion`).
+    @Test func versionIsTheOneTheUserAgentNames() throws {
+        let result = try Binary.run(["--version"], environment: [:])
+        #expect(result.status == 0)
+        #expect(result.output == ProductVersion.version + "\n")
+        #expect(ProductVersion.userAgent == "fargate-cron/\(ProductVersion.version)")
+    }
+
     @Test func tokenCommandAnswersKubectlsExecInfoVersion() throws {
         var environment = Self.fixtureEnvironment
         environment["KUBERNETES_EXEC_INFO"] = #"{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","spec":{"interactive":false}}"#

@@ -109,7 +109,7 @@ struct TransportTests {
     @Test func cancellingTheConsumerEndsAFollowedLog() async throws {
         let client = try Peer.client()
         let namespace = Peer.namespace("cancel-logs")
-        _ = try await client.create(Pod(metadata: ObjectMeta(name: "endless")), in: namespace)
+        _ = try await Peer.admin().create(try runningPod("endless"), in: namespace)  // the Job controller's part
         try await Peer.control("logs/\(namespace)/endless", .object(["lines": .array([.string("one")])]))
         let (firstLine, signal) = AsyncStream<Void>.makeStream()
         let reader = Task {

@@ -1,20 +1,39 @@
 #!/usr/bin/env python3
-"""Plays the Job controller and EKS Fargate against the Kubernetes API emulator, for fargate-cron's tests.
+"""Plays the Job controller, the scheduler, EKS Fargate and the kubelet against the Kubernetes API emulator.
 
 It talks to the emulator (scripts/peers/kube_emulator.py) only over its HTTP API, as a real controller
-would: it watches Jobs in one namespace and, for each new Job, creates its pod (with ownerReferences, so a
-Background delete of the Job takes the pod), then moves the pod Pending -> Running -> Succeeded/Failed,
-sets the CapacityProvisioned annotation and spec.nodeName as Fargate does, writes the pod's output into the
-emulator's log store (POST /_emulator/logs/NS/POD) and closes it when the container ends, and gives the Job
-its Complete/Failed condition.
+would, with the bearer token `system:kube-controller-manager` (the emulator holds every other caller to the
+daemon's Role). For each new Job in its namespace:
+
+* the Job controller creates its pod from the template (generateName `JOB-`, which the API server cuts to
+  58 characters; ownerReferences; the job-name and controller-uid labels). When the API server refuses the
+  pod (a quota, Pod Security admission, a missing service account) it records a `FailedCreate` Event on the
+  Job ("Error creating: ...") and tries again, 1 s, 2 s, 4 s, ... (at most 10 s) apart, as long as the Job exists;
+* the scheduler places it: where a Fargate profile of the namespace's world matches (namespace and label
+  selectors, `*` and `?` wildcards; by default one profile for every namespace) Fargate provisions a node
+  (`CapacityProvisioned`, the `eks.amazonaws.com/fargate-profile` label, a `fargate-ip-...` node); otherwise
+  an EC2 node if the world has any (no `CapacityProvisioned`), or the pod stays Pending, Unschedulable, with
+  a `FailedScheduling` Event in the scheduler's words;
+* the kubelet pulls the images (containers `waiting: ContainerCreating`; an image the world lists as
+  unpullable stays `ErrImagePull`, then `ImagePullBackOff`, with `Failed` and `BackOff` Events), runs the init
+  containers one after another, then the containers (native sidecars, init containers with
+  `restartPolicy: Always`, run beside them), writes each container's output into the emulator's log store,
+  closes the logs when the containers end and, about a second later (as a kubelet's status sync lags the
+  end of the log stream), sets the pod's phase; the Job gets its Complete/Failed condition.
+
+The namespace's world is read from the emulator (GET /_emulator/world?namespace=NS, set by a test through
+POST /_emulator/config): `fargateProfiles`, `ec2Nodes`, `unpullableImages`.
 
 What each run does is scripted by annotations on the Job (the executor copies CRON_ANNOTATIONS there):
   test.fargate-cron/pending-seconds  time before the pod is scheduled (default 0.2), or "stuck": never
   test.fargate-cron/run-seconds      time the container runs (default 0.3)
-  test.fargate-cron/lines            how many output lines, spread over the run (default 3): "line N of JOB"
-  test.fargate-cron/exit-code        the container's exit status (default 0)
+  test.fargate-cron/lines            how many output lines of the first container, spread over the run
+                                     (default 3): "line N of JOB"; every other container prints one line,
+                                     "NAME of JOB"
+  test.fargate-cron/exit-code        the first container's exit status (default 0)
   test.fargate-cron/outcome          exit (default) | oom | evict
   test.fargate-cron/capacity         the CapacityProvisioned value (default "0.25vCPU 0.5GB")
+  test.fargate-cron/phase-lag-seconds  time between the logs' end and the phase change (default 1.0)
 A Job's spec.activeDeadlineSeconds is honoured: a run longer than it is failed with DeadlineExceeded.
 
 Usage: fargate_controller.py --server http://127.0.0.1:PORT --namespace NS
@@ -23,6 +42,7 @@ It prints "ready" on standard output once its watch is open, and runs until kill
 import argparse
 import asyncio
 import datetime
+import fnmatch
 import json
 import random
 import signal
@@ -68,8 +88,10 @@ class Controller:
             await response.read()
             return response.status == 200
 
-    async def logs(self, pod: str, lines: list[str], close: bool = False) -> None:
+    async def logs(self, pod: str, lines: list[str], close: bool = False, container: str | None = None) -> None:
         body = {"lines": [{"time": now(), "text": text} for text in lines], "close": close}
+        if container:
+            body["container"] = container
         async with self.session.post(f"{self.server}/_emulator/logs/{self.namespace}/{pod}", json=body) as response:
             await response.read()
 
@@ -99,25 +121,82 @@ class Controller:
         except Exception as error:  # a test deleting things mid-run is normal; say anything else
             print(f"controller: {job['metadata']['name']}: {error!r}", file=sys.stderr, flush=True)
 
+    async def world(self) -> dict:
+        async with self.session.get(f"{self.server}/_emulator/world?namespace={self.namespace}") as response:
+            return await response.json() if response.status == 200 else {}
+
+    async def event(self, about: dict, kind: str, reason: str, message: str, source: str, type_: str = "Warning") -> None:
+        """Records a core/v1 Event about an object, as the component named `source` would."""
+        meta = about["metadata"]
+        stamp = now_seconds()
+        event = {"apiVersion": "v1", "kind": "Event",
+                 "metadata": {"name": f"{meta['name']}.{random.getrandbits(64):016x}", "namespace": self.namespace},
+                 "involvedObject": {"apiVersion": "batch/v1" if kind == "Job" else "v1", "kind": kind,
+                                    "name": meta["name"], "namespace": self.namespace, "uid": meta.get("uid")},
+                 "reason": reason, "message": message, "type": type_, "count": 1,
+                 "firstTimestamp": stamp, "lastTimestamp": stamp, "source": {"component": source}}
+        async with self.session.post(f"{self.server}/api/v1/namespaces/{self.namespace}/events", json=event) as response:
+            await response.read()
+
+    async def alive(self, pod_url: str) -> bool:
+        """Whether the pod is still there and not being deleted (then the kubelet stops it, not us)."""
+        async with self.session.get(pod_url) as response:
+            if response.status != 200:
+                return False
+            return not (await response.json()).get("metadata", {}).get("deletionTimestamp")
+
+    async def create_pod(self, job: dict, pod: dict) -> dict | None:
+        """The Job controller's create, with FailedCreate Events and backoff while the API server refuses."""
+        delay = 1.0
+        while True:
+            async with self.session.post(self.pods_url(), json=pod) as response:
+                body = await response.json(content_type=None)
+                if response.status < 300:
+                    return body
+            if not await self.exists(self.jobs_url(job["metadata"]["name"])):
+                return None
+            await self.event(job, "Job", "FailedCreate", f"Error creating: {body.get('message', response.status)}",
+                             "job-controller")
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
+
+    @staticmethod
+    def profile_for(world: dict, namespace: str, labels: dict) -> str | None:
+        """The first Fargate profile whose selector matches the pod (namespace and every label; `*`, `?`)."""
+        profiles = world.get("fargateProfiles")
+        if profiles is None:
+            profiles = [{"name": "default", "selectors": [{"namespace": "*"}]}]
+        for profile in profiles:
+            for selector in profile.get("selectors") or []:
+                if not fnmatch.fnmatchcase(namespace, selector.get("namespace", "")):
+                    continue
+                wanted = selector.get("labels") or {}
+                if all(k in labels and fnmatch.fnmatchcase(labels[k], v) for k, v in wanted.items()):
+                    return profile["name"]
+        return None
+
     async def play(self, job: dict) -> None:
         meta = job["metadata"]
         script = {k[len(PREFIX):]: v for k, v in (meta.get("annotations") or {}).items() if k.startswith(PREFIX)}
         template = job["spec"]["template"]
-        pod_name = meta["name"] + "-" + "".join(random.choices(string.ascii_lowercase + string.digits, k=5))
         labels = dict((template.get("metadata") or {}).get("labels") or {})
         labels.update({"job-name": meta["name"], "controller-uid": meta["uid"],
-                       "batch.kubernetes.io/controller-uid": meta["uid"]})
+                       "batch.kubernetes.io/job-name": meta["name"], "batch.kubernetes.io/controller-uid": meta["uid"]})
+        world = await self.world()
+        spec = dict(template["spec"])
+        profile = self.profile_for(world, self.namespace, labels)
+        if profile is not None:
+            spec["schedulerName"] = "fargate-scheduler"  # EKS's webhook picks Fargate's scheduler at admission
         pod = {"apiVersion": "v1", "kind": "Pod",
-               "metadata": {"name": pod_name, "namespace": self.namespace, "labels": labels,
+               "metadata": {"generateName": meta["name"] + "-", "namespace": self.namespace, "labels": labels,
                             "annotations": dict((template.get("metadata") or {}).get("annotations") or {}),
                             "ownerReferences": [{"apiVersion": "batch/v1", "kind": "Job", "name": meta["name"],
                                                  "uid": meta["uid"], "controller": True, "blockOwnerDeletion": True}]},
-               "spec": dict(template["spec"], schedulerName="fargate-scheduler"),
-               "status": {"phase": "Pending", "conditions": []}}
-        async with self.session.post(self.pods_url(), json=pod) as response:
-            await response.read()
-            if response.status >= 300:
-                return
+               "spec": spec, "status": {"phase": "Pending", "conditions": []}}
+        created = await self.create_pod(job, pod)
+        if created is None:
+            return
+        pod_name = created["metadata"]["name"]
         job_url, pod_url = self.jobs_url(meta["name"]), self.pods_url(pod_name)
         await self.patch(job_url, {"status": {"active": 1, "startTime": now_seconds()}})
         pending = script.get("pending-seconds", "0.2")
@@ -127,31 +206,79 @@ class Controller:
                 "message": "no Fargate profile matches the pod's namespace and labels"}]}})
             return
         await asyncio.sleep(float(pending))
+        if profile is not None:
+            node = f"fargate-ip-10-0-{random.randint(1, 254)}-{random.randint(1, 254)}.compute.internal"
+            placed = {"metadata": {"annotations": {"CapacityProvisioned": script.get("capacity", "0.25vCPU 0.5GB")},
+                                   "labels": {"eks.amazonaws.com/fargate-profile": profile}}}
+        elif int(world.get("ec2Nodes", 0)) > 0:
+            node = f"ip-10-0-{random.randint(1, 254)}-{random.randint(1, 254)}.ap-northeast-1.compute.internal"
+            placed = {}
+        else:
+            message = ("0/0 nodes are available: no Fargate profile matches the pod and the cluster has no EC2 nodes. "
+                       "preemption: 0/0 nodes are available: no preemption victims found for incoming pod.")
+            await self.patch(pod_url, {"status": {"conditions": [{
+                "type": "PodScheduled", "status": "False", "reason": "Unschedulable", "lastTransitionTime": now_seconds(),
+                "message": message}]}})
+            await self.event(created, "Pod", "FailedScheduling", message, "default-scheduler")
+            return
+        init = list(spec.get("initContainers") or [])
+        containers = list(spec["containers"])
+        waiting = {"waiting": {"reason": "ContainerCreating"}}
         scheduled = now()
-        capacity = script.get("capacity", "0.25vCPU 0.5GB")
-        node = "fargate-ip-10-0-" + str(random.randint(1, 254)) + "-" + str(random.randint(1, 254)) + ".compute.internal"
-        if not await self.patch(pod_url, {"metadata": {"annotations": {"CapacityProvisioned": capacity}},
-                                          "spec": {"nodeName": node},
-                                          "status": {"conditions": [{"type": "PodScheduled", "status": "True",
-                                                                     "lastTransitionTime": scheduled}]}}):
+        if not await self.patch(pod_url, dict(placed, spec={"nodeName": node}, status={
+                "conditions": [{"type": "PodScheduled", "status": "True", "lastTransitionTime": scheduled}],
+                "initContainerStatuses": [{"name": c["name"], "ready": False, "restartCount": 0,
+                                           "state": {"waiting": {"reason": "PodInitializing"}}} for c in init],
+                "containerStatuses": [{"name": c["name"], "ready": False, "restartCount": 0, "state": waiting}
+                                      for c in containers]})):
             return
+        unpullable = set(world.get("unpullableImages") or [])
+        bad = [c for c in init + containers if c.get("image") in unpullable]
+        if bad:
+            await self.image_pull_fails(created, pod_url, bad[0], init, containers)
+            return
+        await asyncio.sleep(0.1)  # pulling the images
         started = now()
-        container = template["spec"]["containers"][0]["name"]
-        if not await self.patch(pod_url, {"status": {"phase": "Running", "startTime": started, "containerStatuses": [
-                {"name": container, "ready": True, "restartCount": 0, "state": {"running": {"startedAt": started}}}]}}):
+        sidecars = [c for c in init if c.get("restartPolicy") == "Always"]
+        init_statuses = []
+        for container in init:
+            state = {"running": {"startedAt": now()}}
+            if container in sidecars:
+                init_statuses.append({"name": container["name"], "ready": True, "restartCount": 0, "started": True,
+                                      "state": state})
+                await self.logs(pod_name, [f"{container['name']} of {meta['name']}"], container=container["name"])
+                continue
+            await self.patch(pod_url, {"status": {"initContainerStatuses": init_statuses + [
+                {"name": container["name"], "ready": False, "restartCount": 0, "state": state}]}})
+            await self.logs(pod_name, [f"{container['name']} of {meta['name']}"], close=True, container=container["name"])
+            init_statuses.append({"name": container["name"], "ready": True, "restartCount": 0, "state": {"terminated": {
+                "exitCode": 0, "reason": "Completed", "startedAt": state["running"]["startedAt"], "finishedAt": now()}}})
+        running = {"running": {"startedAt": started}}
+        if not await self.alive(pod_url) or not await self.patch(pod_url, {"status": {
+                "phase": "Running", "startTime": started, "initContainerStatuses": init_statuses,
+                "containerStatuses": [{"name": c["name"], "ready": True, "restartCount": 0, "started": True,
+                                       "state": running} for c in containers]}}):
             return
+        for container in containers[1:]:
+            await self.logs(pod_name, [f"{container['name']} of {meta['name']}"], container=container["name"])
         run_seconds = float(script.get("run-seconds", "0.3"))
         deadline = job["spec"].get("activeDeadlineSeconds")
         killed_by_deadline = deadline is not None and run_seconds > float(deadline)
         if killed_by_deadline:
             run_seconds = float(deadline)
         count = int(script.get("lines", "3"))
+        main = containers[0]["name"]
         for index in range(count):
             await asyncio.sleep(run_seconds / max(count, 1))
-            await self.logs(pod_name, [f"line {index + 1} of {meta['name']}"])
+            await self.logs(pod_name, [f"line {index + 1} of {meta['name']}"], container=main)
         if count == 0:
             await asyncio.sleep(run_seconds)
-        await self.logs(pod_name, [], close=True)
+        # The kubelet: every container's log ends, then (its status sync lagging) the phase changes.
+        for container in containers + sidecars:
+            await self.logs(pod_name, [], close=True, container=container["name"])
+        await asyncio.sleep(float(script.get("phase-lag-seconds", "1.0")))
+        if not await self.alive(pod_url):
+            return
         outcome = script.get("outcome", "exit")
         code = int(script.get("exit-code", "0"))
         reason, pod_reason, pod_message = "Completed" if code == 0 else "Error", None, None
@@ -164,9 +291,17 @@ class Controller:
             code, reason = 143, "Error"
             pod_reason, pod_message = "DeadlineExceeded", "Pod was active on the node longer than the specified deadline"
         finished = now()
-        status = {"phase": "Succeeded" if code == 0 else "Failed", "containerStatuses": [
-            {"name": container, "ready": False, "restartCount": 0, "state": {"terminated": {
-                "exitCode": code, "reason": reason, "startedAt": started, "finishedAt": finished}}}]}
+
+        def terminated(exit_code: int, why: str) -> dict:
+            return {"terminated": {"exitCode": exit_code, "reason": why, "startedAt": started, "finishedAt": finished}}
+
+        status = {"phase": "Succeeded" if code == 0 else "Failed",
+                  "containerStatuses": [{"name": c["name"], "ready": False, "restartCount": 0,
+                                         "state": terminated(code, reason) if i == 0 else terminated(0, "Completed")}
+                                        for i, c in enumerate(containers)]}
+        if sidecars:
+            status["initContainerStatuses"] = [
+                dict(s, ready=False, state=terminated(0, "Completed")) if s.get("started") else s for s in init_statuses]
         if pod_reason:
             status["reason"], status["message"] = pod_reason, pod_message
         if not await self.patch(pod_url, {"status": status}):
@@ -185,6 +320,28 @@ class Controller:
             counts = {"failed": 1, "active": 0}
         await self.patch(job_url, {"status": dict(counts, conditions=conditions, completionTime=now_seconds())})
 
+    async def image_pull_fails(self, pod: dict, pod_url: str, container: dict, init: list, containers: list) -> None:
+        """The kubelet cannot pull an image: ErrImagePull, then ImagePullBackOff, with the kubelet's Events."""
+        image = container["image"]
+        detail = (f'rpc error: code = NotFound desc = failed to pull and unpack image "{image}": failed to resolve '
+                  f'reference "{image}": {image}: not found')
+        for reason, message in (("ErrImagePull", detail), ("ImagePullBackOff", f'Back-off pulling image "{image}"')):
+            def statuses(group: list) -> list:
+                return [{"name": c["name"], "ready": False, "restartCount": 0, "image": c.get("image"),
+                         "state": {"waiting": {"reason": reason, "message": message} if c is container
+                                   else {"reason": "PodInitializing" if group is containers and init else "ContainerCreating"}}}
+                        for c in group]
+            if not await self.alive(pod_url) or not await self.patch(pod_url, {"status": {
+                    "initContainerStatuses": statuses(init), "containerStatuses": statuses(containers)}}):
+                return
+            if reason == "ErrImagePull":
+                await self.event(pod, "Pod", "Failed", f'Failed to pull image "{image}": {detail}', "kubelet")
+                await self.event(pod, "Pod", "Failed", "Error: ErrImagePull", "kubelet")
+            else:
+                await self.event(pod, "Pod", "BackOff", message, "kubelet", "Normal")
+                await self.event(pod, "Pod", "Failed", "Error: ImagePullBackOff", "kubelet")
+            await asyncio.sleep(0.5)
+
 
 async def main() -> int:
     # A child of a Swift test process inherits its blocked signals: take SIGTERM and SIGINT back.
@@ -193,7 +350,8 @@ async def main() -> int:
     parser.add_argument("--server", required=True)
     parser.add_argument("--namespace", required=True)
     args = parser.parse_args()
-    async with aiohttp.ClientSession() as session:
+    # A cluster component: the emulator holds every caller but `system:` ones to the daemon's Role.
+    async with aiohttp.ClientSession(headers={"Authorization": "Bearer system:kube-controller-manager"}) as session:
         controller = Controller(session, args.server, args.namespace)
         ready = asyncio.Event()
         watch = asyncio.create_task(controller.watch(ready))

@@ -40,7 +40,18 @@ start() {
     https_port=$(free_port)
     mtls_port=$(free_port)
     rm -f "$run_dir/ready"
-    nohup python3 "$here/kube_emulator.py" --http-port "$http_port" --https-port "$https_port" \
+    # The daemon's shipped Role (deploy/) and the OpenAPI schemas of Kubernetes 1.29-1.33 hold every
+    # test: FARGATE_CRON_EMULATOR_ROLE=none or FARGATE_CRON_EMULATOR_SCHEMAS=none turn them off (the
+    # client benchmark creates pods, which the Role does not allow, and schema checks cost ~100 ms a Job).
+    local role="${FARGATE_CRON_EMULATOR_ROLE:-$here/../../deploy/kubernetes/rbac.yaml}"
+    local schemas="${FARGATE_CRON_EMULATOR_SCHEMAS:-1.29,1.30,1.31,1.32,1.33}"
+    local strict=()
+    [ "$role" = none ] || strict+=(--role "$role")
+    [ "$schemas" = none ] || strict+=(--schema-versions "$schemas")
+    # kmock keeps every request and walks them all on each create and patch: late in a full test run
+    # each request cost seconds. Nothing reads that log back (see kube_emulator.py).
+    export FARGATE_CRON_EMULATOR_FORGET_REQUESTS="${FARGATE_CRON_EMULATOR_FORGET_REQUESTS:-1}"
+    nohup python3 "$here/kube_emulator.py" --http-port "$http_port" --https-port "$https_port" "${strict[@]}" \
         --cert "$run_dir/server.pem" --key "$run_dir/server.key" --ready-file "$run_dir/ready" \
         --mtls-port "$mtls_port" --client-ca "$run_dir/ca.pem" \
         >"$run_dir/emulator.log" 2>&1 &

@@ -13,11 +13,31 @@ and answers the Kubernetes REST paths. This launcher fills the gaps listed in sh
 * PUT replaces an object, with resourceVersion as an optimistic-concurrency precondition (409 Conflict);
 * DELETE honours preconditions.uid and, with propagationPolicy Background/Foreground, deletes the
   pods a Job owns (ownerReferences or controller-uid label);
-* pod logs come from a store the tests fill (follow, timestamps, sinceTime);
+* pod logs come from a store the tests fill, per container (follow, timestamps, sinceTime), refused as the API
+  server and the kubelet refuse them: 400 without `container` on a pod of several containers ("choose one
+  of: [...]"), for an unknown container, and for a container still waiting ("is waiting to start: REASON");
+  an empty body for a pod not yet on a node;
+* Jobs are validated as the API server validates them (kube_validation.py): 400 for a quantity that does
+  not decode, 422 Invalid with the API's causes and field paths for names, labels, the Job controller's
+  reserved labels and selector, required fields; and against Kubernetes' OpenAPI schemas
+  (--schema-versions, PyPI kubernetes-validate, strict); `resourceVersion` on a create is the 500 the API
+  server answers; generateName is cut to 58 characters before its 5 random ones;
+* pods are admitted as a cluster admits them: a service account must exist (`default` always does), and a
+  test may set a pod quota or Pod Security "restricted" per namespace (403 with the API's texts);
+* DELETE honours finalizers (only a deletionTimestamp until they are patched away) and a running pod's
+  grace period (it goes once its emulated containers end on SIGTERM, --kill-seconds);
+* BOOKMARK events come about every 60 s (--bookmark-interval; per namespace through /_emulator/config);
+* with --role FILE, every caller but `system:` tokens is held to that Role (kube_rbac.py): 403 otherwise;
 * bearer token "reject-401" gets 401 and "forbid-403" gets 403, with the Status texts the real server uses.
 
 Test controls under /_emulator/ (plain JSON over the same ports):
-  POST /_emulator/logs/NS/POD   {"lines": ["text" | {"time": RFC3339, "text": "..."}], "close": bool}
+  POST /_emulator/logs/NS/POD   {"lines": ["text" | {"time": RFC3339, "text": "..."}], "close": bool,
+                                "container": NAME (default: the pod's first container)}
+  POST /_emulator/config        per-namespace settings: {"namespace": NS, "bookmarkInterval": seconds,
+                                "podQuota": N (a ResourceQuota on pods), "podSecurity": "restricted",
+                                "fargateProfiles": [{"name", "selectors": [{"namespace", "labels"}]}],
+                                "ec2Nodes": N, "unpullableImages": [IMAGE]} (the last three for the controller)
+  GET  /_emulator/world?namespace=NS   those settings
   POST /_emulator/compact       forget the history, so older resourceVersions get 410
                                 ({"namespace": NS}: only for watches of that namespace)
   GET  /_emulator/health        200 when serving
@@ -57,7 +77,14 @@ import aiohttp.web
 import kmock
 from kmock._internal import enums, k8s
 
+import kube_rbac
+import kube_validation
 from kube_selectors import field_value, parse_selector
+
+try:  # PyPI kubernetes-validate (scripts/deps): the real OpenAPI schemas, strict
+    import kubernetes_validate
+except ImportError:  # pragma: no cover - scripts/deps installs it; --schema-versions then refuses to start
+    kubernetes_validate = None
 
 LIST_KINDS = {"jobs": "Job", "pods": "Pod", "events": "Event", "leases": "Lease", "namespaces": "Namespace"}
 
@@ -92,7 +119,12 @@ class FargateCronEmulator(kmock.KubernetesEmulator):
         self.changed = asyncio.Event()
         self.logs: dict[tuple[str, str], dict] = {}
         self.logs_changed = asyncio.Event()
-        self.bookmark_interval = 1.0
+        self.bookmark_interval = 60.0  # the real server's "about every minute"
+        self.namespace_config: dict[str, dict] = {}  # per-namespace test settings (bookmarkInterval, world)
+        self.role: kube_rbac.Role | None = None
+        self.schema_versions: list[str] = []
+        self.kill_seconds = 0.5  # how long a container takes to end on SIGTERM after a graceful delete
+        self.deletions: set[asyncio.Task] = set()
         self.controllers: list[Callable[["FargateCronEmulator", dict], Awaitable[None]]] = []
         self.request_counts: collections.Counter[tuple[int, str, str, str]] = collections.Counter()
         self.list_sizes: collections.Counter[tuple[str, str, int]] = collections.Counter()
@@ -169,6 +201,9 @@ class FargateCronEmulator(kmock.KubernetesEmulator):
         if request.resource is None:
             return await super()._handle(request)
         method = request._raw_request.method
+        denied = self.authorize(request, method)
+        if denied is not None:
+            raise denied
         if request.subresource == "log" and method == "GET":
             return await self.serve_log(request)
         if request.action == enums.action.WATCH:
@@ -207,13 +242,30 @@ class FargateCronEmulator(kmock.KubernetesEmulator):
                                 f'"{request.namespace}"')
         return None
 
+    def authorize(self, request: kmock.Request, method: str) -> k8s.KubernetesError | None:
+        """The shipped Role (--role): 403 for what it does not allow (see kube_rbac.py)."""
+        if self.role is None or kube_rbac.is_unrestricted(request.headers.get("Authorization", "")):
+            return None
+        resource = request.resource.plural + (f"/{request.subresource}" if request.subresource else "")
+        verb = kube_rbac.verb_of(method, request.name, request.action == enums.action.WATCH)
+        group = request.resource.group or ""
+        if request.namespace and self.role.allows(verb, group, resource, request.name):
+            return None
+        return status_error(403, "Forbidden", kube_rbac.forbidden_message(
+            self.role.user, verb, group, resource, request.name, request.namespace),
+            {"name": request.name or "", "group": group, "kind": request.resource.plural})
+
     # -- objects ----------------------------------------------------------------------------------
 
     async def serve_create(self, request: kmock.Request) -> aiohttp.web.StreamResponse:
         data = request.data if isinstance(request.data, dict) else {}
+        posted = json.loads(json.dumps(data))  # as the client sent it, for the schema check
         meta = data.setdefault("metadata", {})
+        if meta.get("resourceVersion"):
+            raise status_error(500, "", "resourceVersion should not be set on objects to be created")
         if not meta.get("name") and meta.get("generateName"):
-            meta["name"] = meta["generateName"] + "".join(random.choices(string.ascii_lowercase + string.digits, k=5))
+            # names.SimpleNameGenerator: the prefix cut to 58 characters, then 5 random ones (63 in all).
+            meta["name"] = meta["generateName"][:58] + "".join(random.choices("bcdfghjklmnpqrstvwxz2456789", k=5))
         namespace = request.namespace or meta.get("namespace")
         if namespace:
             meta["namespace"] = namespace
@@ -223,6 +275,12 @@ class FargateCronEmulator(kmock.KubernetesEmulator):
         meta["uid"] = str(uuid.uuid4())
         meta["resourceVersion"] = self.next_revision()
         meta["creationTimestamp"] = now_rfc3339()
+        for server_set in ("deletionTimestamp", "deletionGracePeriodSeconds", "generation", "selfLink"):
+            meta.pop(server_set, None)
+        if request.resource.plural == "jobs":
+            self.validate_job(data, posted)
+        if request.resource.plural == "pods":
+            await self.admit_pod(data, namespace)
         try:
             response = await super()._handle(request)
         except k8s.KubernetesObjectConflictError:
@@ -230,6 +288,60 @@ class FargateCronEmulator(kmock.KubernetesEmulator):
         response.set_status(201)
         await self.record(request.resource, namespace, "ADDED", self._objects[key].raw)
         return response
+
+    def validate_job(self, job: dict, posted: dict) -> None:
+        """The API server's checks of a new Job: decoding, then validation (422 Invalid with causes),
+        then every --schema-versions OpenAPI schema (kubernetes-validate, strict)."""
+        name = job["metadata"].get("name") or ""
+        try:
+            kube_validation.check_quantities(job)
+            errors = kube_validation.prepare_and_validate_job(job)
+        except kube_validation.BadQuantity as error:
+            raise status_error(400, "BadRequest", f'Job in version "v1" cannot be handled as a Job: {error}')
+        if errors.items:
+            status = errors.status("Job", "batch", name)
+            raise k8s.KubernetesError(status=422, reason="Invalid", message=status["message"], details=status["details"])
+        for version in self.schema_versions:
+            try:
+                kubernetes_validate.validate(posted, version, strict=True)
+            except kubernetes_validate.ValidationError as error:
+                path = ".".join(str(p) for p in error.path)
+                raise status_error(422, "Invalid", f'Job.batch "{name}" is invalid: kubernetes-validate {version} '
+                                                   f'(strict): {path}: {error.message}')
+
+    async def admit_pod(self, pod: dict, namespace: str) -> None:
+        """Admission of a new pod: the ServiceAccount plugin (the account must exist), a ResourceQuota on
+        pod count and Pod Security "restricted", as a test configures them (POST /_emulator/admission)."""
+        config = self.namespace_config.get(namespace, {})
+        name = pod["metadata"].get("name") or pod["metadata"].get("generateName", "")
+        account = (pod.get("spec") or {}).get("serviceAccountName") or "default"
+        accounts = kmock.resource("", "v1", "serviceaccounts")
+        if account != "default" and (accounts, namespace, account) not in self._objects:
+            raise status_error(403, "Forbidden", f'pods "{name}" is forbidden: error looking up service account '
+                                                 f'{namespace}/{account}: serviceaccount "{account}" not found',
+                               {"name": name, "kind": "pods"})
+        quota = config.get("podQuota")
+        if quota is not None:
+            used = len([p for p in self.live_objects(kmock.resource("", "v1", "pods"), namespace)
+                        if ((p.get("status") or {}).get("phase")) not in ("Succeeded", "Failed")])
+            if used + 1 > int(quota):
+                raise status_error(403, "Forbidden", f'pods "{name}" is forbidden: exceeded quota: compute, requested: '
+                                                     f'pods=1, used: pods={used}, limited: pods={quota}',
+                                   {"name": name, "kind": "pods"})
+        if config.get("podSecurity") == "restricted":
+            problems = []
+            for container in (pod.get("spec") or {}).get("containers") or []:
+                context = container.get("securityContext") or {}
+                if context.get("allowPrivilegeEscalation") is not False:
+                    problems.append(f'allowPrivilegeEscalation != false (container "{container.get("name")}" must set '
+                                    "securityContext.allowPrivilegeEscalation=false)")
+                if context.get("runAsNonRoot") is not True:
+                    problems.append(f'runAsNonRoot != true (container "{container.get("name")}" must set '
+                                    "securityContext.runAsNonRoot=true)")
+            if problems:
+                raise status_error(403, "Forbidden", f'pods "{name}" is forbidden: violates PodSecurity '
+                                                     f'"restricted:latest": {", ".join(problems)}',
+                                   {"name": name, "kind": "pods"})
 
     def already_exists(self, request: kmock.Request, name: str) -> k8s.KubernetesError:
         return status_error(409, "AlreadyExists", f'{describe(request.resource)} "{name}" already exists',
@@ -247,6 +359,11 @@ class FargateCronEmulator(kmock.KubernetesEmulator):
         response = await super()._handle(request)
         if not self._objects[key].deleted:
             await self.record(request.resource, request.namespace, "MODIFIED", self._objects[key].raw)
+        else:
+            # kmock removes an object whose deletion waited on finalizers once the last one is patched away.
+            final = json.loads(json.dumps(self._objects[key].last.raw))
+            final["metadata"]["resourceVersion"] = self.next_revision()
+            await self.record(request.resource, request.namespace, "DELETED", final)
         return response
 
     async def serve_replace(self, request: kmock.Request) -> aiohttp.web.StreamResponse:
@@ -264,10 +381,15 @@ class FargateCronEmulator(kmock.KubernetesEmulator):
                                'and try again', {"name": request.name, "kind": request.resource.plural})
         for kept in ("uid", "creationTimestamp", "namespace", "name"):
             meta[kept] = current["metadata"].get(kept)
+        for kept in ("deletionTimestamp", "deletionGracePeriodSeconds"):
+            if current["metadata"].get(kept) is not None:
+                meta[kept] = current["metadata"][kept]
         meta["resourceVersion"] = self.next_revision()
         self._objects[key].create(data)
         await self.record(request.resource, request.namespace, "MODIFIED", self._objects[key].raw)
-        return aiohttp.web.json_response(self._objects[key].raw)
+        if meta.get("deletionTimestamp") and not meta.get("finalizers"):
+            await self.delete_object(key, self._objects[key].raw)  # the last finalizer was removed
+        return aiohttp.web.json_response(data)
 
     async def serve_delete(self, request: kmock.Request) -> aiohttp.web.StreamResponse:
         key = (request.resource, request.namespace, request.name)
@@ -282,10 +404,62 @@ class FargateCronEmulator(kmock.KubernetesEmulator):
                                f"Precondition failed: UID in precondition: {expected_uid}, "
                                f"UID in object meta: {actual_uid}", {"name": request.name})
         policy = request.params.get("propagationPolicy") or options.get("propagationPolicy")
-        await self.delete_object(key, current)
+        grace = request.params.get("gracePeriodSeconds") or options.get("gracePeriodSeconds")
+        answer = await self.delete_gracefully(key, current, None if grace is None else int(grace))
         if policy in ("Background", "Foreground"):
             await self.delete_dependents(request.namespace, actual_uid)
-        return aiohttp.web.json_response(current)
+        return aiohttp.web.json_response(answer)
+
+    async def delete_gracefully(self, key, raw: dict, grace: int | None) -> dict:
+        """As the API server deletes: an object with finalizers only gets a deletionTimestamp (it goes when
+        they are removed); a pod bound to a node and still running is given its grace period
+        (gracePeriodSeconds, else spec.terminationGracePeriodSeconds, else 30 s) and goes once its
+        containers have ended (the kubelet's part: SIGTERM, which the emulated containers obey within
+        --kill-seconds); anything else goes at once. Returns the object as the DELETE answers it."""
+        meta = raw.get("metadata", {})
+        if meta.get("deletionTimestamp"):
+            return raw  # already being deleted
+        is_pod = key[0].plural == "pods"
+        phase = (raw.get("status") or {}).get("phase")
+        running = is_pod and (raw.get("spec") or {}).get("nodeName") and phase not in ("Succeeded", "Failed")
+        if grace is None:
+            grace = int((raw.get("spec") or {}).get("terminationGracePeriodSeconds", 30)) if is_pod else 0
+        if not meta.get("finalizers") and not (running and grace > 0):
+            await self.delete_object(key, raw)
+            return raw
+        marked = json.loads(json.dumps(raw))
+        stamp = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=grace if running else 0)
+        marked["metadata"]["deletionTimestamp"] = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+        marked["metadata"]["deletionGracePeriodSeconds"] = grace if running else 0
+        marked["metadata"]["resourceVersion"] = self.next_revision()
+        self._objects[key].create(marked)
+        await self.record(key[0], key[1], "MODIFIED", marked)
+        if running:
+            task = asyncio.create_task(self.kubelet_terminates(key, min(float(grace), self.kill_seconds)))
+            self.deletions.add(task)
+            task.add_done_callback(self.deletions.discard)
+        return marked
+
+    async def kubelet_terminates(self, key, after: float) -> None:
+        """The kubelet's side of a graceful pod delete: the containers end (SIGTERM: exit 143), the pod's
+        phase becomes Failed, and the pod is removed unless a finalizer still holds it."""
+        await asyncio.sleep(after)
+        if key not in self._objects or self._objects[key].deleted:
+            return
+        pod = json.loads(json.dumps(self._objects[key].raw))
+        status = pod.setdefault("status", {})
+        finished = now_rfc3339()
+        for entry in status.get("containerStatuses") or []:
+            started = ((entry.get("state") or {}).get("running") or {}).get("startedAt")
+            entry["state"] = {"terminated": {"exitCode": 143, "reason": "Error", "startedAt": started or finished,
+                                             "finishedAt": finished}}
+            entry["ready"] = False
+        status["phase"] = "Failed"
+        pod["metadata"]["resourceVersion"] = self.next_revision()
+        self._objects[key].create(pod)
+        await self.record(key[0], key[1], "MODIFIED", pod)
+        if not pod["metadata"].get("finalizers"):
+            await self.delete_object(key, pod)
 
     async def delete_object(self, key, raw: dict) -> None:
         self._objects[key].delete()
@@ -302,7 +476,7 @@ class FargateCronEmulator(kmock.KubernetesEmulator):
             owners = {ref.get("uid") for ref in meta.get("ownerReferences") or []}
             if owner_uid in owners or owner_uid in (labels.get("controller-uid"),
                                                     labels.get("batch.kubernetes.io/controller-uid")):
-                await self.delete_object(key, obj.raw)
+                await self.delete_gracefully(key, obj.raw, None)
 
     def serve_list(self, request: kmock.Request) -> aiohttp.web.StreamResponse:
         items = [obj for obj in self.live_objects(request.resource, request.namespace) if self.matches(request, obj)]
@@ -342,7 +516,9 @@ class FargateCronEmulator(kmock.KubernetesEmulator):
                 cursor = int(since)
             loop = asyncio.get_running_loop()
             deadline = loop.time() + timeout
-            next_bookmark = loop.time() + self.bookmark_interval
+            interval = float(self.namespace_config.get(request.namespace or "", {}).get("bookmarkInterval",
+                                                                                         self.bookmark_interval))
+            next_bookmark = loop.time() + interval
             while loop.time() < deadline:
                 wakeup = self.changed
                 start = bisect.bisect_right(self.history_rvs, cursor)
@@ -355,7 +531,7 @@ class FargateCronEmulator(kmock.KubernetesEmulator):
                     kind = LIST_KINDS.get(request.resource.plural, request.resource.plural.capitalize())
                     await send({"type": "BOOKMARK", "object": {"kind": kind, "metadata": {
                         "resourceVersion": str(max(cursor, self.revision))}}})
-                    next_bookmark = loop.time() + self.bookmark_interval
+                    next_bookmark = loop.time() + interval
                 wait = min(deadline, next_bookmark if bookmarks else deadline) - loop.time()
                 try:
                     await asyncio.wait_for(wakeup.wait(), timeout=max(wait, 0.01))
@@ -367,15 +543,67 @@ class FargateCronEmulator(kmock.KubernetesEmulator):
 
     # -- logs -------------------------------------------------------------------------------------
 
+    @staticmethod
+    def container_names(pod: dict) -> tuple[list[str], list[str]]:
+        spec = pod.get("spec") or {}
+        return ([c.get("name") for c in spec.get("initContainers") or []],
+                [c.get("name") for c in spec.get("containers") or []])
+
+    def log_store(self, namespace: str, pod: str, container: str | None) -> dict:
+        """The lines of one container (tests and the controller write them through /_emulator/logs);
+        lines written without a container belong to the pod's first container."""
+        key = (namespace, pod, container or "")
+        if key not in self.logs and container:
+            pod_key = (kmock.resource("", "v1", "pods"), namespace, pod)
+            live = pod_key in self._objects and not self._objects[pod_key].deleted
+            first = self.container_names(self._objects[pod_key].raw)[1][:1] if live else []
+            if first == [container] and (namespace, pod, "") in self.logs:
+                return self.logs[(namespace, pod, "")]
+        return self.logs.setdefault(key, {"lines": [], "closed": False})
+
+    def log_refusal(self, pod: dict, container: str | None) -> tuple[str | None, str | None]:
+        """(the container, None) or (None, the 400 message), as the API server and the kubelet answer."""
+        name = pod["metadata"]["name"]
+        init, regular = self.container_names(pod)
+        if container:
+            if container not in init + regular:
+                return None, f"container {container} is not valid for pod {name}"
+        elif len(regular) == 1:
+            container = regular[0]
+        elif not regular:
+            return None, f"a container name must be specified for pod {name}"
+        else:
+            return None, f"a container name must be specified for pod {name}, choose one of: [{' '.join(init + regular)}]"
+        if not (pod.get("spec") or {}).get("nodeName"):
+            return container, None  # not on a node yet: the API server answers an empty body
+        status = pod.get("status") or {}
+        entries = (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or [])
+        entry = next((e for e in entries if e.get("name") == container), None)
+        if entry is None:
+            return None, f'container "{container}" in pod "{name}" is not available'
+        waiting = (entry.get("state") or {}).get("waiting")
+        if waiting is not None and not (entry.get("lastState") or {}).get("terminated"):
+            reason = waiting.get("reason") or "ContainerCreating"
+            if reason in ("ErrImagePull", "ImagePullBackOff"):
+                reason = "trying and failing to pull image"
+            return None, f'container "{container}" in pod "{name}" is waiting to start: {reason}'
+        return container, None
+
     async def serve_log(self, request: kmock.Request) -> aiohttp.web.StreamResponse:
         pod_key = (kmock.resource("", "v1", "pods"), request.namespace, request.name)
         if pod_key not in self._objects or self._objects[pod_key].deleted:
             raise self.not_found(request)
         params = request.params
+        pod = self._objects[pod_key].raw
+        container, refusal = self.log_refusal(pod, params.get("container"))
+        if refusal is not None:
+            raise status_error(400, "BadRequest", refusal)
         follow = params.get("follow") == "true"
         stamps = params.get("timestamps") == "true"
         since = parse_time(params["sinceTime"]) if params.get("sinceTime") else None
-        store = self.logs.setdefault((request.namespace, request.name), {"lines": [], "closed": False})
+        if not (pod.get("spec") or {}).get("nodeName"):
+            return aiohttp.web.Response(status=200, body=b"", content_type="text/plain")
+        store = self.log_store(request.namespace, request.name, container)
         response = aiohttp.web.StreamResponse(status=200, headers={"Content-Type": "text/plain"})
         await response.prepare(request._raw_request)
         position = 0
@@ -419,8 +647,17 @@ class FargateCronEmulator(kmock.KubernetesEmulator):
             self.history.clear()
             self.history_rvs.clear()
             return aiohttp.web.json_response({"compacted": self.compacted})
+        if parts[1:2] == ["config"]:
+            # Per-namespace settings for the tests running there: {"namespace": NS, "bookmarkInterval": s,
+            # "podQuota": n, "podSecurity": "restricted", "fargateProfiles": [...], "ec2Nodes": n,
+            # "unpullableImages": [...]} (the last three are read by fargate_controller.py).
+            namespace = body.get("namespace", "")
+            self.namespace_config.setdefault(namespace, {}).update({k: v for k, v in body.items() if k != "namespace"})
+            return aiohttp.web.json_response(self.namespace_config[namespace])
+        if parts[1:2] == ["world"]:
+            return aiohttp.web.json_response(self.namespace_config.get(request.params.get("namespace", ""), {}))
         if parts[1:2] == ["logs"] and len(parts) == 4:
-            store = self.logs.setdefault((parts[2], parts[3]), {"lines": [], "closed": False})
+            store = self.log_store(parts[2], parts[3], body.get("container"))
             for line in body.get("lines", []):
                 if isinstance(line, dict):
                     store["lines"].append((line["time"], line["text"]))
@@ -436,6 +673,12 @@ class FargateCronEmulator(kmock.KubernetesEmulator):
 async def serve(args: argparse.Namespace) -> None:
     emulator = FargateCronEmulator()
     emulator.bookmark_interval = args.bookmark_interval
+    emulator.kill_seconds = args.kill_seconds
+    if args.role:
+        emulator.role = kube_rbac.Role(args.role)
+    emulator.schema_versions = [v for v in args.schema_versions.replace(",", " ").split() if v]
+    if emulator.schema_versions and kubernetes_validate is None:
+        raise SystemExit("--schema-versions needs PyPI kubernetes-validate (scripts/deps installs it)")
     async with emulator:
         server = aiohttp.web.Server(emulator)
         runner = aiohttp.web.ServerRunner(server)
@@ -471,7 +714,13 @@ def main() -> int:
     parser.add_argument("--ready-file")
     parser.add_argument("--mtls-port", type=int, help="also serve HTTPS that requires a client certificate")
     parser.add_argument("--client-ca", help="the CA that signs accepted client certificates (with --mtls-port)")
-    parser.add_argument("--bookmark-interval", type=float, default=1.0)
+    parser.add_argument("--bookmark-interval", type=float, default=60.0,
+                        help="seconds between BOOKMARK events (tests set it per namespace: POST /_emulator/config)")
+    parser.add_argument("--role", help="a file with the Role (and RoleBinding) every non-system caller is held to")
+    parser.add_argument("--schema-versions", default="",
+                        help="Kubernetes versions (1.29,1.30,...) whose OpenAPI schemas each new Job must pass, strict")
+    parser.add_argument("--kill-seconds", type=float, default=0.5,
+                        help="how long an emulated container takes to end on SIGTERM after a graceful pod delete")
     args = parser.parse_args()
     try:
         asyncio.run(serve(args))

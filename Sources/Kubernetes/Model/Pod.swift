@@ -64,6 +64,9 @@ public struct EnvVar: Codable, Hashable, Sendable {
 }
 
 /// `core/v1` ResourceRequirements (quantities as the API writes them: `500m`, `1Gi`).
+///
+/// A quantity may also be a JSON number (`cpu: 1` in a template), as the API server's decoder
+/// accepts it: it is read as its decimal text.
 public struct ResourceRequirements: Codable, Hashable, Sendable {
     public var limits: [String: String]?
     public var requests: [String: String]?
@@ -72,6 +75,30 @@ public struct ResourceRequirements: Codable, Hashable, Sendable {
     public init(limits: [String: String]? = nil, requests: [String: String]? = nil) {
         self.limits = limits
         self.requests = requests
+    }
+
+    private enum CodingKeys: String, CodingKey { case limits, requests }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        limits = try Self.quantities(container, .limits)
+        requests = try Self.quantities(container, .requests)
+    }
+
+    private static func quantities(
+        _ container: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys
+    ) throws -> [String: String]? {
+        guard let values = try container.decodeIfPresent([String: JSONValue].self, forKey: key) else { return nil }
+        return try values.mapValues { value in
+            switch value {
+            case .string(let text): return text
+            case .integer(let number): return String(number)
+            case .double(let number) where number.isFinite: return "\(number)"
+            default:
+                throw DecodingError.dataCorruptedError(
+                    forKey: key, in: container, debugDescription: "a quantity must be a string or a number, not \(value)")
+            }
+        }
     }
 }
 

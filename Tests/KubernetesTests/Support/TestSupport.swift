@@ -51,6 +51,11 @@ enum Peer {
         return KubeClient(server: server ?? http, transport: transport, credentials: credentials, retry: retry)
     }
 
+    /// A client with the emulator's cluster-admin token (`system:admin`), for what the tests play
+    /// themselves (the Job controller's pods, the kubelet's events): everything else runs under the
+    /// daemon's Role (deploy/kubernetes/rbac.yaml), which may not create pods.
+    static func admin() throws -> KubeClient { try client(token: "system:admin") }
+
     /// Calls one of the emulator's test controls (`/_emulator/...`).
     static func control(_ path: String, _ body: JSONValue = .object([:])) async throws {
         let transport = CurlTransport()
@@ -95,4 +100,17 @@ func first<S: AsyncSequence & Sendable>(
         }
         return result
     }
+}
+
+/// A pod as the kubelet reports it once its one container runs on a node: what a log request needs
+/// (a pod without a node answers an empty log; one whose container still waits is refused with 400).
+func runningPod(_ name: String, labels: [String: String]? = nil) throws -> Pod {
+    let labelsJSON = try String(decoding: JSONEncoder().encode(labels ?? [:]), as: UTF8.self)
+    return try KubernetesJSON.decoder.decode(Pod.self, from: Data("""
+        {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "\(name)", "labels": \(labelsJSON)},
+         "spec": {"nodeName": "fargate-ip-10-0-1-1.compute.internal", "restartPolicy": "Never",
+                  "containers": [{"name": "job", "image": "busybox:1.36"}]},
+         "status": {"phase": "Running", "containerStatuses": [{"name": "job", "ready": true, "restartCount": 0,
+                    "state": {"running": {"startedAt": "2026-03-08T03:00:00Z"}}}]}}
+        """.utf8))
 }

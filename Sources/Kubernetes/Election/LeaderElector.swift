@@ -103,6 +103,11 @@ public final class LeaderElector<C: Clock>: Sendable where C.Duration == Duratio
     public func run() async {
         var machine = LeaderElection<C.Instant>(
             identity: identity.description, leaseName: name, configuration: configuration)
+        if shared.withLock({ $0.isStopping }) {
+            // Stopped before it began: no round, so nothing acquired only to be given up.
+            finish(machine)
+            return
+        }
         logger.info("taking part in the election on Lease \(namespace)/\(name) as \(identity) (\(configuration))")
         var step = machine.wake(now: clock.now, date: date())
         publish(step.events, machine)

@@ -31,13 +31,19 @@ let package = Package(
 
         // Pure Swift: cron expressions and their fire times. No I/O, no clock.
         .target(name: "CronExpression", swiftSettings: strictSettings),
+        // The shared run vocabulary, one definition each: Slot, RunID, RunState, Trigger, JobName,
+        // ConcurrencyPolicy, CatchUpPolicy, ExecutorKind, RunHandle, and JobDefaults (the one default of
+        // each setting several modules read). CronExpression only for the words a job name may not be.
+        .target(name: "RunModel", dependencies: ["CronExpression"], swiftSettings: strictSettings),
         // What several test targets share: peers' addresses, the fault proxy, the built binary run as a
         // child process, polling. Only test targets depend on it (never the fargate-cron executable).
         .target(name: "TestSupport", dependencies: ["Kubernetes", "HTTP"], path: "Tests/TestSupport", swiftSettings: strictSettings),
+        // A seeded random generator for property and crash tests, without TestSupport's libcurl and crypto.
+        .target(name: "SeededRandom", path: "Tests/SeededRandom", swiftSettings: strictSettings),
 
         .testTarget(
             name: "CronExpressionTests",
-            dependencies: ["CronExpression", "TestSupport"],
+            dependencies: ["CronExpression", "SeededRandom"],
             exclude: ["Fixtures"],
             swiftSettings: strictSettings
         ),
@@ -47,12 +53,12 @@ let package = Package(
         // Schedule files (crontab syntax) -> validated job specifications.
         .target(
             name: "Schedules",
-            dependencies: ["CronExpression", .product(name: "Yams", package: "Yams")],
+            dependencies: ["CronExpression", "RunModel", .product(name: "Yams", package: "Yams")],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "SchedulesTests",
-            dependencies: ["Schedules"],
+            dependencies: ["Schedules", "RunModel"],
             exclude: ["Fixtures", "Snapshots"],  // read through #filePath, not as resources
             swiftSettings: strictSettings
         ),
@@ -60,20 +66,26 @@ let package = Package(
         // The run ledger on SQLite (GRDB brings its own SQLite module).
         .target(
             name: "Ledger",
-            dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["RunModel", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "LedgerTests",
-            dependencies: ["Ledger", "ledger-crash-writer", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "Ledger", "RunModel", "ledger-crash-writer", "TestSupport", "SeededRandom",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            // Read through #filePath, not as resources. Fixtures/v2 holds a ledger written by schema v2's
+            // code (and the program that wrote it, which is not built).
+            exclude: ["Fixtures", "Snapshots"],
             swiftSettings: strictSettings
         ),
         // A child process for LedgerTests' crash test: records runs in a loop until SIGKILLed.
-        .executableTarget(name: "ledger-crash-writer", dependencies: ["Ledger"], swiftSettings: strictSettings),
+        .executableTarget(name: "ledger-crash-writer", dependencies: ["Ledger", "RunModel"], swiftSettings: strictSettings),
         // The ledger's benchmark driver (scripts/bench/ledger): durable transitions, bulk fill, history latency.
         .executableTarget(
             name: "ledger-bench",
-            dependencies: ["Ledger", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["Ledger", "RunModel", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strictSettings
         ),
 
@@ -125,10 +137,27 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The test tools that drive Systemd's pieces in a real process (SystemdTests), and the journal
+        // benchmark's writer (scripts/bench/journal-output): executables of their own, not shipped.
+        .executableTarget(
+            name: "notify-probe",
+            dependencies: ["Systemd", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strictSettings),
+        .executableTarget(
+            name: "log-probe",
+            dependencies: [
+                "Systemd", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings),
+        .executableTarget(
+            name: "output-probe",
+            dependencies: ["Systemd", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strictSettings),
         .testTarget(
             name: "SystemdTests",
             dependencies: [
-                "Systemd", "TestSupport",
+                "Systemd", "TestSupport", "notify-probe", "log-probe", "fargate-cron",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
@@ -136,20 +165,22 @@ let package = Package(
         ),
 
         // The daemon's core: timers, policies, executors, reconcile. Sees protocols, not concrete types.
+        // Failpoints (`Failpoint`, for the crash tests) exist only in debug builds, which the tests run;
+        // the release build users install has none.
         .target(
             name: "Scheduler",
             dependencies: [
-                "CronExpression",
+                "CronExpression", "RunModel",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: strictSettings
+            swiftSettings: strictSettings + [.define("FARGATE_CRON_FAILPOINTS", .when(configuration: .debug))]
         ),
         // ManualClock, FakeExecutor, InMemoryRunStore: what the scheduler's tests drive it with.
-        .target(name: "SchedulerTesting", dependencies: ["Scheduler"], swiftSettings: strictSettings),
+        .target(name: "SchedulerTesting", dependencies: ["Scheduler", "RunModel"], swiftSettings: strictSettings),
         .testTarget(
             name: "SchedulerTests",
-            dependencies: ["Scheduler", "SchedulerTesting", "CronExpression", "Ledger", "TestSupport"],
+            dependencies: ["Scheduler", "SchedulerTesting", "CronExpression", "RunModel", "TestSupport"],
             swiftSettings: strictSettings
         ),
 
@@ -159,7 +190,7 @@ let package = Package(
         .target(
             name: "FargateExecutor",
             dependencies: [
-                "Scheduler", "Kubernetes", "HTTP", "Systemd",
+                "Scheduler", "RunModel", "Kubernetes", "HTTP", "Systemd",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -167,17 +198,51 @@ let package = Package(
         .testTarget(
             name: "FargateExecutorTests",
             dependencies: [
-                "FargateExecutor", "Scheduler", "Kubernetes", "HTTP", "Systemd", "TestSupport",
+                "FargateExecutor", "Scheduler", "RunModel", "Kubernetes", "HTTP", "Systemd", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["Fixtures"],
             swiftSettings: strictSettings
         ),
 
-        // The command line: the only place that builds and connects concrete types.
+        // The daemon as a library: what `fargate-cron daemon` wires together (the services, the adapters
+        // between modules, the executors, the start-up checks). The only place that connects concrete types.
+        .target(
+            name: "Daemon",
+            dependencies: [
+                "CronExpression", "RunModel", "Schedules", "Ledger", "Kubernetes", "HTTP", "Systemd", "Scheduler",
+                "FargateExecutor",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The daemon's benchmark driver (scripts/bench/daemon): its scheduler, ledger and local executor.
+        .executableTarget(
+            name: "bench-scheduler",
+            dependencies: [
+                "Daemon", "Scheduler", "Ledger", "RunModel", "CronExpression",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The Kubernetes client's benchmark driver (scripts/bench/kube).
+        .executableTarget(
+            name: "bench-kube",
+            dependencies: [
+                "Kubernetes", "HTTP", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // The command line a user runs: commands and their option groups; `daemon` runs `Daemon`.
         .executableTarget(
             name: "fargate-cron",
             dependencies: [
+                "Daemon",
+                "RunModel",
                 "CronExpression",
                 "Schedules",
                 "Ledger",
@@ -189,8 +254,6 @@ let package = Package(
                 "FargateExecutor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings,
             // The release binary (scripts/release-build adds --static-swift-stdlib) is linked by lld
@@ -205,14 +268,28 @@ let package = Package(
         ),
         .testTarget(
             name: "DaemonOnClusterTests",
-            dependencies: ["fargate-cron", "FargateExecutor", "Kubernetes", "HTTP", "Ledger", "TestSupport"],
+            dependencies: [
+                "fargate-cron", "FargateExecutor", "Kubernetes", "HTTP", "Ledger", "RunModel", "TestSupport", "SeededRandom",
+            ],
             swiftSettings: strictSettings
         ),
         // The quick start's demo (scripts/demo) run as a user runs it, with this build's binary.
         .testTarget(name: "DemoTests", dependencies: ["TestSupport"], swiftSettings: strictSettings),
+        // The daemon: its adapters, and the real binary run as a process (its ledger, notify socket, reloads).
+        .testTarget(
+            name: "DaemonTests",
+            dependencies: [
+                "Daemon", "fargate-cron", "FargateExecutor", "Kubernetes", "Ledger", "RunModel", "Scheduler", "Schedules",
+                "Systemd",
+                "TestSupport", .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The command line's commands, run as the real binary (`fargate-cron` is a dependency only so
+        // that it is built; no test imports it).
         .testTarget(
             name: "FargateCronTests",
-            dependencies: ["fargate-cron", "FargateExecutor", "Kubernetes", "HTTP", "Ledger", "Scheduler", "Systemd", "TestSupport"],
+            dependencies: ["fargate-cron", "TestSupport"],
             exclude: ["Snapshots"],
             swiftSettings: strictSettings
         ),

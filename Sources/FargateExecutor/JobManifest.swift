@@ -1,5 +1,6 @@
 import Foundation
 public import Kubernetes
+public import RunModel
 public import Scheduler
 
 /// Why a Job manifest could not be built for a run.

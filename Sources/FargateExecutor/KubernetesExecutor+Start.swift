@@ -1,6 +1,7 @@
 import Foundation
 import Kubernetes
 import Logging
+public import RunModel
 public import Scheduler
 
 /// Why one attempt to start a run failed, and whether another attempt may succeed.
@@ -68,7 +69,7 @@ extension KubernetesExecutor {
                 guard wake < deadline else {
                     if let made = await jobMadeByAnEarlierAttempt(named: name, for: request, settings: settings) {
                         // A create whose answer was lost did start the run: follow it rather than disown it.
-                        let handle = RunHandle(executor: .kubernetes, reference: "\(settings.namespace)/\(name)")
+                        let handle = RunHandle(executor: .kubernetes, reference: "\(settings.namespace)/\(name)", uid: made.metadata.uid)
                         follow(made, request: request, settings: settings, handle: handle, output: output)
                         return handle
                     }
@@ -83,7 +84,7 @@ extension KubernetesExecutor {
                 }
                 continue
             }
-            let handle = RunHandle(executor: .kubernetes, reference: "\(settings.namespace)/\(name)")
+            let handle = RunHandle(executor: .kubernetes, reference: "\(settings.namespace)/\(name)", uid: created.metadata.uid)
             follow(created, request: request, settings: settings, handle: handle, output: output)
             return handle
         }

@@ -1,6 +1,7 @@
 import Foundation
 public import Kubernetes
 public import Logging
+public import RunModel
 public import Scheduler
 public import Systemd
 import Synchronization
@@ -23,10 +24,13 @@ public final class KubernetesExecutor: Executor {
     let logGrace: Duration
     let startRetryLimit: Duration
     let resyncInterval: Duration
-    let onReport: @Sendable (RunReport) -> Void
+    let onReport: @Sendable (RunReport) async -> Void
     let followers = Mutex<[String: RunFollower]>([:])
     /// The names of Jobs being created now, with how many starts create each (a sweep leaves their pods alone).
     let starting = Mutex<[String: Int]>([:])
+    /// Followers of runs just started or re-attached, for ``followRuns()`` to run.
+    private let queued: AsyncStream<RunFollower>
+    private let queue: AsyncStream<RunFollower>.Continuation
 
     /// Creates the executor.
     /// - Parameters:
@@ -44,7 +48,7 @@ public final class KubernetesExecutor: Executor {
     public init(
         client: KubeClient, settings: @escaping @Sendable (String) -> KubernetesJobSettings?, journal: EntryWriter?,
         clock: any WallClock, logger: Logger, logGrace: Duration = .seconds(10), startRetryLimit: Duration = .seconds(60),
-        resyncInterval: Duration = .seconds(30), onReport: @escaping @Sendable (RunReport) -> Void = { _ in }
+        resyncInterval: Duration = .seconds(30), onReport: @escaping @Sendable (RunReport) async -> Void = { _ in }
     ) {
         self.client = client
         self.settingsOf = settings
@@ -55,6 +59,25 @@ public final class KubernetesExecutor: Executor {
         self.startRetryLimit = startRetryLimit
         self.resyncInterval = resyncInterval
         self.onReport = onReport
+        (queued, queue) = AsyncStream.makeStream()
+    }
+
+    /// Follows every run this executor starts or re-attaches, each in a child task of one task group
+    /// (its watches, tick and log streams in a group of its own), until cancelled; then every child
+    /// is cancelled and awaited. The daemon runs it as a service of its `ServiceGroup`, so a SIGTERM
+    /// reaches every run's watches and none outlives the daemon. A run cancelled before it was decided
+    /// keeps running in the cluster and is re-attached by the next start. Call it once.
+    public func followRuns() async {
+        await withDiscardingTaskGroup { group in
+            for await follower in queued {
+                group.addTask { [onReport] in
+                    await follower.run()
+                    guard !Task.isCancelled, let report = follower.report.value else { return }
+                    await onReport(report)
+                }
+            }
+            group.cancelAll()
+        }
     }
 
     func follow(_ created: Job, request: RunRequest, settings: KubernetesJobSettings, handle: RunHandle, output: (any OutputSink)?) {
@@ -63,10 +86,7 @@ public final class KubernetesExecutor: Executor {
             client: client, settings: settings, request: request, created: created, clock: clock, logger: logger,
             logGrace: logGrace, resyncInterval: resyncInterval, write: write)
         followers.withLock { $0[handle.reference] = follower }
-        Task { [onReport] in
-            await follower.run()
-            if let report = follower.report.value { onReport(report) }
-        }
+        queue.yield(follower)
     }
 
     func lineWriter(
@@ -134,7 +154,7 @@ public final class KubernetesExecutor: Executor {
         }
         let request = RunRequest(slot: run.slot, run: run.id, trigger: run.trigger, command: job?.command ?? "",
                                  environment: job?.environment ?? [:], timeout: job?.timeout)
-        let handle = RunHandle(executor: .kubernetes, reference: "\(settings.namespace)/\(name)")
+        let handle = RunHandle(executor: .kubernetes, reference: "\(settings.namespace)/\(name)", uid: existing.metadata.uid)
         follow(existing, request: request, settings: settings, handle: handle, output: nil)
         return .running(handle)
     }

@@ -1,4 +1,5 @@
 public import Foundation
+public import RunModel
 public import Scheduler
 
 /// What the kubernetes executor needs of one job beyond what the scheduler's ``RunRequest`` carries:
@@ -42,12 +43,13 @@ public struct KubernetesJobSettings: Hashable, Sendable {
     /// Extra annotations for the Job and its pod (`CRON_ANNOTATIONS`).
     public var annotations: [String: String]
 
-    /// Creates settings; the defaults are those of the schedule files.
+    /// Creates settings; the defaults are those of the schedule files (`JobDefaults`).
     public init(
         jobName: String, namespace: String, image: String? = nil, cpu: String? = nil, memory: String? = nil,
-        template: Data? = nil, serviceAccount: String? = nil, retries: Int = 0, timeout: Duration? = nil,
-        keepSucceeded: Int = 3, keepFailed: Int = 1, podTTL: Duration = .zero,
-        pendingTimeout: Duration = .seconds(300), concurrency: ConcurrencyPolicy = .forbid,
+        template: Data? = nil, serviceAccount: String? = nil, retries: Int = JobDefaults.retries,
+        timeout: Duration? = JobDefaults.timeout, keepSucceeded: Int = JobDefaults.keepSucceeded,
+        keepFailed: Int = JobDefaults.keepFailed, podTTL: Duration = JobDefaults.podTTL,
+        pendingTimeout: Duration = JobDefaults.pendingTimeout, concurrency: ConcurrencyPolicy = JobDefaults.concurrency,
         scheduleHasSeconds: Bool = false, labels: [String: String] = [:], annotations: [String: String] = [:]
     ) {
         self.jobName = jobName

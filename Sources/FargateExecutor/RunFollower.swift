@@ -1,6 +1,7 @@
 import Foundation
 import Kubernetes
 import Logging
+import RunModel
 import Scheduler
 import Systemd
 
@@ -53,13 +54,17 @@ final class RunFollower: Sendable {
 
     /// Runs until the run has ended and its pods are gone; sets ``outcome`` and ``report``.
     ///
-    /// The watches run in tasks of their own that are cancelled, not awaited, at the end: a watch
-    /// connection that is slow to notice its cancellation must not hold the run's outcome back.
+    /// The watches, the one-second tick and each pod's log stream are child tasks of one task group,
+    /// so that cancelling the caller (the daemon stopping) stops every one of them and none outlives
+    /// the run. The outcome and the report are set as soon as the run is decided, before the
+    /// children are cancelled and awaited: a watch connection slow to notice its cancellation does
+    /// not hold the run's outcome back. When cancelled before the run is decided, it sets neither:
+    /// the run goes on in the cluster and the next start re-attaches it.
     func run() async {
         let selector = "\(OwnershipLabels.job)=\(settings.jobName),"
             + "\(OwnershipLabels.scheduledAt)=\(OwnershipLabels.labelValue(of: request.slot.scheduledAt))"
-        let watches = [
-            Task { [client, continuation, settings] in
+        await withDiscardingTaskGroup { group in
+            group.addTask { [client, continuation, settings] in
                 do {
                     for try await event in Watcher<Job>(client: client, namespace: settings.namespace, labelSelector: selector) {
                         continuation.yield(.job(event))
@@ -67,8 +72,8 @@ final class RunFollower: Sendable {
                 } catch {
                     continuation.yield(.tick)
                 }
-            },
-            Task { [client, continuation, settings, name] in
+            }
+            group.addTask { [client, continuation, settings, name] in
                 do {
                     for try await event in Watcher<Pod>(client: client, namespace: settings.namespace, labelSelector: "job-name=\(name)") {
                         continuation.yield(.pod(event))
@@ -76,16 +81,16 @@ final class RunFollower: Sendable {
                 } catch {
                     continuation.yield(.tick)
                 }
-            },
-            Task { [clock, continuation] in
+            }
+            group.addTask { [clock, continuation] in
                 while !Task.isCancelled {
                     do { try await clock.sleep(until: clock.now().addingTimeInterval(1)) } catch { return }
                     continuation.yield(.tick)
                 }
-            },
-        ]
-        await follow()
-        for watch in watches { watch.cancel() }
+            }
+            await follow(in: &group)
+            group.cancelAll()
+        }
         continuation.finish()
     }
 
@@ -94,7 +99,8 @@ final class RunFollower: Sendable {
         var jobGone = false
         var pods: [String: Pod] = [:]
         var timelines: [String: PodTimeline] = [:]
-        var streaming: [String: Task<Void, Never>] = [:]
+        /// The pods whose output is being read, each with the signal that stops its stream.
+        var streaming: [String: Latch<Void>] = [:]
         var ends: [String: PodEndSignal] = [:]
         var logsDone: Set<String> = []
         var deleted: Set<String> = []
@@ -115,7 +121,7 @@ final class RunFollower: Sendable {
         var lastResync: Date
     }
 
-    private func follow() async {
+    private func follow(in group: inout DiscardingTaskGroup) async {
         var state = State(job: created, lastResync: clock.now())
         continuation.yield(.tick)
         for await change in changes {
@@ -144,7 +150,7 @@ final class RunFollower: Sendable {
                 }
             case .job, .pod: break
             }
-            startStreams(&state)
+            startStreams(&state, in: &group)
             await deleteFinishedPods(&state)
             if state.verdict == nil {
                 let now = clock.now()
@@ -172,12 +178,14 @@ final class RunFollower: Sendable {
                 state.jobDeletion = nil
             }
             if state.verdict != nil {
-                startStreams(&state)
+                startStreams(&state, in: &group)
                 await deleteFinishedPods(&state)
                 if state.podsAreDone(keepingFinishedPods: settings.podTTL > .zero) { break }
             }
         }
-        for task in state.streaming.values { task.cancel() }
+        for stop in state.streaming.values { stop.set(()) }
+        // Cancelled (the daemon is stopping) before the run was decided: nothing is known of its end.
+        if Task.isCancelled && state.verdict == nil { return }
         let verdict = state.verdict ?? .failed(.exitStatus, exitCode: nil, reason: "following the run was stopped")
         let result: RunOutcome = state.cancelled.map { .cancelled(reason: $0) } ?? verdict.outcome ?? .failed(exitCode: nil, reason: "unknown")
         let ordered = state.timelines.values.sorted { ($0.createdAt ?? .distantPast) < ($1.createdAt ?? .distantPast) }
@@ -230,7 +238,7 @@ final class RunFollower: Sendable {
         state.deleted.insert(pod)
         if state.timelines[pod]?.deletedAt == nil { state.timelines[pod]?.deletedAt = clock.now() }
         endSignal(of: pod, in: &state).markFinished()
-        state.streaming[pod]?.cancel()
+        state.streaming[pod]?.set(())
     }
 
     private func endSignal(of pod: String, in state: inout State) -> PodEndSignal {
@@ -240,8 +248,9 @@ final class RunFollower: Sendable {
         return signal
     }
 
-    /// Starts following the output of every pod whose container has started.
-    private func startStreams(_ state: inout State) {
+    /// Starts following the output of every pod whose container has started, each stream a child
+    /// task of the run's group that ends with the pod's output, or when its stop signal is set.
+    private func startStreams(_ state: inout State, in group: inout DiscardingTaskGroup) {
         for (podName, pod) in state.pods where state.streaming[podName] == nil && !state.deleted.contains(podName) {
             guard pod.status?.phase == "Running" || pod.status?.isFinished == true else { continue }
             Failpoint.reach("running")
@@ -259,8 +268,23 @@ final class RunFollower: Sendable {
                     }
                 },
                 finished: endSignal(of: podName, in: &state))
-            state.streaming[podName] = Task { [continuation] in
-                let lines = await stream.run()
+            let stop = Latch<Void>()
+            state.streaming[podName] = stop
+            group.addTask { [continuation] in
+                let lines = await withTaskGroup(of: Int?.self) { race in
+                    race.addTask { await stream.run() }
+                    race.addTask {
+                        _ = await stop.wait()
+                        return nil
+                    }
+                    // The stream's count, whether it ended by itself or was stopped (then cancelled).
+                    var lines = 0
+                    for await result in race {
+                        if let result { lines = result }
+                        race.cancelAll()
+                    }
+                    return lines
+                }
                 continuation.yield(.logsEnded(pod: podName, lines: lines))
             }
         }

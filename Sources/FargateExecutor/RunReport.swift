@@ -1,4 +1,5 @@
 import Foundation
+public import RunModel
 public import Scheduler
 
 /// Everything the executor learnt about one run, handed to ``KubernetesExecutor``'s `onReport` once the

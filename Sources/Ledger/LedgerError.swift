@@ -1,3 +1,5 @@
+public import RunModel
+
 /// Why the ledger refused or failed an operation. Each case says which guarantee or which
 /// condition stopped it, and where.
 public enum LedgerError: Error, Hashable, Sendable, CustomStringConvertible {

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import RunModel
 
 /// Times in the ledger are INTEGER milliseconds since 1970, UTC.
 extension Date {
@@ -8,23 +9,40 @@ extension Date {
 }
 
 extension Run {
-    /// The columns of schema v1, then those v2 added, in the order ``init(row:)`` reads them.
-    private static let v1Columns = """
-        id, job, scheduled_at, trigger, policy, state, recorded_at, created_at, running_at, finished_at, \
-        kubernetes_job, kubernetes_uid, pod, capacity, exit_code, reason, blocked_by, billed_ms
-        """
-    private static let v2Columns = [
+    /// The columns of schema v3, in the order ``init(row:)`` reads them: the run, its executor's
+    /// handle, then the pod report (v2).
+    private static let runColumns = [
+        "id", "job", "scheduled_at", "trigger", "policy", "state", "recorded_at", "created_at", "running_at",
+        "finished_at",
+    ]
+    private static let handleColumns = ["executor", "handle", "handle_uid"]
+    private static let outcomeColumns = ["pod", "capacity", "exit_code", "reason", "blocked_by", "billed_ms"]
+    private static let reportColumns = [
         "node", "pod_count", "pod_created_at", "pod_scheduled_at", "pod_finished_at", "pod_deleted_at",
         "price_micros", "failure_cause", "output_lines", "reported_at",
     ]
 
     /// The columns, in the order `SELECT \(Run.columns) FROM run` returns them.
-    static let columns = v1Columns + ", " + v2Columns.joined(separator: ", ")
+    static let columns = (runColumns + handleColumns + outcomeColumns + reportColumns).joined(separator: ", ")
 
-    /// The select list for a file of schema `version`: a reader may meet a v1 file that a daemon of
-    /// the previous release still has open (only the writer migrates); its v2 columns read as NULL.
+    /// How a file of schema v1 or v2 said what v3's handle columns say: the Kubernetes Job's name
+    /// and uid, where a `local` run kept its process identity as the name and `local` as the uid (and
+    /// a Kubernetes run `kubernetes` as the uid until its report brought the real one). The
+    /// migration to v3 and a reader of an older file (``columns(forSchemaVersion:)``) both use it.
+    static let handleFromVersion2 = [
+        "CASE WHEN kubernetes_job IS NULL THEN NULL WHEN kubernetes_uid = 'local' THEN 'local' ELSE 'kubernetes' END",
+        "kubernetes_job",
+        "CASE WHEN kubernetes_job IS NULL OR kubernetes_uid IN ('local', 'kubernetes') THEN NULL ELSE kubernetes_uid END",
+    ]
+
+    /// The select list for a file of schema `version`: a reader may meet an older file that a daemon
+    /// of a previous release still has open (only the writer migrates). Its handle is read as the
+    /// migration would carry it over; v2's report columns read as NULL in a v1 file.
     static func columns(forSchemaVersion version: Int) -> String {
-        version >= 2 ? columns : v1Columns + ", " + v2Columns.map { "NULL AS \($0)" }.joined(separator: ", ")
+        guard version < 3 else { return columns }
+        let handle = zip(handleFromVersion2, handleColumns).map { "\($0) AS \($1)" }
+        let report = version >= 2 ? reportColumns : reportColumns.map { "NULL AS \($0)" }
+        return (runColumns + handle + outcomeColumns + report).joined(separator: ", ")
     }
 
     /// Decodes a row selected with ``columns``, by position (looking columns up by name cost a
@@ -48,24 +66,24 @@ extension Run {
         createdAt = date(7)
         runningAt = date(8)
         finishedAt = date(9)
-        if let name: String = row[10], let uid: String = row[11] {
-            kubernetesJob = KubernetesJobReference(name: name, uid: uid)
+        if let _: String = row[10], let reference: String = row[11] {
+            handle = RunHandle(executor: try decode(10, "executor"), reference: reference, uid: row[12])
         }
-        pod = row[12]
-        capacity = row[13]
-        exitCode = row[14]
-        reason = row[15]
-        blockedBy = (row[16] as Int64?).map(RunID.init(rawValue:))
-        billedDuration = (row[17] as Int64?).map { .milliseconds($0) }
-        node = row[18]
-        podCount = (row[19] as Int64?).map { Int($0) }
-        podCreatedAt = date(20)
-        podScheduledAt = date(21)
-        podFinishedAt = date(22)
-        podDeletedAt = date(23)
-        estimatedPrice = (row[24] as Int64?).map(EstimatedPrice.init(microdollars:))
-        if let _: String = row[25] { failureCause = try decode(25, "failure_cause") as FailureCause }
-        outputLines = (row[26] as Int64?).map { Int($0) }
-        reportedAt = date(27)
+        pod = row[13]
+        capacity = row[14]
+        exitCode = row[15]
+        reason = row[16]
+        blockedBy = (row[17] as Int64?).map(RunID.init(rawValue:))
+        billedDuration = (row[18] as Int64?).map { .milliseconds($0) }
+        node = row[19]
+        podCount = (row[20] as Int64?).map { Int($0) }
+        podCreatedAt = date(21)
+        podScheduledAt = date(22)
+        podFinishedAt = date(23)
+        podDeletedAt = date(24)
+        estimatedPrice = (row[25] as Int64?).map(EstimatedPrice.init(microdollars:))
+        if let _: String = row[26] { failureCause = try decode(26, "failure_cause") as FailureCause }
+        outputLines = (row[27] as Int64?).map { Int($0) }
+        reportedAt = date(28)
     }
 }

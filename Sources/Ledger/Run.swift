@@ -1,48 +1,5 @@
 public import Foundation
-
-/// The ledger's identifier of one run (SQLite's row id; never reused, the table is `AUTOINCREMENT`).
-public struct RunID: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
-    public var rawValue: Int64
-    public init(rawValue: Int64) { self.rawValue = rawValue }
-    public static func < (a: RunID, b: RunID) -> Bool { a.rawValue < b.rawValue }
-    public var description: String { String(rawValue) }
-}
-
-/// One fire time of one job: the unit the ledger records at most once.
-public struct Slot: Hashable, Sendable, CustomStringConvertible {
-    /// The job's name, a DNS-1123 label starting with a letter (see ``Slot/isValidJobName(_:)``).
-    public var job: String
-    /// The fire time (for a manual trigger, the time it was asked for). Stored to the millisecond.
-    public var scheduledAt: Date
-
-    public init(job: String, scheduledAt: Date) {
-        self.job = job
-        self.scheduledAt = scheduledAt
-    }
-
-    public var description: String { "\(job)@\(scheduledAt.formatted(.iso8601))" }
-
-    /// Whether `name` can be a job name: 1 to 63 lowercase letters, digits and `-`, starting with a
-    /// letter and ending with a letter or digit (a DNS-1123 label, as Kubernetes object names need).
-    public static func isValidJobName(_ name: String) -> Bool {
-        let bytes = Array(name.utf8)
-        guard (1...63).contains(bytes.count), let first = bytes.first, let last = bytes.last else { return false }
-        func isLower(_ b: UInt8) -> Bool { b >= UInt8(ascii: "a") && b <= UInt8(ascii: "z") }
-        func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
-        guard isLower(first), isLower(last) || isDigit(last) else { return false }
-        return bytes.allSatisfy { isLower($0) || isDigit($0) || $0 == UInt8(ascii: "-") }
-    }
-}
-
-/// The Kubernetes Job a run started, as the API server named it.
-public struct KubernetesJobReference: Hashable, Sendable {
-    public var name: String
-    public var uid: String
-    public init(name: String, uid: String) {
-        self.name = name
-        self.uid = uid
-    }
-}
+public import RunModel
 
 /// One run of a job as the ledger records it.
 public struct Run: Hashable, Sendable, Identifiable {
@@ -54,14 +11,17 @@ public struct Run: Hashable, Sendable, Identifiable {
     public var state: RunState
     /// When the intent (or, for a slot that never ran, the outcome) was written.
     public var recordedAt: Date
-    /// When the Kubernetes Job was created (`started`).
+    /// When the executor started the run (`started`): the Kubernetes Job was created, the process
+    /// spawned, the ECS task run.
     public var createdAt: Date?
     /// When the pod was first seen running, or, once the executor reported, when its container
     /// started. `nil` for a `local` run, which is never seen running apart from its start.
     public var runningAt: Date?
     /// When the run reached a terminal state.
     public var finishedAt: Date?
-    public var kubernetesJob: KubernetesJobReference?
+    /// Which executor started the run and what finds it again (its reference, and the uid of the
+    /// object it names when the executor has one); `nil` until the run started.
+    public var handle: RunHandle?
     public var pod: String?
     /// Fargate's `CapacityProvisioned` annotation of the pod, e.g. `0.25vCPU 0.5GB`.
     public var capacity: String?
@@ -100,8 +60,9 @@ public struct Run: Hashable, Sendable, Identifiable {
 
 /// A transition of a run, with what the ledger learns at that moment.
 public enum RunEvent: Hashable, Sendable {
-    /// The Kubernetes Job was created (or found already existing after a crash).
-    case started(kubernetesJob: String, uid: String)
+    /// The executor started the run (a Kubernetes Job created, or found already existing after a
+    /// crash; a process spawned; an ECS task run), and this finds it again.
+    case started(RunHandle)
     /// The pod was seen running, on a Fargate node of the given capacity.
     case running(pod: String, capacity: String?)
     case succeeded

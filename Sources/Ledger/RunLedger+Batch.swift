@@ -1,5 +1,6 @@
 public import Foundation
 import GRDB
+public import RunModel
 
 /// One slot's intent in a batch (``RunLedger/recordIntents(_:at:)``).
 public struct IntentRequest: Hashable, Sendable {
@@ -18,16 +19,14 @@ public struct IntentRequest: Hashable, Sendable {
 /// One run's `started` event in a batch (``RunLedger/recordStarts(_:)``).
 public struct StartRecord: Hashable, Sendable {
     public var run: RunID
-    /// The Kubernetes Job's name and uid (or what an executor keeps in their place).
-    public var kubernetesJob: String
-    public var uid: String
+    /// Which executor started the run, and what finds it again.
+    public var handle: RunHandle
     /// When the executor started the run.
     public var startedAt: Date
 
-    public init(run: RunID, kubernetesJob: String, uid: String, startedAt: Date) {
+    public init(run: RunID, handle: RunHandle, startedAt: Date) {
         self.run = run
-        self.kubernetesJob = kubernetesJob
-        self.uid = uid
+        self.handle = handle
         self.startedAt = startedAt
     }
 }
@@ -77,7 +76,7 @@ extension RunLedger {
 
     /// Records the `started` events of several runs in one transaction (one `fsync`).
     ///
-    /// Each run must be `intended`, as for ``record(_:for:at:)`` with ``RunEvent/started(kubernetesJob:uid:)``.
+    /// Each run must be `intended`, as for ``record(_:for:at:)`` with ``RunEvent/started(_:)``.
     /// - Returns: one result per start, in order: the run as it is now, or
     ///   ``LedgerError/transitionNotAllowed(_:from:to:)`` or ``LedgerError/noSuchRun(_:)`` for that run alone.
     /// - Throws: when the transaction itself fails: then none of the starts is recorded.
@@ -89,8 +88,8 @@ extension RunLedger {
             try writer.write { db in
                 let update = try db.cachedStatement(
                     sql: """
-                        UPDATE run SET state = '\(RunState.started.rawValue)', created_at = ?, kubernetes_job = ?,
-                                       kubernetes_uid = ?
+                        UPDATE run SET state = '\(RunState.started.rawValue)', created_at = ?, executor = ?,
+                                       handle = ?, handle_uid = ?
                         WHERE id = ? AND state IN (\(predecessors.joined(separator: ", ")))
                         RETURNING \(Run.columns)
                         """)
@@ -98,7 +97,8 @@ extension RunLedger {
                 results.reserveCapacity(starts.count)
                 for start in starts {
                     let arguments: StatementArguments = [
-                        start.startedAt.ledgerMilliseconds, start.kubernetesJob, start.uid, start.run.rawValue,
+                        start.startedAt.ledgerMilliseconds, start.handle.executor.rawValue, start.handle.reference,
+                        start.handle.uid, start.run.rawValue,
                     ]
                     if let row = try Row.fetchOne(update, arguments: arguments) {
                         results.append(.success(try Run(row: row)))
@@ -119,7 +119,7 @@ extension RunLedger {
     /// Inserts one intent inside the caller's transaction, with the checks of a single intent.
     private func insertIntent(_ intent: IntentRequest, at now: Date, in db: Database) throws -> Run {
         let slot = intent.slot
-        guard Slot.isValidJobName(slot.job) else { throw LedgerError.invalidJobName(slot.job) }
+        guard JobName.isDNSLabel(slot.job) else { throw LedgerError.invalidJobName(slot.job) }
         // As for a single intent: the partial unique index refuses a second active run among runs
         // recorded under forbid; one recorded under an earlier allow/replace policy is checked here.
         if intent.policy == .forbid,

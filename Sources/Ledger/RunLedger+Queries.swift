@@ -1,5 +1,6 @@
 public import Foundation
 import GRDB
+public import RunModel
 
 extension RunLedger {
     /// The run with this id.
@@ -10,7 +11,7 @@ extension RunLedger {
 
     /// Every run that is not over (`intended`, `started`, `running`), oldest first.
     public func activeRuns() throws(LedgerError) -> [Run] {
-        try fetch("SELECT \(runColumns) FROM run WHERE state IN (\(Self.activeList)) ORDER BY id", [])
+        try fetch({ "SELECT \($0) FROM run WHERE state IN (\(Self.activeList)) ORDER BY id" }, [])
     }
 
     /// Every run that is not terminal, oldest first: the same set as ``activeRuns()``, since an
@@ -21,19 +22,19 @@ extension RunLedger {
     /// The active run of `job`, if any (the oldest, if the job allows overlap).
     public func activeRun(of job: String) throws(LedgerError) -> Run? {
         try fetch(
-            "SELECT \(runColumns) FROM run WHERE job = ? AND state IN (\(Self.activeList)) ORDER BY id LIMIT 1",
-            [job]
+            { "SELECT \($0) FROM run WHERE job = ? AND state IN (\(Self.activeList)) ORDER BY id LIMIT 1" }, [job]
         ).first
     }
 
     /// The most recent finished (terminal) run of `job`, by scheduled time, if any.
     public func lastRun(of job: String) throws(LedgerError) -> Run? {
         try fetch(
-            """
-            SELECT \(runColumns) FROM run WHERE job = ? AND state NOT IN (\(Self.activeList))
-            ORDER BY scheduled_at DESC LIMIT 1
-            """,
-            [job]
+            {
+                """
+                SELECT \($0) FROM run WHERE job = ? AND state NOT IN (\(Self.activeList))
+                ORDER BY scheduled_at DESC LIMIT 1
+                """
+            }, [job]
         ).first
     }
 
@@ -55,8 +56,7 @@ extension RunLedger {
         }
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         arguments.append(max(0, limit))
-        return try fetch(
-            "SELECT \(runColumns) FROM run \(filter) ORDER BY scheduled_at DESC, id DESC LIMIT ?", arguments)
+        return try fetch({ "SELECT \($0) FROM run \(filter) ORDER BY scheduled_at DESC, id DESC LIMIT ?" }, arguments)
     }
 
     /// Runs `PRAGMA integrity_check` (the full form; `open` runs the quick one) and returns its
@@ -67,10 +67,14 @@ extension RunLedger {
 
     static let activeList = RunState.activeStates.map { "'\($0.rawValue)'" }.joined(separator: ", ")
 
-    private func fetch(_ sql: String, _ arguments: [any DatabaseValueConvertible]) throws(LedgerError) -> [Run] {
+    /// Runs the query `sql` makes from the select list of a run in this file.
+    private func fetch(
+        _ sql: (_ columns: String) -> String, _ arguments: [any DatabaseValueConvertible]
+    ) throws(LedgerError) -> [Run] {
         try translating {
             try reader.read { db in
-                try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map { try Run(row: $0) }
+                try Row.fetchAll(db, sql: sql(try runColumns(in: db)), arguments: StatementArguments(arguments))
+                    .map { try Run(row: $0) }
             }
         }
     }

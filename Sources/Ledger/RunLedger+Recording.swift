@@ -1,5 +1,6 @@
 public import Foundation
 import GRDB
+public import RunModel
 
 extension RunLedger {
     /// Records the intent to run `slot`, before any API call: the run starts `intended`.
@@ -42,10 +43,11 @@ extension RunLedger {
                 var changes: [String: (any DatabaseValueConvertible)?] = ["state": target.rawValue]
                 let ms = now.ledgerMilliseconds
                 switch event {
-                case .started(let name, let uid):
+                case .started(let handle):
                     changes["created_at"] = ms
-                    changes["kubernetes_job"] = name
-                    changes["kubernetes_uid"] = uid
+                    changes["executor"] = handle.executor.rawValue
+                    changes["handle"] = handle.reference
+                    changes["handle_uid"] = handle.uid
                 case .running(let pod, let capacity):
                     changes["running_at"] = ms
                     changes["pod"] = pod
@@ -137,7 +139,7 @@ extension RunLedger {
         _ slot: Slot, state: RunState, policy: ConcurrencyPolicy, trigger: Trigger, at now: Date,
         outcome: NeverRanOutcome? = nil
     ) throws(LedgerError) -> Run {
-        guard Slot.isValidJobName(slot.job) else { throw .invalidJobName(slot.job) }
+        guard JobName.isDNSLabel(slot.job) else { throw .invalidJobName(slot.job) }
         let writer = try requireWriter()
         var blockedBy: Int64?
         var reason: String?
@@ -216,7 +218,7 @@ extension RunLedger {
     func fetchRun(_ id: RunID, in db: Database) throws -> Run {
         guard
             let row = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT \(runColumns) FROM run WHERE id = ?"), arguments: [id.rawValue])
+                db.cachedStatement(sql: "SELECT \(try runColumns(in: db)) FROM run WHERE id = ?"), arguments: [id.rawValue])
         else { throw LedgerError.noSuchRun(id) }
         return try Run(row: row)
     }

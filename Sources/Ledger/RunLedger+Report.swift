@@ -1,5 +1,6 @@
 public import Foundation
 import GRDB
+public import RunModel
 
 extension RunLedger {
     /// Records what the executor reported of run `id`'s pods, in one write: the last pod, its node,
@@ -26,13 +27,13 @@ extension RunLedger {
         return try translating {
             try writer.write { db in
                 let neverRan = RunState.neverRanStates.map { "'\($0.rawValue)'" }.joined(separator: ", ")
-                // The daemon records the Job's uid as a placeholder at `started` (the handle has none);
-                // the report has the real one, which makes sense only beside the Job's name.
+                // The report has the Job's uid, which makes sense only beside the Job's name: a run
+                // started by the kubernetes executor.
                 let update = try db.cachedStatement(
                     sql: """
                         UPDATE run SET
-                            kubernetes_uid = CASE WHEN kubernetes_job IS NOT NULL THEN coalesce(:uid, kubernetes_uid)
-                                                  ELSE kubernetes_uid END,
+                            handle_uid = CASE WHEN executor = '\(ExecutorKind.kubernetes.rawValue)'
+                                              THEN coalesce(:uid, handle_uid) ELSE handle_uid END,
                             pod = coalesce(:pod, pod), capacity = coalesce(:capacity, capacity),
                             running_at = coalesce(:runningAt, running_at), billed_ms = coalesce(:billed, billed_ms),
                             node = :node, pod_count = :podCount, pod_created_at = :podCreatedAt,

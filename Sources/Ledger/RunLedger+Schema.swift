@@ -1,4 +1,5 @@
 import GRDB
+import RunModel
 
 extension RunLedger {
     /// The schema, one migration per version; each sets `PRAGMA user_version` to its number so
@@ -10,7 +11,8 @@ extension RunLedger {
         migrator.registerMigration("v1: runs") { db in
             let states = RunState.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
             let active = RunState.activeStates.map { "'\($0.rawValue)'" }.joined(separator: ", ")
-            let triggers = Trigger.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+            // A migration never changes once released: v1 knew these two triggers (v3 adds the others).
+            let triggers = "'scheduled', 'manual'"
             let policies = ConcurrencyPolicy.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
             try db.execute(
                 sql: """
@@ -72,6 +74,7 @@ extension RunLedger {
                     """
             )
         }
+        migrator.registerMigration("v3: executor-neutral runs", migrate: migrateToVersion3)
         return migrator
     }()
 }

@@ -17,7 +17,7 @@ import GRDB
 /// for run in ledger.runsToReconcile { … }                     // non-terminal runs at open
 /// let run = try ledger.recordIntent(for: Slot(job: "nightly-report", scheduledAt: slot),
 ///                                   policy: .forbid, trigger: .scheduled, at: now)
-/// try ledger.record(.started(kubernetesJob: name, uid: uid), for: run.id, at: now)
+/// try ledger.record(.started(RunHandle(executor: .kubernetes, reference: "batch/\(name)")), for: run.id, at: now)
 /// ```
 ///
 /// Guarantees, held by the schema rather than by this code: a slot is recorded at most once
@@ -30,7 +30,7 @@ public final class RunLedger: Sendable {
     /// The file name of the database inside the state directory.
     public static let databaseFileName = "ledger.sqlite"
     /// The schema version this code writes and understands (`PRAGMA user_version`).
-    public static let supportedSchemaVersion = 2
+    public static let supportedSchemaVersion = 3
     /// How long runs are kept by default before ``prune(olderThan:batchSize:)`` may remove them.
     public static let defaultRetention: Duration = .seconds(90 * 24 * 3600)
 
@@ -43,19 +43,23 @@ public final class RunLedger: Sendable {
     let reader: any DatabaseReader
     let writer: DatabasePool?
     private let lock: StateDirectoryLock?
-    /// The select list of a run in this file (``Run/columns(forSchemaVersion:)``).
-    let runColumns: String
 
-    private init(
-        path: String, reader: any DatabaseReader, writer: DatabasePool?, lock: StateDirectoryLock?,
-        schemaVersion: Int = supportedSchemaVersion
-    ) {
+    private init(path: String, reader: any DatabaseReader, writer: DatabasePool?, lock: StateDirectoryLock?) {
         databasePath = path
         self.reader = reader
         self.writer = writer
         self.lock = lock
-        runColumns = Run.columns(forSchemaVersion: schemaVersion)
         runsToReconcile = []
+    }
+
+    /// The select list of a run in `db` (``Run/columns(forSchemaVersion:)``). A writer has migrated
+    /// its file to this code's schema when it opened it. A reader reads the file's version in the
+    /// same transaction as its query: the daemon may migrate an older file between two of the
+    /// reader's queries (or create a new one, migration by migration), and v3 rebuilds the table, so
+    /// v2's column names are gone after it.
+    func runColumns(in db: Database) throws -> String {
+        guard writer == nil else { return Run.columns }
+        return Run.columns(forSchemaVersion: try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0)
     }
 
     private init(copying ledger: RunLedger, runsToReconcile: [Run]) {
@@ -63,7 +67,6 @@ public final class RunLedger: Sendable {
         reader = ledger.reader
         writer = ledger.writer
         lock = ledger.lock
-        runColumns = ledger.runColumns
         self.runsToReconcile = runsToReconcile
     }
 
@@ -124,7 +127,7 @@ public final class RunLedger: Sendable {
             let encoded = path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path
             (queue, version) = try openReadOnly(path, sqlitePath: "file:\(encoded)?immutable=1")
         }
-        let ledger = RunLedger(path: path, reader: queue, writer: nil, lock: nil, schemaVersion: version)
+        let ledger = RunLedger(path: path, reader: queue, writer: nil, lock: nil)
         guard version > 0 else { throw .noLedger(path: path) }
         return ledger
     }

@@ -1,4 +1,5 @@
 public import Foundation
+public import RunModel
 
 /// The slots of one job that came due since it was last looked at, and what to do with each:
 /// the scheduler's counterpart of Kubernetes' `mostRecentScheduleTime`, pure and bounded.

@@ -1,4 +1,5 @@
 public import Foundation
+public import RunModel
 
 /// Runs jobs somewhere: starts a run, follows it to the end, cancels it, cleans up after it, and
 /// finds it again after the daemon restarts.
@@ -24,7 +25,7 @@ public protocol Executor: Sendable {
 public struct RunRequest: Hashable, Sendable {
     public var slot: Slot
     public var run: RunID
-    public var trigger: RunTrigger
+    public var trigger: Trigger
     public var command: String
     public var environment: [String: String]
     /// How long the run may take before the executor stops it.
@@ -38,7 +39,7 @@ public struct RunRequest: Hashable, Sendable {
     public var startDeadline: Date?
 
     public init(
-        slot: Slot, run: RunID, trigger: RunTrigger, command: String, environment: [String: String],
+        slot: Slot, run: RunID, trigger: Trigger, command: String, environment: [String: String],
         timeout: Duration?, retries: Int = 0, startDeadline: Date? = nil
     ) {
         self.slot = slot

@@ -1,14 +1,20 @@
-import Foundation
-import Glibc
-import Synchronization
+#if FARGATE_CRON_FAILPOINTS
+    import Foundation
+    import Glibc
+    import Synchronization
+#endif
 
+#if FARGATE_CRON_FAILPOINTS
 /// Crash injection for the crash tests: with `FARGATE_CRON_FAILPOINT=NAME[:N]` in its environment
 /// the daemon kills itself with SIGKILL the `N`th time (default the first) it reaches the point
 /// called `NAME` — so a test can stop it at an exact step of a run (before the Job's POST, after it,
 /// while the pod runs, after it finished, during garbage collection) rather than at a random instant.
 ///
-/// Unset (always, outside tests) it costs one comparison per point. The points are listed in the
-/// README's "Crash tests" section.
+/// Compiled in only where `FARGATE_CRON_FAILPOINTS` is defined: Package.swift defines it for debug
+/// builds, which the tests run. The release build (`scripts/release-build`), the one users install,
+/// has no failpoint and ignores the variable: there `Failpoint` names an empty type whose `reach` is
+/// inlined away, so not even the name is left in the binary. The points are listed in the README's
+/// "Crash tests" section.
 public enum Failpoint {
     private struct Armed: Sendable {
         var name: String
@@ -16,7 +22,9 @@ public enum Failpoint {
     }
 
     private static let armed: Mutex<Armed?> = {
-        guard let text = ProcessInfo.processInfo.environment["FARGATE_CRON_FAILPOINT"], !text.isEmpty else { return Mutex(nil) }
+        guard let text = ProcessInfo.processInfo.environment["FARGATE_CRON_FAILPOINT"], !text.isEmpty else {
+            return Mutex(nil)
+        }
         let parts = text.split(separator: ":", maxSplits: 1)
         let count = parts.count == 2 ? Int(parts[1]) ?? 1 : 1
         return Mutex(Armed(name: String(parts[0]), remaining: max(1, count)))
@@ -35,3 +43,14 @@ public enum Failpoint {
         raise(SIGKILL)
     }
 }
+#else
+/// A release build has no crash injection: see the debug build's `Failpoint`.
+public typealias Failpoint = NoCrashInjection
+
+/// What `Failpoint` is in a release build: nothing.
+public enum NoCrashInjection {
+    /// Nothing: this build has no crash injection.
+    @inlinable @inline(__always)
+    public static func reach(_ name: StaticString) {}
+}
+#endif

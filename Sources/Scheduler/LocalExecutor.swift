@@ -1,4 +1,5 @@
 import Foundation
+public import RunModel
 import Synchronization
 
 /// The `local` executor: each run is `/bin/sh -c COMMAND`, a child process of the daemon in its own

@@ -1,4 +1,5 @@
 public import Foundation
+public import RunModel
 
 /// One line of a run's output.
 public struct OutputLine: Hashable, Sendable {

@@ -1,49 +1,5 @@
 public import Foundation
-
-/// One fire time of one job: the unit that is recorded, and started, at most once.
-public struct Slot: Hashable, Sendable, Codable, CustomStringConvertible {
-    /// The job's name.
-    public var job: String
-    /// The instant the slot is for (for a manual trigger, the instant it was asked for).
-    public var scheduledAt: Date
-    public init(job: String, scheduledAt: Date) {
-        self.job = job
-        self.scheduledAt = scheduledAt
-    }
-    public var description: String { "\(job)@\(scheduledAt.formatted(.iso8601))" }
-}
-
-/// The run store's identifier of a recorded slot.
-public struct RunID: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
-    public var rawValue: Int64
-    public init(rawValue: Int64) { self.rawValue = rawValue }
-    public var description: String { String(rawValue) }
-}
-
-/// Why a run was asked for.
-public enum RunTrigger: String, Hashable, Sendable, Codable {
-    /// Its slot came, on time.
-    case scheduled
-    /// Its slot was passed over (downtime, a clock jump) and the catch-up policy started it late.
-    case catchUp
-    /// Someone ran `fargate-cron trigger`.
-    case manual
-    /// An `@reboot` job, at the daemon's start.
-    case reboot
-}
-
-/// What an executor needs to find a run again: after a restart, to adopt it, or to cancel it.
-public struct RunHandle: Hashable, Sendable, Codable, CustomStringConvertible {
-    /// The executor that started the run.
-    public var executor: ExecutorKind
-    /// The executor's own reference (a process id and start time, a Kubernetes Job name).
-    public var reference: String
-    public init(executor: ExecutorKind, reference: String) {
-        self.executor = executor
-        self.reference = reference
-    }
-    public var description: String { "\(executor):\(reference)" }
-}
+public import RunModel
 
 /// How a run ended.
 public enum RunOutcome: Hashable, Sendable, Codable, CustomStringConvertible {
@@ -97,8 +53,9 @@ public enum MissReason: Hashable, Sendable, Codable, CustomStringConvertible {
     }
 }
 
-/// Where a recorded slot stands.
-public enum RunState: Hashable, Sendable, Codable, CustomStringConvertible {
+/// Where a recorded slot stands, with what the scheduler knows of it: its outcome, or why it never
+/// ran. Its ``state`` is the run's place in the state machine every module shares (`RunState`).
+public enum RunStatus: Hashable, Sendable, Codable, CustomStringConvertible {
     /// Recorded, not yet started (the intent is written before the executor is called).
     case intended
     /// Started by its executor.
@@ -120,6 +77,22 @@ public enum RunState: Hashable, Sendable, Codable, CustomStringConvertible {
         }
     }
 
+    /// The run's state: a started run is `started` (the scheduler does not tell `running` apart),
+    /// a skipped slot of a suspended job is `suspended`.
+    public var state: RunState {
+        switch self {
+        case .intended: .intended
+        case .started: .started
+        case .ended(.succeeded): .succeeded
+        case .ended(.failed): .failed
+        case .ended(.cancelled): .cancelled
+        case .replaced: .replaced
+        case .skipped(.suspended): .suspended
+        case .skipped(.overlap): .skipped
+        case .missed: .missed
+        }
+    }
+
     public var description: String {
         switch self {
         case .intended: "intended"
@@ -136,8 +109,8 @@ public enum RunState: Hashable, Sendable, Codable, CustomStringConvertible {
 public struct RunRecord: Hashable, Sendable, Codable {
     public var id: RunID
     public var slot: Slot
-    public var trigger: RunTrigger
-    public var state: RunState
+    public var trigger: Trigger
+    public var state: RunStatus
     /// Set once the executor has started the run.
     public var handle: RunHandle?
     /// When the run was started, and when it ended.
@@ -145,7 +118,7 @@ public struct RunRecord: Hashable, Sendable, Codable {
     public var endedAt: Date?
 
     public init(
-        id: RunID, slot: Slot, trigger: RunTrigger, state: RunState, handle: RunHandle? = nil,
+        id: RunID, slot: Slot, trigger: Trigger, state: RunStatus, handle: RunHandle? = nil,
         startedAt: Date? = nil, endedAt: Date? = nil
     ) {
         self.id = id

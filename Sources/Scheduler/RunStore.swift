@@ -1,11 +1,12 @@
 public import Foundation
+public import RunModel
 
 /// The run ledger's role: every slot recorded once, no overlap under `forbid`, and every transition.
 public protocol RunStore: Sendable {
     /// Records the intent to start a slot, before the executor is called.
     /// - Throws: `.slotAlreadyRecorded` if the slot is on record in any state; `.overlap` if
     ///   `policy` is `forbid` and a run of the job is not terminal.
-    func recordIntent(_ slot: Slot, trigger: RunTrigger, policy: ConcurrencyPolicy) async throws(RunStoreError) -> RunID
+    func recordIntent(_ slot: Slot, trigger: Trigger, policy: ConcurrencyPolicy) async throws(RunStoreError) -> RunID
     /// Records that the executor started the run, and how to find it again.
     func recordStarted(_ run: RunID, handle: RunHandle, at instant: Date) async throws(RunStoreError)
     /// Records the intents of a herd of slots due at one wake-up, together (one durable write), each
@@ -17,9 +18,9 @@ public protocol RunStore: Sendable {
     /// - Returns: one result per start, in order.
     func recordStarts(_ starts: [RunStart]) async -> [Result<Void, RunStoreError>]
     /// Records how a non-terminal run ended (as ended, or as replaced).
-    func recordEnd(_ run: RunID, _ state: RunState, at instant: Date) async throws(RunStoreError)
+    func recordEnd(_ run: RunID, _ state: RunStatus, at instant: Date) async throws(RunStoreError)
     /// Records a slot that came but was not started, under the job's policy.
-    func recordSkipped(_ slot: Slot, trigger: RunTrigger, reason: SkipReason, policy: ConcurrencyPolicy) async throws(RunStoreError)
+    func recordSkipped(_ slot: Slot, trigger: Trigger, reason: SkipReason, policy: ConcurrencyPolicy) async throws(RunStoreError)
     /// Records a slot that was never started, under the job's policy.
     func recordMissed(_ slot: Slot, reason: MissReason, policy: ConcurrencyPolicy) async throws(RunStoreError)
     /// The runs that are not terminal: reconciled on start before any new slot fires.
@@ -33,9 +34,9 @@ public protocol RunStore: Sendable {
 /// One slot's intent in a batch (`RunStore.recordIntents`).
 public struct RunIntent: Hashable, Sendable {
     public var slot: Slot
-    public var trigger: RunTrigger
+    public var trigger: Trigger
     public var policy: ConcurrencyPolicy
-    public init(slot: Slot, trigger: RunTrigger, policy: ConcurrencyPolicy) {
+    public init(slot: Slot, trigger: Trigger, policy: ConcurrencyPolicy) {
         self.slot = slot
         self.trigger = trigger
         self.policy = policy

@@ -1,4 +1,5 @@
 public import Foundation
+public import RunModel
 
 /// The scheduler's view of one job: when it fires, under which policies, and what it runs.
 ///
@@ -38,12 +39,13 @@ public struct ScheduledJob: Sendable, CustomStringConvertible {
         public var environment: [String: String]
     }
 
-    /// Creates a job; the defaults are those of the schedule files.
+    /// Creates a job; the defaults are those of the schedule files (`JobDefaults`).
     public init(
         name: String, schedule: any FireSchedule, zone: TimeZone,
-        concurrency: ConcurrencyPolicy = .forbid, startingDeadline: Duration? = nil,
-        catchUp: CatchUpPolicy = .latest, isSuspended: Bool = false, timeout: Duration? = nil, retries: Int = 0,
-        executor: ExecutorKind = .local, command: String, environment: [String: String] = [:]
+        concurrency: ConcurrencyPolicy = JobDefaults.concurrency, startingDeadline: Duration? = JobDefaults.startingDeadline,
+        catchUp: CatchUpPolicy = JobDefaults.catchUp, isSuspended: Bool = JobDefaults.isSuspended,
+        timeout: Duration? = JobDefaults.timeout, retries: Int = JobDefaults.retries,
+        executor: ExecutorKind = JobDefaults.executor, command: String, environment: [String: String] = [:]
     ) {
         self.name = name
         self.schedule = schedule
@@ -87,51 +89,11 @@ public struct ScheduledJob: Sendable, CustomStringConvertible {
 }
 
 extension ScheduledJob: Equatable {
+    /// The same name, schedule, command and settings. The settings are compared whole (their
+    /// `Equatable` is derived), so a setting added later counts as a change on reload without
+    /// anyone remembering to list it here.
     public static func == (a: ScheduledJob, b: ScheduledJob) -> Bool {
-        a.name == b.name && a.hasSameTimes(as: b) && a.concurrency == b.concurrency
-            && a.startingDeadline == b.startingDeadline && a.catchUp == b.catchUp
-            && a.isSuspended == b.isSuspended && a.timeout == b.timeout && a.retries == b.retries && a.executor == b.executor
-            && a.command == b.command && a.environment == b.environment
+        a.name == b.name && a.schedule.description == b.schedule.description && a.command == b.command
+            && (a.shared === b.shared || a.shared.settings == b.shared.settings)
     }
-}
-
-/// What happens when a slot comes while a run of the same job is still active.
-public enum ConcurrencyPolicy: String, Hashable, Sendable, Codable, CaseIterable {
-    /// Skip the slot, recording the run that blocked it.
-    case forbid
-    /// Start another run beside the active one.
-    case allow
-    /// Cancel the active run, record it as replaced, then start.
-    case replace
-}
-
-/// What happens to the slots passed over while the daemon was down or the wall clock jumped forward.
-public enum CatchUpPolicy: Hashable, Sendable, Codable, CustomStringConvertible {
-    /// Start none of them; they are recorded as missed.
-    case skip
-    /// Start the most recent one (if no slot is on time and it is within the starting deadline).
-    case latest
-    /// Start the most recent `limit` of them that are within the starting deadline, oldest first.
-    case all(limit: Int)
-
-    public var description: String {
-        switch self {
-        case .skip: "skip"
-        case .latest: "latest"
-        case .all(let limit): "all (at most \(limit))"
-        }
-    }
-}
-
-/// The name of an executor (`local`, `kubernetes`, `ecs`).
-public struct ExecutorKind: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
-    public var rawValue: String
-    public init(rawValue: String) { self.rawValue = rawValue }
-    /// A child process on this host.
-    public static let local = ExecutorKind(rawValue: "local")
-    /// A Kubernetes Job on an EKS Fargate profile.
-    public static let kubernetes = ExecutorKind(rawValue: "kubernetes")
-    /// An ECS task with launch type FARGATE.
-    public static let ecs = ExecutorKind(rawValue: "ecs")
-    public var description: String { rawValue }
 }

@@ -1,10 +1,11 @@
 import Foundation
 import Logging
+import RunModel
 
 /// A start the core decided on, waiting to be recorded and called.
 struct PlannedStart: Sendable {
     var slot: Slot
-    var trigger: RunTrigger
+    var trigger: Trigger
     var replacing: [RunID]
 }
 
@@ -181,7 +182,7 @@ extension Scheduler {
         }
     }
 
-    func record(_ id: RunID, _ slot: Slot, _ state: RunState) async {
+    func record(_ id: RunID, _ slot: Slot, _ state: RunStatus) async {
         do { try await store.recordEnd(id, state, at: clock.now()) } catch {
             logger.error("cannot record a run's end", metadata: metadata(slot, id, ["state": "\(state)", "error": "\(error)"]))
         }

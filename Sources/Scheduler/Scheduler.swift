@@ -1,5 +1,6 @@
 public import Foundation
 public import Logging
+public import RunModel
 public import ServiceLifecycle
 import Synchronization
 
@@ -150,7 +151,7 @@ public actor Scheduler: Service, CustomStringConvertible {
         for run in try await store.nonTerminalRuns() {
             let job = byName[run.slot.job]
             guard let kind = run.handle?.executor ?? job?.executor, let executor = executors[kind] else {
-                await record(run.id, run.slot, .ended(.failed(exitCode: nil, reason: "lost: no executor can re-attach it")))
+                await recordLost(run, reason: "no executor can re-attach it")
                 continue
             }
             switch await executor.reattach(run, job: job) {
@@ -171,7 +172,7 @@ public actor Scheduler: Service, CustomStringConvertible {
             case .ended(let outcome):
                 await record(run.id, run.slot, .ended(outcome))
             case .lost(let reason):
-                await record(run.id, run.slot, .ended(.failed(exitCode: nil, reason: "lost: \(reason)")))
+                await recordLost(run, reason: reason)
             }
         }
         let latest = try await store.latestSlots(of: configuredJobs.map(\.name))
@@ -180,6 +181,13 @@ public actor Scheduler: Service, CustomStringConvertible {
         isLoaded = true
         let released = MallocTuning.releaseFreePages()
         logger.debug("jobs loaded", metadata: ["jobs": "\(state.timelines.count)", "heap_trimmed": "\(released)"])
+    }
+
+    /// A run no executor could find again: recorded as failed, and told as a run event of its own.
+    private func recordLost(_ run: RunRecord, reason: String) async {
+        await record(run.id, run.slot, .ended(.failed(exitCode: nil, reason: "lost: \(reason)")))
+        logger.debug("run lost", metadata: metadata(run.slot, run.id, ["reason": "\(reason)"]))
+        hooks.event(.lost(run.slot, run: run.id, reason: reason))
     }
 
     private func loop() async {
@@ -240,7 +248,9 @@ public actor Scheduler: Service, CustomStringConvertible {
             case .start:
                 continue
             case .skip(let slot, let trigger, let reason):
-                let policy = state.job(named: slot.job)?.concurrency ?? .forbid
+                // A slot of a job a reload removed meanwhile: its row is terminal, so the policy it is
+                // recorded under guards nothing; the schedule files' default says so.
+                let policy = state.job(named: slot.job)?.concurrency ?? JobDefaults.concurrency
                 do { try await store.recordSkipped(slot, trigger: trigger, reason: reason, policy: policy) } catch {
                     logger.error("cannot record a skipped slot", metadata: metadata(slot, nil, ["error": "\(error)"]))
                 }
@@ -248,7 +258,7 @@ public actor Scheduler: Service, CustomStringConvertible {
                 hooks.event(.skipped(slot, trigger: trigger, reason: reason))
                 triggerWaiters.removeValue(forKey: slot)?.resume(returning: .skipped(reason))
             case .miss(let slot, let reason):
-                let policy = state.job(named: slot.job)?.concurrency ?? .forbid
+                let policy = state.job(named: slot.job)?.concurrency ?? JobDefaults.concurrency
                 do { try await store.recordMissed(slot, reason: reason, policy: policy) } catch {
                     logger.error("cannot record a missed slot", metadata: metadata(slot, nil, ["error": "\(error)"]))
                 }

@@ -1,14 +1,18 @@
 public import Foundation
+public import RunModel
 
 /// What happened in the scheduler, for the journal and for `STATUS=`: each maps to a run event
 /// with its own `MESSAGE_ID`.
 public enum SchedulerEvent: Hashable, Sendable {
-    case started(Slot, run: RunID, trigger: RunTrigger, handle: RunHandle)
+    case started(Slot, run: RunID, trigger: Trigger, handle: RunHandle)
     case ended(Slot, run: RunID, outcome: RunOutcome)
     case replaced(Slot, run: RunID)
-    case skipped(Slot, trigger: RunTrigger, reason: SkipReason)
+    case skipped(Slot, trigger: Trigger, reason: SkipReason)
     case missed(Slot, reason: MissReason)
     case adopted(Slot, run: RunID, handle: RunHandle)
+    /// A run found at start-up that no executor could find again (the daemon died under it): it is
+    /// recorded as failed, with the reason.
+    case lost(Slot, run: RunID, reason: String)
     case reloaded(ReloadDiff)
 }
 

@@ -1,11 +1,12 @@
 public import Foundation
+public import RunModel
 
 /// What the scheduler's loop must do next; computed by `SchedulerState` without any I/O.
 public enum SchedulerAction: Equatable, Sendable {
     /// Record the intent, cancel and record as replaced the runs in `replacing`, then start.
-    case start(Slot, trigger: RunTrigger, replacing: [RunID])
+    case start(Slot, trigger: Trigger, replacing: [RunID])
     /// Record the slot as skipped.
-    case skip(Slot, trigger: RunTrigger, reason: SkipReason)
+    case skip(Slot, trigger: Trigger, reason: SkipReason)
     /// Record the slot as missed.
     case miss(Slot, reason: MissReason)
     /// Log that more slots were missed than were recorded one by one.
@@ -43,7 +44,7 @@ public struct SchedulerState: Sendable {
 
     struct PendingStart: Sendable {
         var slot: Slot
-        var trigger: RunTrigger
+        var trigger: Trigger
     }
 
     struct ActiveRun: Sendable {

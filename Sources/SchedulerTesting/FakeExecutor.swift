@@ -1,4 +1,5 @@
 import Foundation
+public import RunModel
 public import Scheduler
 import Synchronization
 

@@ -1,4 +1,5 @@
 public import Foundation
+public import RunModel
 public import Scheduler
 import Synchronization
 
@@ -37,7 +38,7 @@ public final class InMemoryRunStore: RunStore {
         entries.updateIgnoringErrors { $0.append(Entry(record: record, policy: policy)) }
     }
 
-    public func recordIntent(_ slot: Slot, trigger: RunTrigger, policy: ConcurrencyPolicy) async throws(RunStoreError) -> RunID {
+    public func recordIntent(_ slot: Slot, trigger: Trigger, policy: ConcurrencyPolicy) async throws(RunStoreError) -> RunID {
         batches.withLock { $0.append([slot]) }
         return try insert(slot, trigger: trigger, state: .intended, policy: policy)
     }
@@ -75,11 +76,11 @@ public final class InMemoryRunStore: RunStore {
         }
     }
 
-    public func recordEnd(_ run: RunID, _ state: RunState, at instant: Date) async throws(RunStoreError) {
+    public func recordEnd(_ run: RunID, _ state: RunStatus, at instant: Date) async throws(RunStoreError) {
         try transition(run, to: state) { $0.endedAt = instant }
     }
 
-    public func recordSkipped(_ slot: Slot, trigger: RunTrigger, reason: SkipReason, policy: ConcurrencyPolicy) async throws(RunStoreError) {
+    public func recordSkipped(_ slot: Slot, trigger: Trigger, reason: SkipReason, policy: ConcurrencyPolicy) async throws(RunStoreError) {
         _ = try insert(slot, trigger: trigger, state: .skipped(reason), policy: nil)
     }
 
@@ -102,7 +103,7 @@ public final class InMemoryRunStore: RunStore {
         records(of: job).last
     }
 
-    private func insert(_ slot: Slot, trigger: RunTrigger, state: RunState, policy: ConcurrencyPolicy?) throws(RunStoreError) -> RunID {
+    private func insert(_ slot: Slot, trigger: Trigger, state: RunStatus, policy: ConcurrencyPolicy?) throws(RunStoreError) -> RunID {
         do {
             return try entries.update { (entries: inout [Entry]) throws(RunStoreErrorBox) -> RunID in
                 do throws(RunStoreError) { return try Self.insert(slot, trigger: trigger, state: state, policy: policy, into: &entries) } catch {
@@ -113,7 +114,7 @@ public final class InMemoryRunStore: RunStore {
     }
 
     private static func insert(
-        _ slot: Slot, trigger: RunTrigger, state: RunState, policy: ConcurrencyPolicy?, into entries: inout [Entry]
+        _ slot: Slot, trigger: Trigger, state: RunStatus, policy: ConcurrencyPolicy?, into entries: inout [Entry]
     ) throws(RunStoreError) -> RunID {
         if let existing = entries.first(where: { $0.record.slot == slot }) {
             throw .slotAlreadyRecorded(slot, existing: existing.record.id)
@@ -126,7 +127,7 @@ public final class InMemoryRunStore: RunStore {
         return id
     }
 
-    private func transition(_ run: RunID, to state: RunState, _ change: @escaping (inout RunRecord) -> Void) throws(RunStoreError) {
+    private func transition(_ run: RunID, to state: RunStatus, _ change: @escaping (inout RunRecord) -> Void) throws(RunStoreError) {
         do {
             try entries.update { (entries: inout [Entry]) throws(RunStoreErrorBox) in
                 do throws(RunStoreError) { try Self.transition(run, to: state, in: &entries, change) } catch {
@@ -137,7 +138,7 @@ public final class InMemoryRunStore: RunStore {
     }
 
     private static func transition(
-        _ run: RunID, to state: RunState, in entries: inout [Entry], _ change: (inout RunRecord) -> Void
+        _ run: RunID, to state: RunStatus, in entries: inout [Entry], _ change: (inout RunRecord) -> Void
     ) throws(RunStoreError) {
         guard let index = entries.firstIndex(where: { $0.record.id == run }) else {
             throw .invalidTransition(run, from: "nothing", to: "\(state)")

@@ -1,5 +1,6 @@
 public import Foundation
 import CronExpression
+import RunModel
 
 /// What `fargate-cron check` prints for a load: diagnostics, optionally each job's next fire times,
 /// and a summary; as text or as JSON.

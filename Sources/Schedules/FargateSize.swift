@@ -1,3 +1,5 @@
+public import RunModel
+
 /// A vCPU and memory pair that AWS Fargate runs (and bills) a pod as.
 ///
 /// On EKS, Fargate adds 256 MiB to the pod's memory request for the Kubernetes components (kubelet,

@@ -1,5 +1,6 @@
 import CronExpression
 import Foundation
+import RunModel
 
 extension FileState {
     /// Splits a line into tokens separated by spaces and tabs.

@@ -1,5 +1,6 @@
 public import CronExpression
 public import Foundation
+public import RunModel
 
 /// One job from a schedule file, validated and typed: everything the daemon needs to run it.
 ///
@@ -69,37 +70,4 @@ public struct MetadataEntry: Hashable, Sendable, Codable {
         self.key = key
         self.value = value
     }
-}
-
-/// Which executor starts a job's runs.
-public enum ExecutorKind: String, Hashable, Sendable, CaseIterable, Codable {
-    /// A Kubernetes Job on an EKS Fargate profile (the default).
-    case kubernetes
-    /// An ECS task with launch type FARGATE.
-    case ecs
-    /// A child process on this host, for tests and for jobs that must stay local.
-    case local
-}
-
-/// What to do when a run is due while the previous run of the job is still active.
-public enum ConcurrencyPolicy: String, Hashable, Sendable, CaseIterable, Codable {
-    /// Skip the new run (the default): runs never overlap.
-    case forbid
-    /// Start it anyway.
-    case allow
-    /// Cancel the active run, then start the new one.
-    case replace
-}
-
-/// What to do with the slots a job missed while the daemon was not running.
-public enum CatchUpPolicy: String, Hashable, Sendable, CaseIterable, Codable {
-    /// Run none of them; wait for the next slot.
-    case skip
-    /// Run the most recent missed slot once (the default), as Kubernetes' CronJob does.
-    case latest
-    /// Run every missed slot, oldest first, at most `CatchUpPolicy.maximumRuns` of them.
-    case all
-
-    /// The bound on `all`: Kubernetes' CronJob controller gives up past 100 missed slots too.
-    public static let maximumRuns = 100
 }

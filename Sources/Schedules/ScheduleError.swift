@@ -1,4 +1,5 @@
 public import CronExpression
+public import RunModel
 
 /// A problem found in a schedule file, with where it is.
 ///

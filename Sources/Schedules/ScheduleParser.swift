@@ -1,5 +1,6 @@
 import CronExpression
 import Foundation
+import RunModel
 
 /// Turns one schedule file into job specs, collecting every problem with its location.
 ///

@@ -1,3 +1,5 @@
+import RunModel
+
 /// Loading and reloading schedule files, as a pure function of what runs and what is on disk.
 public enum ScheduleReload {
     /// The outcome of a reload.

@@ -1,4 +1,5 @@
 import Foundation
+public import RunModel
 
 /// The jobs that are loaded, grouped by the file each came from.
 public struct ScheduleSet: Hashable, Sendable {

@@ -1,17 +1,18 @@
 public import Foundation
+public import RunModel
 
 /// The values of every `CRON_` setting at one point of a file, starting from the defaults.
 ///
 /// A job has the values in force at its line; read them on the job itself (`job.timeZone`,
-/// `job.cpu`: `JobSpec` looks them up here). The defaults are documented in the README's settings
-/// table; keep the two in step.
+/// `job.cpu`: `JobSpec` looks them up here). The defaults of settings other modules read too come
+/// from `JobDefaults`; all are documented in the README's settings table; keep the two in step.
 public struct SettingValues: Hashable, Sendable {
     /// The zone the schedule is read in (`CRON_TZ`, default UTC).
     public var timeZone = SettingValues.utc
     /// Which executor starts the job (`CRON_EXECUTOR`).
-    public var executor = ExecutorKind.kubernetes
+    public var executor = JobDefaults.executor
     /// The Kubernetes namespace (`CRON_NAMESPACE`).
-    public var namespace = "default"
+    public var namespace = JobDefaults.namespace
     /// The container image (`CRON_IMAGE`); `nil` when the template or the local executor supplies it.
     public var image: String? = nil
     /// The container's CPU request and limit (`CRON_CPU`). With the memory default, the smallest
@@ -24,25 +25,25 @@ public struct SettingValues: Hashable, Sendable {
     /// The pod's service account (`CRON_SERVICE_ACCOUNT`); `nil` for the namespace's default.
     public var serviceAccount: String? = nil
     /// What to do when a run is due while the previous one is still active (`CRON_CONCURRENCY`).
-    public var concurrency = ConcurrencyPolicy.forbid
+    public var concurrency = JobDefaults.concurrency
     /// How late a run may still start (`CRON_STARTING_DEADLINE`); `nil` for no limit.
-    public var startingDeadline: Duration? = nil
+    public var startingDeadline = JobDefaults.startingDeadline
     /// What to do with slots missed while the daemon was down (`CRON_CATCH_UP`).
-    public var catchUp = CatchUpPolicy.latest
+    public var catchUp = JobDefaults.catchUp
     /// The run's active deadline (`CRON_TIMEOUT`); `nil` for none.
-    public var timeout: Duration? = nil
+    public var timeout = JobDefaults.timeout
     /// The Job's backoff limit (`CRON_RETRIES`); 0, not Kubernetes' 6: cron jobs are often unsafe to run twice.
-    public var retries = 0
+    public var retries = JobDefaults.retries
     /// How many succeeded Jobs to keep (`CRON_KEEP_SUCCEEDED`).
-    public var keepSucceeded = 3
+    public var keepSucceeded = JobDefaults.keepSucceeded
     /// How many failed Jobs to keep (`CRON_KEEP_FAILED`).
-    public var keepFailed = 1
+    public var keepFailed = JobDefaults.keepFailed
     /// How long a finished pod may live after its logs are read (`CRON_POD_TTL`).
-    public var podTTL = Duration.zero
+    public var podTTL = JobDefaults.podTTL
     /// How long a run may stay Pending before it is failed and cleaned up (`CRON_PENDING_TIMEOUT`).
-    public var pendingTimeout = Duration.seconds(300)
+    public var pendingTimeout = JobDefaults.pendingTimeout
     /// Whether new runs are not started (`CRON_SUSPEND`).
-    public var isSuspended = false
+    public var isSuspended = JobDefaults.isSuspended
     /// Labels for the Job and its pod (`CRON_LABELS`), in the order written.
     public var labels: [MetadataEntry] = []
     /// Annotations for the Job and its pod (`CRON_ANNOTATIONS`), in the order written.
@@ -110,7 +111,7 @@ public struct SettingValues: Hashable, Sendable {
         case .serviceAccount: serviceAccount = try require(Syntax.isDNSSubdomain(value) ? String(value) : nil)
         case .concurrency: concurrency = try require(ConcurrencyPolicy(rawValue: String(value)))
         case .startingDeadline: startingDeadline = value == "none" ? nil : try require(DurationSyntax.parse(value))
-        case .catchUp: catchUp = try require(CatchUpPolicy(rawValue: String(value)))
+        case .catchUp: catchUp = try require(CatchUpPolicy(settingValue: String(value)))
         case .timeout: timeout = value == "none" ? nil : try require(DurationSyntax.parse(value))
         case .retries: retries = try require(Int(value).flatMap { (0...100).contains($0) ? $0 : nil })
         case .keepSucceeded: keepSucceeded = try require(Int(value).flatMap { (0...1000).contains($0) ? $0 : nil })

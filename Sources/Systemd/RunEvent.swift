@@ -10,7 +10,7 @@ public struct RunEvent: Sendable {
     /// The kinds of event, each with its fixed 128-bit id (generated once with
     /// `journalctl --new-id128`; never change one, users filter on them).
     public enum Kind: String, CaseIterable, Sendable {
-        case started, succeeded, failed, cancelled, skipped, missed, replaced, stuckPending, podCollected
+        case started, succeeded, failed, cancelled, skipped, missed, replaced, stuckPending, podCollected, lost
         case scheduleReloaded, scheduleRejected
 
         /// The `MESSAGE_ID` of this kind, 32 lower-case hex digits.
@@ -25,6 +25,7 @@ public struct RunEvent: Sendable {
             case .replaced: "91ba6b7f2a4e41eba0084ec0b63813e7"
             case .stuckPending: "75e69539f5da4c019d1b8a18365a4152"
             case .podCollected: "48a587cd6d4a430db228b82b87fff0eb"
+            case .lost: "899b6eea7e6f46a1b0d811d90f325342"
             case .scheduleReloaded: "da6f3a731ee1461fbadcbda05ec7613a"
             case .scheduleRejected: "f4a606f4d04746c4965af2d4628d675b"
             }
@@ -36,7 +37,7 @@ public struct RunEvent: Sendable {
             case .started, .succeeded, .podCollected, .scheduleReloaded: .info
             case .skipped, .replaced, .cancelled: .notice
             case .missed, .stuckPending: .warning
-            case .failed, .scheduleRejected: .error
+            case .failed, .lost, .scheduleRejected: .error
             }
         }
     }
@@ -98,6 +99,7 @@ public struct RunEvent: Sendable {
         case .missed: return "Missed \(job)\(slot): past its starting deadline\(because)"
         case .replaced: return "Replaced the active run of \(job) with run \(runID ?? "?")\(slot)"
         case .stuckPending: return "Run \(runID ?? "?") of \(job) is stuck pending\(because)"
+        case .lost: return "Run \(runID ?? "?") of \(job)\(slot) was lost\(because)"
         case .podCollected: return "Deleted finished pod \(pod ?? "?")" + (self.job.map { " of \($0)" } ?? "") + because
         case .scheduleReloaded: return "Reloaded schedules" + (scheduleFile.map { " from \($0)" } ?? "") + because
         case .scheduleRejected: return "Rejected schedule file \(scheduleFile ?? "?")\(because)"
@@ -123,7 +125,9 @@ public struct RunEvent: Sendable {
 
     /// ISO 8601 in UTC with seconds, as `CRON_SCHEDULED_AT` carries it.
     static func timestamp(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(timeZone: TimeZone(identifier: "UTC")!))
+        // GMT, not TimeZone(identifier: "UTC"): a named zone needs FoundationInternationalization's
+        // ICU data, which a statically linked tool that never names a zone (output-probe) leaves out.
+        date.formatted(Date.ISO8601FormatStyle(timeZone: .gmt))
     }
 }
 

@@ -32,12 +32,6 @@ struct ClusterOptions: ParsableArguments {
             eksCluster: value(eksCluster, "EKS_CLUSTER"), region: value(region, "REGION"), profile: value(profile, "PROFILE"))
     }
 
-    /// Whether the user named a cluster (an option or its variable), rather than leaving it to the search.
-    func namesACluster(in environment: [String: String]) -> Bool {
-        let options = resolved(in: environment)
-        return options.kubeconfig != nil || options.eksCluster != nil
-    }
-
     /// Finds the cluster and makes a client for it (see `ClusterConnection.resolve`).
     /// - Throws: ``KubernetesError/configuration(_:)`` saying what was tried.
     func connect(environment: [String: String]) async throws(KubernetesError) -> KubeClient {

@@ -1,6 +1,8 @@
 import ArgumentParser
+import Daemon
 import Foundation
 import Ledger
+import RunModel
 import Scheduler
 
 #if canImport(Glibc)
@@ -183,27 +185,20 @@ struct RunJSON: Encodable {
     }
 }
 
-/// How ``LedgerRunStore`` records the executor at `started`: the ledger's Kubernetes Job name holds
-/// the run handle's reference and its uid the executor's kind, until a Kubernetes run's report
-/// brings the Job's real uid. A `local` run's reference is its process (`pid=… start=…`), not a Job.
+/// The executor-specific names `history --json` gives a run's handle (the ledger keeps it the same
+/// way for every executor: its executor, reference and uid).
 extension Run {
-    /// `local` or `kubernetes`, once the run started.
-    var executorName: String? {
-        kubernetesJob.map { $0.uid == ExecutorKind.local.rawValue ? $0.uid : ExecutorKind.kubernetes.rawValue }
-    }
+    /// `local`, `kubernetes` or `ecs`, once the run started.
+    var executorName: String? { handle?.executor.rawValue }
 
     /// A `local` run's process identity, `pid=… start=…`.
-    var localProcess: String? { executorName == ExecutorKind.local.rawValue ? kubernetesJob?.name : nil }
+    var localProcess: String? { handle?.executor == .local ? handle?.reference : nil }
 
     /// The Kubernetes Job (`namespace/name`) of a Kubernetes run.
-    var kubernetesJobName: String? { executorName == ExecutorKind.kubernetes.rawValue ? kubernetesJob?.name : nil }
+    var kubernetesJobName: String? { handle?.executor == .kubernetes ? handle?.reference : nil }
 
-    /// The Kubernetes Job's uid, once known (not the executor kind written in its place at `started`).
-    var kubernetesJobUID: String? {
-        guard kubernetesJobName != nil, let uid = kubernetesJob?.uid, ExecutorKind(rawValue: uid) != .kubernetes
-        else { return nil }
-        return uid
-    }
+    /// The Kubernetes Job's uid, once known.
+    var kubernetesJobUID: String? { handle?.executor == .kubernetes ? handle?.uid : nil }
 }
 
 /// The text form of `history`: one aligned row per run. The Kubernetes columns (POD, SIZE, BILLED,
@@ -263,16 +258,4 @@ struct HistoryTable {
         return total >= 3600
             ? "\(total / 3600)h\(total % 3600 / 60)m" : total >= 60 ? "\(total / 60)m\(total % 60)s" : "\(total)s"
     }
-}
-
-/// `2027-01-01T00:00:00Z`: a time as ISO-8601 in UTC, to the second.
-// NOTE: written out with gmtime_r because Foundation's ISO-8601 format style costs milliseconds on
-// its first use on Linux, which `history` pays on every invocation.
-func utcTimestamp(_ date: Date) -> String {
-    var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
-    var parts = tm()
-    guard gmtime_r(&seconds, &parts) != nil else { return "\(date.timeIntervalSince1970)" }
-    func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-    return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T"
-        + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
 }

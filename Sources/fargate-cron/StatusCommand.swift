@@ -2,7 +2,9 @@ import ArgumentParser
 import CronExpression
 import Foundation
 import Glibc
+import Daemon
 import Ledger
+import RunModel
 import Scheduler
 import Schedules
 
@@ -61,7 +63,7 @@ struct StatusCommand: ParsableCommand {
                 name: job.name, schedule: spec.schedule.description, zone: job.zone.identifier,
                 nextFireDate: spec.schedule.nextFireDate(after: now, in: job.zone), isSuspended: job.isSuspended,
                 concurrency: job.concurrency, executor: job.executor,
-                activeRuns: try ledger?.activeRuns().filter { $0.job == job.name }.map { SchedulerRunID($0.id) } ?? [],
+                activeRuns: try ledger?.activeRuns().filter { $0.job == job.name }.map { RunRecord($0).id } ?? [],
                 lastRun: try ledger?.lastRun(of: job.name).map(RunRecord.init))
         }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RunModel
 import Scheduler
 
 /// `fargate-cron trigger JOB`: asks the running daemon for a run now, under the job's policy.

@@ -8,6 +8,7 @@
 import Foundation
 import GRDB
 import Ledger
+import RunModel
 
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("ledger-bench: \(message)\n".utf8))
@@ -38,7 +39,7 @@ do {
             for index in 0..<runs {
                 let at = base.addingTimeInterval(Double(index) * 60)
                 let run = try ledger.recordIntent(for: Slot(job: "bench", scheduledAt: at), policy: .forbid, at: at)
-                try ledger.record(.started(kubernetesJob: "bench-\(index)", uid: "uid-\(index)"), for: run.id, at: at)
+                try ledger.record(.started(RunHandle(executor: .kubernetes, reference: "bench-\(index)", uid: "uid-\(index)")), for: run.id, at: at)
                 try ledger.record(.running(pod: "bench-\(index)-pod", capacity: "0.25vCPU 0.5GB"), for: run.id, at: at)
                 try ledger.record(.succeeded, for: run.id, at: at)
             }
@@ -58,8 +59,8 @@ do {
                     let insert = try db.makeStatement(
                         sql: """
                             INSERT INTO run (job, scheduled_at, trigger, policy, state, recorded_at, created_at,
-                                             running_at, finished_at, kubernetes_job, kubernetes_uid, pod, exit_code)
-                            VALUES (?, ?, 'scheduled', 'forbid', ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                             running_at, finished_at, executor, handle, handle_uid, pod, exit_code)
+                            VALUES (?, ?, 'scheduled', 'forbid', ?, ?, ?, ?, ?, 'kubernetes', ?, ?, ?, ?)
                             """)
                     for index in 0..<runs {
                         let job = "job-\(index % jobs)"

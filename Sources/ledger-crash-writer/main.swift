@@ -7,6 +7,7 @@
 // line `ID STATE JOB SCHEDULED_MS`, so the test knows what must survive the kill.
 import Foundation
 import Ledger
+import RunModel
 
 #if canImport(Glibc)
     import Glibc
@@ -50,7 +51,7 @@ do {
         } catch .slotAlreadyRecorded(_, let existing) where existing == run.id {}
         report(
             try ledger.record(
-                .started(kubernetesJob: "\(slot.job)-\(index)", uid: "uid-\(run.id)"), for: run.id, at: Date()))
+                .started(RunHandle(executor: .kubernetes, reference: "\(slot.job)-\(index)", uid: "uid-\(run.id)")), for: run.id, at: Date()))
         report(
             try ledger.record(
                 .running(pod: "\(slot.job)-\(index)-pod", capacity: "0.25vCPU 0.5GB"), for: run.id, at: Date()))

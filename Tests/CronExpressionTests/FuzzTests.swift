@@ -1,6 +1,6 @@
 import CronExpression
 import Foundation
-import TestSupport
+import SeededRandom
 import Testing
 
 /// A long randomized run of the parser (the issue allows it in place of libFuzzer): random strings

@@ -1,6 +1,6 @@
 import CronExpression
 import Foundation
-import TestSupport
+import SeededRandom
 import Testing
 
 /// Properties that hold for every valid expression, over expressions from a seeded generator

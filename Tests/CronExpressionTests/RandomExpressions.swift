@@ -1,4 +1,4 @@
-import TestSupport
+import SeededRandom
 
 /// Random valid cron expressions from a seeded generator: every syntax form, names, extensions and
 /// `@` forms, so the properties and the fuzz run cover what users can write.

@@ -1,6 +1,7 @@
 import Foundation
 import Kubernetes
 import Ledger
+import RunModel
 import TestSupport
 import Testing
 
@@ -44,17 +45,18 @@ struct DaemonOnClusterTests {
             return finished != nil
         }, "no run succeeded; daemon log:\n\(daemon.log)")
         let run = try #require(finished)
-        let kubernetesJob = try #require(run.kubernetesJob)
-        #expect(kubernetesJob.name.hasPrefix("\(namespace)/\(job)-"))
-        let name = String(kubernetesJob.name.split(separator: "/").last ?? "")
+        let kubernetesJob = try #require(run.handle)
+        #expect(kubernetesJob.executor == .kubernetes)
+        #expect(kubernetesJob.reference.hasPrefix("\(namespace)/\(job)-"))
+        let name = String(kubernetesJob.reference.split(separator: "/").last ?? "")
         #expect(run.createdAt != nil && run.finishedAt != nil)
 
         // The pod is gone (its Fargate node with it); the Job is kept (CRON_KEEP_SUCCEEDED=3).
         #expect(try await poll(within: .seconds(15)) {
-            try await client.list(Pod.self, in: namespace).items.filter { $0.metadata.labels?["job-name"] == kubernetesJob.name.split(separator: "/").last.map(String.init) }.isEmpty
+            try await client.list(Pod.self, in: namespace).items.filter { $0.metadata.labels?["job-name"] == kubernetesJob.reference.split(separator: "/").last.map(String.init) }.isEmpty
         }, "the run's pod was not deleted; daemon log:\n\(daemon.log)")
         let jobs = try await client.list(Job.self, in: namespace).items
-        #expect(jobs.contains { "\(namespace)/\($0.metadata.name ?? "")" == kubernetesJob.name })
+        #expect(jobs.contains { "\(namespace)/\($0.metadata.name ?? "")" == kubernetesJob.reference })
 
         // Every timestamp and the bill in the ledger, once the executor's report is in.
         var reported: Run?

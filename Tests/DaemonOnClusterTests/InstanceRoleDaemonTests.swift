@@ -2,6 +2,7 @@ import Foundation
 import Kubernetes
 import Ledger
 import TestSupport
+import RunModel
 import Testing
 
 /// The README's promise for EC2: a host whose only AWS identity is its instance profile needs nothing

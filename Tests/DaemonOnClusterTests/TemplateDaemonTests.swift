@@ -2,6 +2,7 @@ import Foundation
 import Kubernetes
 import Ledger
 import TestSupport
+import RunModel
 import Testing
 
 /// The templates of `check`'s own tests (Tests/SchedulesTests/Fixtures/templates), run by the real

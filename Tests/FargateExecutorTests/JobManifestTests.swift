@@ -1,5 +1,6 @@
 import Foundation
 import Kubernetes
+import RunModel
 import Scheduler
 import Testing
 

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Ledger
+import RunModel
 import Testing
 
 #if canImport(Glibc)

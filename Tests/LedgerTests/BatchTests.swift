@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import RunModel
 import Testing
 
 /// A herd's intents and starts in one transaction each: every guarantee of a single recording holds
@@ -84,21 +85,21 @@ import Testing
             ).map { try $0.get() }
             try ledger.record(.cancelled(reason: "stopped before it started"), for: runs[1].id, at: minute(1))
             let results = try ledger.recordStarts([
-                StartRecord(run: runs[0].id, kubernetesJob: "job-0-abc", uid: "u0", startedAt: minute(1).addingTimeInterval(0.003)),
-                StartRecord(run: runs[1].id, kubernetesJob: "job-1-abc", uid: "u1", startedAt: minute(1)),
-                StartRecord(run: RunID(rawValue: 999), kubernetesJob: "nothing", uid: "u9", startedAt: minute(1)),
-                StartRecord(run: runs[2].id, kubernetesJob: "job-2-abc", uid: "u2", startedAt: minute(1).addingTimeInterval(0.004)),
+                StartRecord(run: runs[0].id, handle: RunHandle(executor: .kubernetes, reference: "job-0-abc", uid: "u0"), startedAt: minute(1).addingTimeInterval(0.003)),
+                StartRecord(run: runs[1].id, handle: RunHandle(executor: .kubernetes, reference: "job-1-abc", uid: "u1"), startedAt: minute(1)),
+                StartRecord(run: RunID(rawValue: 999), handle: RunHandle(executor: .kubernetes, reference: "nothing", uid: "u9"), startedAt: minute(1)),
+                StartRecord(run: runs[2].id, handle: RunHandle(executor: .kubernetes, reference: "job-2-abc", uid: "u2"), startedAt: minute(1).addingTimeInterval(0.004)),
             ])
             let started0 = try results[0].get()
             #expect(started0.state == .started)
-            #expect(started0.kubernetesJob == KubernetesJobReference(name: "job-0-abc", uid: "u0"))
+            #expect(started0.handle == RunHandle(executor: .kubernetes, reference: "job-0-abc", uid: "u0"))
             #expect(started0.createdAt == minute(1).addingTimeInterval(0.003))
             #expect(results[1].failure == .transitionNotAllowed(runs[1].id, from: .cancelled, to: .started))
             #expect(results[2].failure == .noSuchRun(RunID(rawValue: 999)))
             #expect(try results[3].get().createdAt == minute(1).addingTimeInterval(0.004))
             // A second start of the same run is refused by the state machine.
             let again = try ledger.recordStarts([
-                StartRecord(run: runs[0].id, kubernetesJob: "job-0-abc", uid: "u0", startedAt: minute(2))
+                StartRecord(run: runs[0].id, handle: RunHandle(executor: .kubernetes, reference: "job-0-abc", uid: "u0"), startedAt: minute(2))
             ])
             #expect(again[0].failure == .transitionNotAllowed(runs[0].id, from: .started, to: .started))
         }
@@ -113,7 +114,7 @@ import Testing
                 try reader.recordIntents([IntentRequest(slot: Slot(job: "report", scheduledAt: minute(1)), policy: .allow)], at: minute(1))
             }
             #expect(throws: LedgerError.openedForReading) {
-                try reader.recordStarts([StartRecord(run: RunID(rawValue: 1), kubernetesJob: "j", uid: "u", startedAt: minute(1))])
+                try reader.recordStarts([StartRecord(run: RunID(rawValue: 1), handle: RunHandle(executor: .kubernetes, reference: "j", uid: "u"), startedAt: minute(1))])
             }
         }
     }

@@ -1,5 +1,7 @@
 import Foundation
 import Ledger
+import RunModel
+import SeededRandom
 import TestSupport
 import Testing
 
@@ -100,7 +102,7 @@ import Testing
                 committed.state.canReach(run.state),
                 "kill \(kill): run \(run.id) is \(run.state), was \(committed.state)")
             switch committed.state {
-            case .started: #expect(run.kubernetesJob?.uid == "uid-\(run.id)", "kill \(kill): run \(run.id)")
+            case .started: #expect(run.handle?.uid == "uid-\(run.id)", "kill \(kill): run \(run.id)")
             case .running: #expect(run.pod != nil && run.runningAt != nil, "kill \(kill): run \(run.id)")
             case .skipped: #expect(run.blockedBy != nil, "kill \(kill): run \(run.id)")
             default: break

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Ledger
+import RunModel
 import Synchronization
 import Testing
 
@@ -61,7 +62,7 @@ import Testing
             #expect(try ledger.activeRuns() == [winners[0]])
             // Move the winner along while others keep trying: it stays the only active run until it ends.
             try ledger.record(
-                .started(kubernetesJob: "nightly-report-\(round)", uid: "u\(round)"), for: winners[0].id,
+                .started(RunHandle(executor: .kubernetes, reference: "nightly-report-\(round)", uid: "u\(round)")), for: winners[0].id,
                 at: minute(round * 100))
             try ledger.record(
                 round.isMultiple(of: 2) ? .succeeded : .failed(exitCode: 1, reason: "x"),

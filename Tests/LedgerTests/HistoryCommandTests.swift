@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import RunModel
 import Testing
 
 /// `fargate-cron history`, run as the real binary against a real ledger.
@@ -86,7 +87,7 @@ import Testing
         var run = try ledger.recordIntent(for: slot, policy: .forbid, at: minute(0))
         // As the daemon records a Kubernetes run: the handle's reference, and the executor in the uid.
         try ledger.record(
-            .started(kubernetesJob: "batch/nightly-report-29400000", uid: "kubernetes"), for: run.id, at: minute(0))
+            .started(RunHandle(executor: .kubernetes, reference: "batch/nightly-report-29400000")), for: run.id, at: minute(0))
         try ledger.record(.succeeded, for: run.id, at: minute(3))
         try ledger.recordReport(
             PodReport(
@@ -101,7 +102,7 @@ import Testing
         run = try ledger.recordIntent(
             for: Slot(job: "nightly-report", scheduledAt: minute(60)), policy: .forbid, at: minute(60))
         try ledger.record(
-            .started(kubernetesJob: "batch/nightly-report-29400060", uid: "kubernetes"), for: run.id, at: minute(60))
+            .started(RunHandle(executor: .kubernetes, reference: "batch/nightly-report-29400060")), for: run.id, at: minute(60))
         try ledger.record(
             .failed(exitCode: 143, reason: "Evicted: the node was reclaimed (BackoffLimitExceeded)"), for: run.id,
             at: minute(70))
@@ -113,11 +114,11 @@ import Testing
             for: run.id, at: minute(70))
 
         run = try ledger.recordIntent(for: Slot(job: "backup", scheduledAt: minute(5)), policy: .forbid, at: minute(5))
-        try ledger.record(.started(kubernetesJob: "pid=4242 start=987654", uid: "local"), for: run.id, at: minute(5))
+        try ledger.record(.started(RunHandle(executor: .local, reference: "pid=4242 start=987654")), for: run.id, at: minute(5))
         try ledger.record(.succeeded, for: run.id, at: minute(5).addingTimeInterval(95))
         run = try ledger.recordIntent(
             for: Slot(job: "backup", scheduledAt: minute(65)), policy: .forbid, at: minute(65))
-        try ledger.record(.started(kubernetesJob: "pid=4300 start=987999", uid: "local"), for: run.id, at: minute(65))
+        try ledger.record(.started(RunHandle(executor: .local, reference: "pid=4300 start=987999")), for: run.id, at: minute(65))
     }
 
     @Test func tableWithPodsAndTheirBill() throws {

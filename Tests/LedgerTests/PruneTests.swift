@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import RunModel
 import Synchronization
 import Testing
 

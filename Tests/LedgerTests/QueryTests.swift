@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import RunModel
 import Testing
 
 /// History, the queries `status` needs, retention and reconciliation.

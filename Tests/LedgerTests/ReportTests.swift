@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import RunModel
 import Testing
 
 @testable import Ledger
@@ -57,7 +58,7 @@ import Testing
 
             let run = try ledger.run(started.id)
             #expect(run.state == .failed && run.exitCode == 137 && run.finishedAt == ended.finishedAt)
-            #expect(run.kubernetesJob == KubernetesJobReference(name: "report-29", uid: "6f1c2b8e-uid"))
+            #expect(run.handle == RunHandle(executor: .kubernetes, reference: "report-29", uid: "6f1c2b8e-uid"))
             #expect(run.reportedAt == minute(32) && run.createdAt == started.createdAt)
             Self.expectCarries(run, report)
             #expect(run.failureCause?.origin == .job)
@@ -92,7 +93,7 @@ import Testing
             let after = try ledger.recordReport(sparse, for: run.id, at: minute(32))
             #expect(after.pod == "report-29-x7k2p" && after.capacity == "1vCPU 2GB" && after.runningAt == minute(30))
             #expect(after.billedDuration == .seconds(75) && after.estimatedPrice == nil)
-            #expect(after.kubernetesJob == KubernetesJobReference(name: "report-29", uid: "uid-29"))
+            #expect(after.handle == RunHandle(executor: .kubernetes, reference: "report-29", uid: "uid-29"))
             #expect(after.podDeletedAt == minute(31) && after.failureCause == .evicted && after.outputLines == 0)
             #expect(after.state == .running)
         }
@@ -104,7 +105,7 @@ import Testing
             // The report came before `started` was recorded: no Job name to pair the uid with yet.
             let intended = try makeRun(in: ledger, slot: 29, reaching: .intended)
             let after = try ledger.recordReport(Self.full, for: intended.id, at: minute(32))
-            #expect(after.kubernetesJob == nil && after.state == .intended)
+            #expect(after.handle == nil && after.state == .intended)
             #expect(try ledger.run(intended.id).pod == Self.full.pod)
         }
     }

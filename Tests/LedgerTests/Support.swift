@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import RunModel
 
 #if canImport(Glibc)
     import Glibc
@@ -82,12 +83,12 @@ func makeRun(in ledger: RunLedger, job: String = "report", slot: Int, reaching s
         switch state {
         case .intended: []
         case .missed: [.missed(reason: "daemon down")]
-        case .started: [.started(kubernetesJob: "\(job)-\(slot)", uid: "uid-\(slot)")]
+        case .started: [.started(RunHandle(executor: .kubernetes, reference: "\(job)-\(slot)", uid: "uid-\(slot)"))]
         case .running:
-            [.started(kubernetesJob: "\(job)-\(slot)", uid: "uid-\(slot)"), .running(pod: "p", capacity: nil)]
+            [.started(RunHandle(executor: .kubernetes, reference: "\(job)-\(slot)", uid: "uid-\(slot)")), .running(pod: "p", capacity: nil)]
         case .succeeded, .failed, .cancelled, .replaced:
             [
-                .started(kubernetesJob: "\(job)-\(slot)", uid: "uid-\(slot)"), .running(pod: "p", capacity: nil),
+                .started(RunHandle(executor: .kubernetes, reference: "\(job)-\(slot)", uid: "uid-\(slot)")), .running(pod: "p", capacity: nil),
                 [
                     RunState.succeeded: .succeeded, .failed: .failed(exitCode: 2, reason: "exit 2"),
                     .cancelled: .cancelled(reason: "asked"), .replaced: .replaced(by: nil),

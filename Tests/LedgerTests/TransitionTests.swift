@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import RunModel
 import Testing
 
 /// Every (state, event) pair: the allowed ones move the run and record what the event carries;
@@ -13,7 +14,7 @@ import Testing
     ]
 
     static let events: [RunEvent] = [
-        .started(kubernetesJob: "report-29", uid: "0d6c5e8e"),
+        .started(RunHandle(executor: .kubernetes, reference: "report-29", uid: "0d6c5e8e")),
         .running(pod: "report-29-x7k2p", capacity: "0.25vCPU 0.5GB"),
         .succeeded,
         .failed(exitCode: 137, reason: "OOMKilled"),
@@ -35,8 +36,8 @@ import Testing
                 #expect(after.state == target)
                 #expect(try ledger.run(before.id) == after)
                 switch event {
-                case .started(let name, let uid):
-                    #expect(after.kubernetesJob == KubernetesJobReference(name: name, uid: uid))
+                case .started(let handle):
+                    #expect(after.handle == handle)
                     #expect(after.createdAt == at)
                 case .running(let pod, let capacity):
                     #expect(after.pod == pod && after.capacity == capacity && after.runningAt == at)
@@ -72,7 +73,7 @@ import Testing
             let run = try ledger.record(outcome, for: slot, policy: .forbid, at: minute(2))
             #expect(try ledger.run(run.id) == run)
             #expect(run.slot == slot && run.trigger == .scheduled && run.recordedAt == minute(2))
-            #expect(run.finishedAt == minute(2) && run.state.isTerminal && run.kubernetesJob == nil)
+            #expect(run.finishedAt == minute(2) && run.state.isTerminal && run.handle == nil)
             switch outcome {
             case .skipped(let by):
                 #expect(run.state == .skipped && run.blockedBy == by && by == blocking.id)
@@ -84,7 +85,7 @@ import Testing
                 try ledger.recordIntent(for: slot, policy: .allow, at: minute(3))
             }
             #expect(throws: LedgerError.transitionNotAllowed(run.id, from: run.state, to: .started)) {
-                try ledger.record(.started(kubernetesJob: "report-1", uid: "u"), for: run.id, at: minute(3))
+                try ledger.record(.started(RunHandle(executor: .kubernetes, reference: "report-1", uid: "u")), for: run.id, at: minute(3))
             }
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Logging
+import RunModel
 import Scheduler
 import SchedulerTesting
 import Testing

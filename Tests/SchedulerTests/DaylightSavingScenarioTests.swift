@@ -1,5 +1,6 @@
 import CronExpression
 import Foundation
+import RunModel
 import Scheduler
 import SchedulerTesting
 import Testing

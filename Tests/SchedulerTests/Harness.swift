@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import RunModel
 import Scheduler
 import SchedulerTesting
 import Synchronization
@@ -22,7 +23,10 @@ struct Harness {
         self.executor = executor
         let events = self.events
         scheduler = Scheduler(
-            jobs: jobs, clock: clock, store: store, executors: [executor.kind: executor], output: output,
+            // The fake stands in for every executor: jobs keep the schedule files' default executor,
+            // and runs seeded with any handle are re-attached through it.
+            jobs: jobs, clock: clock, store: store,
+            executors: Dictionary(uniqueKeysWithValues: ExecutorKind.allCases.map { ($0, executor) }), output: output,
             limits: limits, hooks: SchedulerHooks(event: { events.append($0) }),
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
     }
@@ -62,7 +66,7 @@ struct Harness {
     }
 
     /// The states the store holds for a job, oldest slot first.
-    func states(of job: String) -> [RunState] { store.records(of: job).map(\.state) }
+    func states(of job: String) -> [RunStatus] { store.records(of: job).map(\.state) }
 }
 
 /// The events a scheduler reported, in order.

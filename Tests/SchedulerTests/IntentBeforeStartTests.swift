@@ -1,4 +1,5 @@
 import Foundation
+import RunModel
 import Scheduler
 import SchedulerTesting
 import Testing
@@ -8,8 +9,8 @@ import Testing
 struct IntentBeforeStartTests {
     let t0 = instant("2026-11-02T10:00:00Z")
 
-    @Test(arguments: [RunTrigger.scheduled, .manual])
-    func theIntentIsRecordedBeforeTheExecutorIsCalled(_ trigger: RunTrigger) async throws {
+    @Test(arguments: [Trigger.scheduled, .manual])
+    func theIntentIsRecordedBeforeTheExecutorIsCalled(_ trigger: Trigger) async throws {
         let executor = FakeExecutor()
         let h = Harness(jobs: [job("report", every: .seconds(3600))], at: t0, executor: executor)
         try await h.run { h in

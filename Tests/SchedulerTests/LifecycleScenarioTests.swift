@@ -1,5 +1,6 @@
 import CronExpression
 import Foundation
+import RunModel
 import Scheduler
 import SchedulerTesting
 import Testing
@@ -111,6 +112,22 @@ struct LifecycleScenarioTests {
             #expect(h.states(of: "report").first == .ended(.failed(exitCode: 2, reason: "exited with status 2")))
             await h.advance(to: t0.adding(.seconds(120)))
             #expect(h.executor.startedSlots == [Slot(job: "report", scheduledAt: t0.adding(.seconds(120)))])
+        }
+    }
+
+    /// Issue #12: a run found lost at start-up (the daemon died under it, and no executor can find
+    /// it again) was recorded as failed without a word in the journal. It is a run event of its own.
+    @Test func test_aRunLostAtStartUpIsAnEventOfItsOwn_bug12() async throws {
+        let store = InMemoryRunStore()
+        let slot = Slot(job: "report", scheduledAt: t0)
+        let handle = RunHandle(executor: .local, reference: "pid=4242 start=1")
+        store.seed(RunRecord(id: RunID(rawValue: 1), slot: slot, trigger: .scheduled, state: .started, handle: handle))
+        let executor = FakeExecutor()
+        executor.setReattachment(.lost(reason: "process 4242 ended while the daemon was down"), for: RunID(rawValue: 1))
+        let h = Harness(jobs: [job("report", every: .seconds(60))], at: t0.adding(.seconds(30)), store: store, executor: executor)
+        try await h.run { h in
+            #expect(h.states(of: "report") == [.ended(.failed(exitCode: nil, reason: "lost: process 4242 ended while the daemon was down"))])
+            #expect(h.events.all == [.lost(slot, run: RunID(rawValue: 1), reason: "process 4242 ended while the daemon was down")])
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Glibc
+import RunModel
 import SchedulerTesting
 import TestSupport
 import Testing
@@ -119,6 +120,7 @@ struct LocalExecutorTests {
         let t0 = instant("2026-11-02T10:00:00Z")
         var failing = job("failing", every: .seconds(60))
         failing.command = "echo about to fail; exit 4"
+        failing.executor = .local
         let clock = ManualClock(t0)
         let store = InMemoryRunStore()
         let sink = RecordingOutputSink()

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import RunModel
 import SchedulerTesting
 import TestSupport
 import Testing

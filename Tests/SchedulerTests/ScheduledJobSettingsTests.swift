@@ -1,5 +1,6 @@
 import CronExpression
 import Foundation
+import RunModel
 import Scheduler
 import Testing
 
@@ -30,4 +31,32 @@ import Testing
         #expect(second.concurrency == .replace && second.environment == ["B": "2"])
         #expect(first.concurrency == .forbid && first.environment.isEmpty)
     }
+
+    /// Issue #12: equality listed the settings by hand, so a setting added later would not count as a
+    /// change on reload. It compares them whole now; each setting, changed alone, makes a changed job.
+    /// (Every setting of today was on the hand-written list, so this guards the derived equality
+    /// rather than failing before it.)
+    @Test func aJobThatDiffersInAnyOneSettingIsAChangedJob() throws {
+        let base = try job("report")
+        var changed: [ScheduledJob] = []
+        func vary(_ change: (inout ScheduledJob) -> Void) {
+            var job = base
+            change(&job)
+            changed.append(job)
+        }
+        vary { $0.zone = TimeZone(identifier: "Asia/Tokyo")! }
+        vary { $0.concurrency = .allow }
+        vary { $0.startingDeadline = .seconds(60) }
+        vary { $0.catchUp = .skip }
+        vary { $0.isSuspended = true }
+        vary { $0.timeout = .seconds(600) }
+        vary { $0.executor = .ecs }
+        vary { $0.environment = ["A": "1"] }
+        // One variant per setting: a setting added later must be added here too.
+        let settings = base[dynamicMember: \ScheduledJob.Settings.self]
+        #expect(changed.count == Mirror(reflecting: settings).children.count)
+        for job in changed { #expect(job != base, "\(job) counts as unchanged") }
+        #expect(try job("report") == base)
+    }
 }
+

@@ -1,4 +1,5 @@
 import Foundation
+import RunModel
 import Schedules
 import Testing
 
@@ -59,7 +60,7 @@ import Testing
     #expect(job.image == "repo/app:2")
     #expect(job.cpu == ResourceQuantity("2") && job.memory == ResourceQuantity("4Gi"))
     #expect(job.serviceAccount == "reports.sa")
-    #expect(job.concurrency == .replace && job.catchUp == .all)
+    #expect(job.concurrency == .replace && job.catchUp == .all(limit: CatchUpPolicy.maximumRuns))
     #expect(job.startingDeadline == .seconds(600) && job.timeout == .seconds(5_400))
     #expect(job.retries == 2 && job.keepSucceeded == 5 && job.keepFailed == 0)
     #expect(job.podTTL == .seconds(120) && job.pendingTimeout == .seconds(90))

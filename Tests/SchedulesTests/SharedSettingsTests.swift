@@ -1,5 +1,6 @@
 import Foundation
 @testable import Schedules
+import RunModel
 import Testing
 
 /// The jobs below one block of settings share one settings instance (the daemon keeps every spec

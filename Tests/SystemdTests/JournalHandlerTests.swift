@@ -177,10 +177,10 @@ struct JournalHandlerTests {
         let script = """
             mount -t tmpfs none /run/systemd/journal && \
             python3 -c 'import socket; s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind("/run/systemd/journal/socket"); s.close()' && \
-            exec "$0" log-probe --destination journal --run-id "$1" "kept despite the journal"
+            exec "$0" --destination journal --run-id "$1" "kept despite the journal"
             """
         let result = try await ChildProcess.run(
-            try #require(Paths.which("unshare")), ["--mount", "sh", "-c", script, Paths.fargateCron, runID])
+            try #require(Paths.which("unshare")), ["--mount", "sh", "-c", script, Paths.logProbe, runID])
         #expect(result.status == 0, "stderr: \(result.errors)")
         #expect(String(decoding: result.output, as: UTF8.self) == "sent=0 fellBack=1\n")
         #expect(result.errors.contains("fargate-cron warning: kept despite the journal"))
@@ -194,10 +194,10 @@ struct JournalHandlerTests {
     func anEntryWithNoJournalSocketGoesToStandardErrorInstead() async throws {
         let script = """
             mount -t tmpfs none /run/systemd/journal && \
-            exec "$0" log-probe --destination journal --run-id "$1" "kept without a journal"
+            exec "$0" --destination journal --run-id "$1" "kept without a journal"
             """
         let result = try await ChildProcess.run(
-            try #require(Paths.which("unshare")), ["--mount", "sh", "-c", script, Paths.fargateCron, runID])
+            try #require(Paths.which("unshare")), ["--mount", "sh", "-c", script, Paths.logProbe, runID])
         #expect(result.status == 0, "stderr: \(result.errors)")
         #expect(String(decoding: result.output, as: UTF8.self) == "sent=0 fellBack=1\n")
         #expect(result.errors.contains("fargate-cron warning: kept without a journal"))
@@ -206,7 +206,7 @@ struct JournalHandlerTests {
 
     /// Under systemd, JOURNAL_STREAM names the stream journald reads from the service's stderr.
     @Test func theJournalIsChosenWhenJournalStreamNamesStandardError() async throws {
-        let child = try ChildProcess(Paths.fargateCron, ["log-probe", "--run-id", runID, "chosen"])
+        let child = try ChildProcess(Paths.logProbe, ["--run-id", runID, "chosen"])
         defer { child.cleanUp() }
         #expect(try await child.waitForExit() == 0)
         // That child had no JOURNAL_STREAM: it wrote text. Now one whose JOURNAL_STREAM names its stderr file.
@@ -214,7 +214,7 @@ struct JournalHandlerTests {
         var status = stat()
         try #require(stat(child.standardError.path, &status) == 0)
         let inJournal = try await ChildProcess.run(
-            "/bin/sh", ["-c", "exec \"$0\" log-probe --run-id \"$1\" chosen 2>>\"$2\"", Paths.fargateCron, runID,
+            "/bin/sh", ["-c", "exec \"$0\" --run-id \"$1\" chosen 2>>\"$2\"", Paths.logProbe, runID,
                         child.standardError.path],
             environment: ["JOURNAL_STREAM": "\(status.st_dev):\(status.st_ino)"])
         #expect(String(decoding: inJournal.output, as: UTF8.self) == "sent=1 fellBack=0\n")

@@ -3,7 +3,7 @@ import Glibc
 import Systemd
 import Testing
 
-/// The notify protocol end to end: `fargate-cron notify-probe` (which drives ``Notifier`` the way
+/// The notify protocol end to end: `notify-probe` (which drives ``Notifier`` the way
 /// the daemon will) as a child process, talking to a socket the test owns.
 @Suite("sd_notify against a test-owned NOTIFY_SOCKET")
 struct NotifierTests {
@@ -20,7 +20,7 @@ struct NotifierTests {
         _ socket: NotifySocket, crontabs: URL, environment: [String: String] = [:]
     ) throws -> ChildProcess {
         try ChildProcess(
-            Paths.fargateCron, ["notify-probe", "--crontabs", crontabs.path],
+            Paths.notifyProbe, ["--crontabs", crontabs.path],
             environment: ["NOTIFY_SOCKET": socket.path].merging(environment) { _, new in new },
             removing: environment["WATCHDOG_USEC"] == nil ? ["WATCHDOG_USEC", "WATCHDOG_PID"] : []
         )
@@ -117,7 +117,7 @@ struct NotifierTests {
         let folder = try Self.crontabs(jobs: 1)
         defer { try? FileManager.default.removeItem(at: folder) }
         let result = try await ChildProcess.run(
-            Paths.fargateCron, ["notify-probe", "--crontabs", folder.path],
+            Paths.notifyProbe, ["--crontabs", folder.path],
             environment: ["NOTIFY_SOCKET": "/nonexistent-\(UUID().uuidString)/notify"])
         #expect(result.status != 0)
         #expect(result.errors.contains("sd_notify"), "stderr: \(result.errors)")

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import Kubernetes
 import Logging
+import RunModel
 import Scheduler
 import Synchronization
 import Systemd
@@ -45,6 +46,15 @@ struct NoOutput: OutputSink {
     func write(_ line: OutputLine) {}
 }
 
+/// Runs an executor's followers (``KubernetesExecutor/followRuns()``) for as long as a test's world
+/// exists: the daemon runs them as a service of its service group; a test has none, so a task
+/// cancelled when the world goes stands in for it.
+final class FollowingRuns: Sendable {
+    private let task: Task<Void, Never>
+    init(_ executor: KubernetesExecutor) { task = Task { await executor.followRuns() } }
+    deinit { task.cancel() }
+}
+
 /// One test's world: a namespace with its controller, an executor writing to the real journal.
 struct World {
     let namespace: String
@@ -54,6 +64,7 @@ struct World {
     let reports = Reports()
     let settings: JobTable
     let executor: KubernetesExecutor
+    let following: FollowingRuns
 
     /// - Parameter executorClient: how the executor reaches the API (through a fault proxy, say);
     ///   the emulator directly when nil.
@@ -69,6 +80,7 @@ struct World {
             journal: EntryWriter(destination: .journal), clock: SystemWallClock(),
             logger: { var l = Logger(label: "fargate-executor-tests", factory: { label in StreamLogHandler.standardError(label: label) }); l.logLevel = .info; return l }(), logGrace: logGrace,
             startRetryLimit: startRetryLimit, resyncInterval: resyncInterval, onReport: { reports.add($0) })
+        following = FollowingRuns(executor)
     }
 
     /// A second executor on the same namespace and jobs: the daemon after a restart.
@@ -83,6 +95,7 @@ struct World {
             journal: EntryWriter(destination: .journal), clock: SystemWallClock(),
             logger: Logger(label: "fargate-executor-tests-restarted", factory: { label in StreamLogHandler.standardError(label: label) }),
             logGrace: .seconds(5), onReport: { reports.add($0) })
+        following = FollowingRuns(executor)
     }
 
     /// Settings for a new job in this namespace, scripted for the controller by annotations.

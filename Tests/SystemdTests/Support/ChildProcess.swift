@@ -81,9 +81,15 @@ enum Paths {
 
     /// The `fargate-cron` executable built beside this test bundle (`swift build --build-tests`
     /// builds both into the same folder).
-    static var fargateCron: String {
+    static var fargateCron: String { builtProduct("fargate-cron") }
+
+    /// The test tools built beside it (executables of their own, not shipped in `fargate-cron`).
+    static var notifyProbe: String { builtProduct("notify-probe") }
+    static var logProbe: String { builtProduct("log-probe") }
+
+    private static func builtProduct(_ name: String) -> String {
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
-        return URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent("fargate-cron").path
+        return URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent(name).path
     }
 
     /// Where a program lives on PATH, if anywhere.

@@ -1,1 +1,0 @@
-// End-to-end tests of the fargate-cron binary live beside this file.

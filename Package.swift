@@ -123,7 +123,7 @@ let package = Package(
         // emulator and through the fault proxy.
         .testTarget(
             name: "HATests",
-            dependencies: ["Kubernetes", "HTTP", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Kubernetes", "HTTP", "TestSupport", "SeededRandom", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
 

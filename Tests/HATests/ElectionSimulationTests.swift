@@ -2,6 +2,7 @@ import Foundation
 import Kubernetes
 import Testing
 import TestSupport
+import SeededRandom
 
 /// Three candidates' state machines against a Lease store with the API server's optimistic
 /// concurrency, on one simulated clock, with random latencies, answers slower than the deadlines,

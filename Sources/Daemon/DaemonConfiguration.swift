@@ -25,6 +25,12 @@ public struct DaemonConfiguration: Sendable {
     /// The process's environment: where the journal is (`JOURNAL_STREAM`), systemd's notify socket,
     /// credentials for the cluster, Fargate rates, and what cron passes every command.
     public var environment: [String: String]
+    /// This host's name: recorded in the ledger with each run it starts or finishes, written into
+    /// the Jobs it creates and, with `lease`, into the Lease. nil records none.
+    public var hostName: String?
+    /// Several hosts for the same schedules: elect one leader on this Lease, which schedules while
+    /// the others stand by (``LeaseConfiguration``). nil: this daemon runs alone.
+    public var lease: LeaseConfiguration?
 
     /// A configuration; the defaults are those of the command line.
     public init(

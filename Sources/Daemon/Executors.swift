@@ -75,7 +75,8 @@ struct Executors: Sendable {
             let rates = FargateRates(environment: environment, logger: logger)
             let executor = KubernetesExecutor(
                 client: client, settings: { kubernetesJobs.settings(of: $0) }, journal: writer, clock: clock, logger: logger,
-                onReport: { report in await record(report, rates: rates, in: ledger, on: thread, clock: clock, logger: logger) })
+                onReport: { report in await record(report, rates: rates, in: ledger, on: thread, clock: clock, logger: logger) },
+                host: configuration.hostName)
             byKind[.kubernetes] = executor
             kubernetes = (executor, client)
             sweeper = SweepService(

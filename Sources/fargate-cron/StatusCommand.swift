@@ -30,20 +30,21 @@ struct StatusCommand: ParsableCommand {
         let jobs: [JobStatus]
         let daemonRunning: Bool
         var finishedPods: [String]?
+        var leadership: String?
         do {
             let response = try ControlClient.send(.status, to: path)
             guard response.ok, let listed = response.jobs else {
                 throw ValidationError("the daemon refused: \(response.error ?? "no answer")")
             }
-            (jobs, daemonRunning, finishedPods) = (listed, true, response.finishedPods)
+            (jobs, daemonRunning, finishedPods, leadership) = (listed, true, response.finishedPods, response.leadership)
         } catch let error as ControlSocketError where error.call == "connect" && [ENOENT, ECONNREFUSED].contains(error.code) {
             jobs = try statusFromFiles(environment: environment)
             daemonRunning = false
         }
         if json {
-            print(try StatusReport(daemonRunning: daemonRunning, jobs: jobs, finishedPods: finishedPods).json())
+            print(try StatusReport(daemonRunning: daemonRunning, jobs: jobs, finishedPods: finishedPods, leadership: leadership).json())
         } else {
-            print(StatusReport(daemonRunning: daemonRunning, jobs: jobs, finishedPods: finishedPods).text)
+            print(StatusReport(daemonRunning: daemonRunning, jobs: jobs, finishedPods: finishedPods, leadership: leadership).text)
         }
     }
 
@@ -75,9 +76,12 @@ struct StatusReport {
     var jobs: [JobStatus]
     /// Finished pods of ours still in the cluster, as the daemon listed them; `nil` when it has no cluster.
     var finishedPods: [String]? = nil
+    /// With several hosts: `leader`, or `standby, leader HOST`, as the daemon said.
+    var leadership: String? = nil
 
     var text: String {
-        var lines = ["daemon: \(daemonRunning ? "running" : "not running (from the schedule files and the ledger)")"]
+        let running = "running" + (leadership.map { " (\($0))" } ?? "")
+        var lines = ["daemon: \(daemonRunning ? running : "not running (from the schedule files and the ledger)")"]
         for job in jobs {
             let next = job.isSuspended ? "suspended" : job.nextFireDate.map { $0.formatted(.iso8601) } ?? "never"
             let active = job.activeRuns.isEmpty ? "idle" : "active: run " + job.activeRuns.map(\.description).joined(separator: ", ")
@@ -107,6 +111,7 @@ struct StatusReport {
         }
         var report: [String: Any] = ["daemon": daemonRunning ? "running" : "stopped", "jobs": jobs]
         if let finishedPods { report["finishedPods"] = finishedPods }
+        if let leadership { report["leadership"] = leadership }
         let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
         return String(decoding: data, as: UTF8.self)
     }

@@ -123,6 +123,19 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // More than one host (#15): the Lease election's state machine in tables, its loop against the
+        // emulator and through the fault proxy; adoption and the ledger's hosts; two and three daemons
+        // (the real binary, `fargate-cron` built for it) failing over against the emulator.
+        .testTarget(
+            name: "HATests",
+            dependencies: [
+                "Kubernetes", "HTTP", "TestSupport", "SeededRandom", "Daemon", "Ledger", "RunModel", "Scheduler",
+                "FargateExecutor", "fargate-cron", .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
         // libsystemd: sd_notify, the journal log handler, journal reading.
         .target(
             name: "Systemd",

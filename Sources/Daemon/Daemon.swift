@@ -40,7 +40,7 @@ public enum Daemon {
         let folder = configuration.crontabs
 
         let ledger: RunLedger
-        do { ledger = try RunLedger.open(stateDirectory: configuration.stateDirectory) } catch {
+        do { ledger = try RunLedger.open(stateDirectory: configuration.stateDirectory, host: configuration.hostName) } catch {
             throw startUp.fail(errno: EIO, "cannot open the run ledger: \(error)")
         }
         let loaded = ScheduleLoader.load(paths: [folder])
@@ -48,6 +48,13 @@ public enum Daemon {
         let jobs = ScheduledJob.jobs(from: loaded.schedules.jobs)
         let clock = SystemWallClock()
         let ledgerThread = LedgerThread()
+        if let lease = configuration.lease {
+            // Several hosts for the same schedules: the one that holds the Lease schedules.
+            try await runElecting(
+                lease, configuration: configuration, startUp: startUp, writer: writer, ledger: ledger, loaded: loaded,
+                jobs: jobs, clock: clock, thread: ledgerThread)
+            return
+        }
         let schedulerReady = Latch<Void>()
         let metrics = DaemonMetrics(now: { clock.now() })
         metrics.jobsLoaded(jobs)

@@ -37,6 +37,12 @@ public struct DaemonConfiguration: Sendable {
 
     /// cronie's sendmail command (`Sendmail.defaultCommand`).
     public static let defaultSendmail = Sendmail.defaultCommand
+    /// This host's name: recorded in the ledger with each run it starts or finishes, written into
+    /// the Jobs it creates and, with `lease`, into the Lease. nil records none.
+    public var hostName: String?
+    /// Several hosts for the same schedules: elect one leader on this Lease, which schedules while
+    /// the others stand by (``LeaseConfiguration``). nil: this daemon runs alone.
+    public var lease: LeaseConfiguration?
 
     /// A configuration; the defaults are those of the command line.
     public init(

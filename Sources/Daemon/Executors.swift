@@ -80,7 +80,8 @@ struct Executors: Sendable {
                 onReport: { report in
                     await record(report, rates: rates, in: ledger, on: thread, clock: clock, logger: logger)
                     metrics?.billed(PodReport(report, rates: rates), job: report.slot.job)
-                })
+                },
+                host: configuration.hostName)
             byKind[.kubernetes] = executor
             kubernetes = (executor, client)
             sweeper = SweepService(

@@ -36,6 +36,10 @@ public enum JournalField {
     public static let cronScheduleFile = "CRON_SCHEDULE_FILE"
     /// `1` on each piece of an over-long output line but the last (the line goes on in the next entry).
     public static let cronLineContinues = "CRON_LINE_CONTINUES"
+    /// The Lease several hosts elect their leader on, `NAMESPACE/NAME` (leadership events).
+    public static let cronLease = "CRON_LEASE"
+    /// The Lease's holder after a leadership event: `HOST_PID_NONCE`.
+    public static let cronLeader = "CRON_LEADER"
     /// The Kubernetes namespace the run's Job is in.
     public static let k8sNamespace = "K8S_NAMESPACE"
     /// The Kubernetes Job's name.

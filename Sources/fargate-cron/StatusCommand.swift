@@ -38,12 +38,13 @@ struct StatusCommand: ParsableCommand {
         let jobs: [JobStatus]
         let daemonRunning: Bool
         var finishedPods: [String]?
+        var leadership: String?
         do {
             let response = try ControlClient.send(.status, to: path)
             guard response.ok, let listed = response.jobs else {
                 throw ValidationError("the daemon refused: \(response.error ?? "no answer")")
             }
-            (jobs, daemonRunning, finishedPods) = (listed, true, response.finishedPods)
+            (jobs, daemonRunning, finishedPods, leadership) = (listed, true, response.finishedPods, response.leadership)
         } catch let error as ControlSocketError where error.call == "connect" && [ENOENT, ECONNREFUSED].contains(error.code) {
             jobs = try statusFromFiles(environment: environment)
             daemonRunning = false
@@ -59,7 +60,8 @@ struct StatusCommand: ParsableCommand {
         let alerting = try JobAlertState.read(
             for: shown.map(\.name), stateDirectory: state.resolved(in: environment),
             crontabs: crontabs ?? environment["FARGATE_CRON_CRONTABS"] ?? "crontabs", now: Date())
-        let report = StatusReport(daemonRunning: daemonRunning, jobs: shown, finishedPods: job == nil ? finishedPods : nil, alerting: alerting)
+        let report = StatusReport(daemonRunning: daemonRunning, jobs: shown, finishedPods: job == nil ? finishedPods : nil, alerting: alerting,
+            leadership: leadership)
         if json {
             print(try report.json())
         } else {
@@ -110,7 +112,8 @@ struct StatusReport {
         var success = "none"
         if let run = state?.lastSuccess { success = "run \(run.id) at \(time(run.at))" }
         var lines: [String] = []
-        lines.append("daemon: " + (daemonRunning ? "running" : "not running (from the schedule files and the ledger)"))
+        let running = "running" + (leadership.map { " (\($0))" } ?? "")
+        lines.append("daemon: " + (daemonRunning ? running : "not running (from the schedule files and the ledger)"))
         lines.append("job:          \(job.name)")
         lines.append("schedule:     \(job.schedule) (\(job.zone))")
         lines.append("executor:     \(job.executor)")
@@ -128,9 +131,12 @@ struct StatusReport {
         lines.append("overdue:      " + (state?.overdueText ?? "not watched (no CRON_ALERT_AFTER)"))
         return lines.joined(separator: "\n")
     }
+    /// With several hosts: `leader`, or `standby, leader HOST`, as the daemon said.
+    var leadership: String? = nil
 
     var text: String {
-        var lines = ["daemon: \(daemonRunning ? "running" : "not running (from the schedule files and the ledger)")"]
+        let running = "running" + (leadership.map { " (\($0))" } ?? "")
+        var lines = ["daemon: \(daemonRunning ? running : "not running (from the schedule files and the ledger)")"]
         for job in jobs {
             let next = job.isSuspended ? "suspended" : job.nextFireDate.map { $0.formatted(.iso8601) } ?? "never"
             let active = job.activeRuns.isEmpty ? "idle" : "active: run " + job.activeRuns.map(\.description).joined(separator: ", ")
@@ -170,6 +176,7 @@ struct StatusReport {
         }
         var report: [String: Any] = ["daemon": daemonRunning ? "running" : "stopped", "jobs": jobs]
         if let finishedPods { report["finishedPods"] = finishedPods }
+        if let leadership { report["leadership"] = leadership }
         let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
         return String(decoding: data, as: UTF8.self)
     }

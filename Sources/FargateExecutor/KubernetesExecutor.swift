@@ -25,6 +25,8 @@ public final class KubernetesExecutor: Executor {
     let startRetryLimit: Duration
     let resyncInterval: Duration
     let onReport: @Sendable (RunReport) async -> Void
+    /// The host this executor runs on, written into each Job it creates (``OwnershipLabels/startedBy``).
+    let host: String?
     let followers = Mutex<[String: RunFollower]>([:])
     /// The names of Jobs being created now, with how many starts create each (a sweep leaves their pods alone).
     let starting = Mutex<[String: Int]>([:])
@@ -45,11 +47,14 @@ public final class KubernetesExecutor: Executor {
     ///   - resyncInterval: how often an undecided run reads its Job and pods afresh, besides its watches, so
     ///     that a watch connection gone silent (a stall the idle timeout has not noticed yet) delays nothing longer.
     ///   - onReport: called once per followed run with its pods' timelines and costs (for the ledger).
+    ///   - host: this host's name, written into each Job it creates (nil: none).
     public init(
         client: KubeClient, settings: @escaping @Sendable (String) -> KubernetesJobSettings?, journal: EntryWriter?,
         clock: any WallClock, logger: Logger, logGrace: Duration = .seconds(10), startRetryLimit: Duration = .seconds(60),
-        resyncInterval: Duration = .seconds(30), onReport: @escaping @Sendable (RunReport) async -> Void = { _ in }
+        resyncInterval: Duration = .seconds(30), onReport: @escaping @Sendable (RunReport) async -> Void = { _ in },
+        host: String? = nil
     ) {
+        self.host = host
         self.client = client
         self.settingsOf = settings
         self.journal = journal

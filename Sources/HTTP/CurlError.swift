@@ -40,6 +40,14 @@ public struct CurlError: Error, Hashable, Sendable, CustomStringConvertible {
             .contains { Int($0.rawValue) == code }
     }
 
+    /// Whether a connection that was up died under the request (reset, closed early, an HTTP/2
+    /// connection or stream error), as opposed to one never made or a timeout. A retry-safe request
+    /// that fails this way is sent once more at once, on a new connection.
+    public var isConnectionLoss: Bool {
+        [CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE, CURLE_HTTP2, CURLE_HTTP2_STREAM]
+            .contains { Int($0.rawValue) == code }
+    }
+
     public var description: String {
         let what: String
         switch code {

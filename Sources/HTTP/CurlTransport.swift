@@ -1,13 +1,14 @@
 internal import CCurl
 import Foundation
-import Synchronization
 
-/// The real ``Transport``: HTTP/1.1 or HTTP/2 (when the server offers it over TLS) through libcurl.
+/// The real ``Transport``: HTTP/1.1, or HTTP/2 when the server offers it over TLS, through libcurl.
 ///
-/// Each transfer runs `curl_easy_perform` on a thread of its own, never on Swift's cooperative
-/// pool. Easy handles go back to a pool after use, so sequential requests reuse connections and TLS
-/// sessions. Cancelling the calling task, or dropping a streamed body, aborts the transfer through
-/// libcurl's progress callback within about a second.
+/// Every transfer of every `CurlTransport` runs on the process's one ``CurlEventLoop``: no transfer
+/// holds a thread, however long it streams. Connections are reused (HTTP/1.1 keep-alive; HTTP/2
+/// streams multiplexed on one connection) and TLS sessions resumed. A request marked
+/// ``HTTPRequest/isRetrySafe`` whose connection dies under it is sent once more at once, on a new
+/// connection; one that is not is never sent twice by the transport. Cancelling the calling task, or
+/// dropping a streamed body, ends the transfer at once.
 public final class CurlTransport: Transport {
     /// Timeouts and TLS settings.
     public struct Configuration: Sendable {
@@ -33,84 +34,89 @@ public final class CurlTransport: Transport {
         }
     }
 
-    private let configuration: Configuration
-    private let pool = HandlePool()
+    /// What this transport's transfers have cost so far.
+    public struct Statistics: Sendable, Hashable {
+        /// Transfers ended (answered, failed or cancelled).
+        public var transfers: Int
+        /// New connections opened for them (`CURLINFO_NUM_CONNECTS`, summed): a request that reused a
+        /// connection, or joined an HTTP/2 connection as a stream, opened none.
+        public var connectionsOpened: Int
+        /// Requests that went on the wire more than once (retry-safe ones after a lost connection).
+        public var resentRequests: Int
+    }
 
-    /// Creates a transport; libcurl is set up for the process at its first transfer.
+    private let configuration: Configuration
+    private let counters = TransferCounters()
+
+    /// Creates a transport; libcurl and the event loop are set up at its first transfer.
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
     }
 
+    /// What this transport's transfers have cost so far.
+    public var statistics: Statistics { counters.statistics }
+
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
-        let flag = CancellationFlag()
+        let loop = try CurlEventLoop.shared()
+        let state = TransferState(cancellation: CancellationFlag(), delivery: .buffered)
+        let transfer = CurlTransfer(
+            request: request, configuration: configuration, streaming: false, state: state, counters: counters)
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<HTTPResponse, any Error>) in
-                let pool = self.pool, configuration = self.configuration
-                runOnOwnThread {
-                    let state = TransferState(cancellation: flag, delivery: .buffered)
-                    do {
-                        try pool.perform(request, configuration: configuration, streaming: false, state: state)
+                transfer.onEnd = { transfer, outcome in
+                    switch outcome {
+                    case .success:
                         continuation.resume(returning: HTTPResponse(
-                            status: state.status, headers: state.headers, body: state.body, httpVersion: state.httpVersion))
-                    } catch {
-                        continuation.resume(throwing: error.isCancellation ? CancellationError() : error)
+                            status: state.status, headers: state.headers, body: state.body,
+                            httpVersion: state.httpVersion, wasResent: transfer.sends > 1))
+                    case .failure(let error):
+                        continuation.resume(throwing: error)
                     }
                 }
+                loop.start(transfer)
             }
         } onCancel: {
-            flag.cancel()
+            transfer.cancellation.cancel()
+            loop.cancel(transfer)
         }
     }
 
     public func stream(_ request: HTTPRequest) async throws -> HTTPStreamResponse {
-        let flag = CancellationFlag()
+        let loop = try CurlEventLoop.shared()
         let (lines, linesContinuation) = AsyncThrowingStream<Data, any Error>.makeStream()
+        let state = TransferState(cancellation: CancellationFlag(), delivery: .lines(linesContinuation))
+        let transfer = CurlTransfer(
+            request: request, configuration: configuration, streaming: true, state: state, counters: counters)
         // Dropping the body (the consumer stops iterating or its task is cancelled) ends the transfer.
-        linesContinuation.onTermination = { _ in flag.cancel() }
+        linesContinuation.onTermination = { termination in
+            guard case .cancelled = termination else { return }  // .finished: the transfer ended it
+            transfer.cancellation.cancel()
+            loop.cancel(transfer)
+        }
         let head = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<(Int, [String: String]), any Error>) in
-                let pool = self.pool, configuration = self.configuration
-                runOnOwnThread {
-                    let state = TransferState(cancellation: flag, delivery: .lines(linesContinuation))
-                    state.onHead = { status, headers in continuation.resume(returning: (status, headers)) }
-                    do {
-                        try pool.perform(request, configuration: configuration, streaming: true, state: state)
+                state.onHead = { status, headers in continuation.resume(returning: (status, headers)) }
+                transfer.onEnd = { _, outcome in
+                    switch outcome {
+                    case .success:
                         state.finishLines()
                         if !state.headDelivered { continuation.resume(returning: (state.status, state.headers)) }
                         linesContinuation.finish()
-                    } catch {
-                        let failure: any Error = error.isCancellation ? CancellationError() : error
+                    case .failure(let error):
                         if state.headDelivered {
-                            linesContinuation.finish(throwing: failure)
+                            linesContinuation.finish(throwing: error)
                         } else {
                             linesContinuation.finish()
-                            continuation.resume(throwing: failure)
+                            continuation.resume(throwing: error)
                         }
                     }
                 }
+                loop.start(transfer)
             }
         } onCancel: {
-            flag.cancel()
+            transfer.cancellation.cancel()
+            loop.cancel(transfer)
         }
         return HTTPStreamResponse(status: head.0, headers: head.1, lines: lines)
     }
-}
-
-/// Starts a thread for one blocking transfer. A thread per transfer keeps `curl_easy_perform` off the
-/// cooperative pool; 1 MiB of stack is plenty for libcurl and OpenSSL (somewhat arbitrarily picked).
-private func runOnOwnThread(_ body: @escaping @Sendable () -> Void) {
-    let thread = Thread(block: body)
-    thread.stackSize = 1 << 20
-    thread.start()
-}
-
-extension Error {
-    fileprivate var isCancellation: Bool { (self as? CurlError)?.isCancellation ?? false }
-}
-
-/// Set from any thread when the Swift side gives up on a transfer; read by libcurl's progress callback.
-final class CancellationFlag: Sendable {
-    private let state = Atomic<Bool>(false)
-    func cancel() { state.store(true, ordering: .relaxed) }
-    var isCancelled: Bool { state.load(ordering: .relaxed) }
 }

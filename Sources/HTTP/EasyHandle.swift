@@ -1,11 +1,11 @@
 internal import CCurl
 import Foundation
 
-/// One libcurl easy handle. Not thread-safe: the thread running a transfer owns it, and the
-/// ``HandlePool`` hands it to one thread at a time. Its live connections survive `curl_easy_reset`,
-/// which is how sequential requests reuse a connection.
+/// One libcurl easy handle: the options of one transfer. Not thread-safe: only the
+/// ``CurlEventLoop``'s thread touches it. Connections live in the loop's multi handle, not here, so
+/// any handle's next transfer may reuse any idle connection.
 final class EasyHandle {
-    private let raw: UnsafeMutableRawPointer  // CURL *
+    let raw: UnsafeMutableRawPointer  // CURL *
     private var headers: UnsafeMutablePointer<curl_slist>?  // curl borrows it; freed in deinit or on replace
     private let errorBuffer: UnsafeMutablePointer<CChar>  // CURLOPT_ERRORBUFFER, lives as long as the handle
 
@@ -96,16 +96,31 @@ final class EasyHandle {
         try set(CURLOPT_HEADERDATA, pointer: context)
     }
 
-    /// - SeeAlso: https://curl.se/libcurl/c/CURLOPT_XFERINFOFUNCTION.html
-    func setProgressCallback(_ callback: ccurl_progress_callback, context: UnsafeMutableRawPointer) throws(CurlError) {
-        try check(ccurl_easy_setopt_progress_callback(raw, CURLOPT_XFERINFOFUNCTION, callback), errorBuffer)
-        try set(CURLOPT_XFERINFODATA, pointer: context)
-        try set(CURLOPT_NOPROGRESS, false)
+    /// Called each time libcurl is about to send the request on a connection: more than once when it
+    /// sends it again by itself on a new connection after a reused one died without an answer.
+    /// - SeeAlso: https://curl.se/libcurl/c/CURLOPT_PREREQFUNCTION.html
+    func setPrerequestCallback(_ callback: ccurl_prereq_callback, context: UnsafeMutableRawPointer) throws(CurlError) {
+        try check(ccurl_easy_setopt_prereq_callback(raw, callback), errorBuffer)
+        try set(CURLOPT_PREREQDATA, pointer: context)
     }
 
-    /// Runs the transfer on the calling thread. The corresponding C function is `curl_easy_perform`.
-    func perform() throws(CurlError) {
-        try check(curl_easy_perform(raw), errorBuffer)
+    /// - SeeAlso: https://curl.se/libcurl/c/CURLOPT_SHARE.html
+    func setShare(_ share: ShareHandle) throws(CurlError) {
+        try check(ccurl_easy_setopt_share(raw, share.raw), errorBuffer)
+    }
+
+    /// The error for a finished transfer's result, with the text libcurl wrote into the error buffer.
+    func error(for result: CURLcode) -> CurlError? {
+        guard result != CURLE_OK else { return nil }
+        return CurlError(result, detail: String(cString: errorBuffer))
+    }
+
+    /// How many new connections the last transfer had to open (`CURLINFO_NUM_CONNECTS`): 0 when it
+    /// reused one (or joined an HTTP/2 connection), 1 or more otherwise.
+    func connectionsOpened() throws(CurlError) -> Int {
+        var count = 0
+        try check(ccurl_easy_getinfo_long(raw, CURLINFO_NUM_CONNECTS, &count), errorBuffer)
+        return count
     }
 
     /// The last response's status code (`CURLINFO_RESPONSE_CODE`).

@@ -1,8 +1,10 @@
 import Foundation
 
-/// What one transfer has received so far. Lives on the transfer's thread only; libcurl's callbacks
-/// reach it through an unretained pointer while `curl_easy_perform` runs.
-final class TransferState {
+/// What one transfer has received so far. libcurl's callbacks reach it through an unretained pointer.
+///
+/// `@unchecked Sendable`: made by the submitting task, then touched only on the ``CurlEventLoop``'s
+/// thread (the loop's locked inbox orders the two), except ``cancellation``, which is atomic.
+final class TransferState: @unchecked Sendable {
     enum Delivery {
         case buffered
         case lines(AsyncThrowingStream<Data, any Error>.Continuation)
@@ -63,6 +65,16 @@ final class TransferState {
             pendingLine.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start...]))
             return pendingLine.count <= longestLine
         }
+    }
+
+    /// Forgets a failed try's partial answer before the request is sent again (never after the head
+    /// of a streamed answer was delivered).
+    func restart() {
+        precondition(!headDelivered, "a streamed answer whose head was delivered cannot start again")
+        status = 0
+        headers = [:]
+        body = Data()
+        pendingLine = Data()
     }
 
     /// Delivers a last line that had no `\n`.

@@ -15,13 +15,23 @@ public struct HTTPRequest: Sendable {
     public var headers: [(name: String, value: String)]
     /// The body, if any.
     public var body: Data?
+    /// Whether the transport may send the request again, on a new connection, when the connection it
+    /// went on died before a complete answer (a reset, a dead pooled keep-alive connection, a lost
+    /// HTTP/2 connection). Reads are; by default `POST` and `PATCH` are not, since the first copy may
+    /// have been carried out. Only the caller knows more (a create by name, whose repeat meets 409,
+    /// is safe in a way the transport cannot see), so the caller may set it either way.
+    public var isRetrySafe: Bool
 
-    /// Creates a request.
-    public init(method: HTTPMethod, url: String, headers: [(name: String, value: String)] = [], body: Data? = nil) {
+    /// Creates a request; ``isRetrySafe`` defaults to true for `GET`, `PUT` and `DELETE`.
+    public init(
+        method: HTTPMethod, url: String, headers: [(name: String, value: String)] = [], body: Data? = nil,
+        isRetrySafe: Bool? = nil
+    ) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
+        self.isRetrySafe = isRetrySafe ?? (method != .post && method != .patch)
     }
 
     /// The request without its secrets, for errors and logs: method and URL only.
@@ -38,13 +48,20 @@ public struct HTTPResponse: Sendable {
     public var body: Data
     /// The HTTP version of the answer, from its status line: `1.1` or `2`.
     public var httpVersion: String
+    /// Whether the request went on the wire more than once (only a retry-safe one does, after its
+    /// connection died): a `DELETE`'s 404 or an update's 409 may then answer a copy that was carried out.
+    public var wasResent: Bool
 
     /// Creates a response.
-    public init(status: Int, headers: [String: String] = [:], body: Data = Data(), httpVersion: String = "1.1") {
+    public init(
+        status: Int, headers: [String: String] = [:], body: Data = Data(), httpVersion: String = "1.1",
+        wasResent: Bool = false
+    ) {
         self.status = status
         self.headers = headers
         self.body = body
         self.httpVersion = httpVersion
+        self.wasResent = wasResent
     }
 }
 

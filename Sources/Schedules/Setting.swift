@@ -36,6 +36,17 @@ public enum Setting: String, CaseIterable, Hashable, Sendable {
     case ecsTaskRole = "CRON_ECS_TASK_ROLE"
     case ecsLogGroup = "CRON_ECS_LOG_GROUP"
     case ecsLogStreamPrefix = "CRON_ECS_LOG_STREAM_PREFIX"
+    // Alerting (#17). MAILTO and MAILFROM keep cron's names: a host crontab's MAILTO= means what it
+    // meant there, and is not passed to the container.
+    case mailTo = "MAILTO"
+    case mailFrom = "MAILFROM"
+    case mail = "CRON_MAIL"
+    case onFailure = "CRON_ON_FAILURE"
+    case onFailureTimeout = "CRON_ON_FAILURE_TIMEOUT"
+    case alertAfter = "CRON_ALERT_AFTER"
+
+    /// The settings whose names do not start with `CRON_` (cron's own).
+    static let cronNames: Set<String> = [Setting.mailTo.rawValue, Setting.mailFrom.rawValue]
 
     /// What a value must look like, as messages say it ("expected …").
     public var expected: String {
@@ -70,6 +81,12 @@ public enum Setting: String, CaseIterable, Hashable, Sendable {
         case .ecsExecutionRole, .ecsTaskRole: "an IAM role ARN (arn:aws:iam::123456789012:role/NAME)"
         case .ecsLogGroup: "a CloudWatch Logs group name (letters, digits, '_', '-', '/', '.', '#')"
         case .ecsLogStreamPrefix: "a log stream prefix without spaces, ':' or '*'"
+        case .mailTo: "comma-separated mail addresses (letters, digits and @!%-._+), or \"\" for no mail"
+        case .mailFrom: "one mail address (letters, digits and @!%-._+)"
+        case .mail: "failure, always or never"
+        case .onFailure: "a command for /bin/sh"
+        case .onFailureTimeout: "a duration such as 30s or 5m, more than 0"
+        case .alertAfter: "a duration such as 26h or 1d2h, more than 0, or 'none'"
         }
     }
 

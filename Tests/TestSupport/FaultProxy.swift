@@ -12,19 +12,21 @@ public final class FaultProxy: @unchecked Sendable {  // immutable after init; t
     public let url: String
     private let control: String
 
-    /// Starts the proxy in front of the emulator and waits until it listens.
+    /// Starts the proxy in front of the emulator (or of `target`, a base URL) and waits until it listens.
+    /// - Parameter raw: relay bytes without reading HTTP (for a TLS or HTTP/2 server such as nghttpx):
+    ///   only ``connections()`` and ``resetAll()`` then work, and ``url`` is still `http://`.
     /// - Throws: `KubernetesError.configuration` without an emulator, `KubernetesError.invalidResponse`
     ///   if the proxy did not start, `CurlError` if libcurl cannot be initialised.
-    public init() throws {
+    public init(target: String? = nil, raw: Bool = false) throws {
         try Curl.ready()
-        guard let server = PeerEnvironment.kubernetesHTTP, let target = URL(string: server),
+        guard let server = target ?? PeerEnvironment.kubernetesHTTP, let target = URL(string: server),
             let host = target.host, let port = target.port
         else { throw KubernetesError.configuration("no emulator") }
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [
             "python3", PeerEnvironment.peerScripts.appendingPathComponent("fault_proxy.py").path, "--target", "\(host):\(port)",
-        ]
+        ] + (raw ? ["--raw"] : [])
         input = Pipe()
         let output = Pipe()
         process.standardInput = input
@@ -61,9 +63,25 @@ public final class FaultProxy: @unchecked Sendable {  // immutable after init; t
         _ = try await call(.post, "/latency", .object(["ms": .integer(Int64(milliseconds))]))
     }
 
+    /// Cuts the client off (or, with false, lets it through again) as a network partition would:
+    /// requests and answers are dropped silently, connections stay open.
+    public func blackHole(_ on: Bool) async throws {
+        _ = try await call(.post, "/blackhole", .object(["on": .bool(on)]))
+    }
+
+    /// Resets every open client connection (RST).
+    public func resetConnections() async throws {
+        _ = try await call(.post, "/reset-all", nil)
+    }
+
     /// `METHOD PATH` of every request the proxy saw, in order.
     public func requests() async throws -> [String] {
         try JSONDecoder().decode([String].self, from: try await call(.get, "/requests", nil))
+    }
+
+    /// Resets every open client connection at once (and, through them, the server's side).
+    public func resetAll() async throws {
+        _ = try await call(.post, "/reset-all", nil)
     }
 
     /// How many client connections the proxy has accepted.

@@ -15,10 +15,16 @@ and looks for the first armed rule whose method and path-substring match. Rules,
   {"action": "delay", "ms": M}      wait M ms before forwarding
   "match": {"method": "POST", "path": "/jobs"}   optional on every rule
 
+With --raw the proxy relays bytes both ways without reading requests (for a TLS or HTTP/2 server,
+such as nghttpx in front of the emulator): no rules, no latency, no /requests; /connections and
+/reset-all work as below, so a test can kill every connection of an HTTP/2 client at once.
+
 Control: GET /requests lists "METHOD PATH" of every request seen (forwarded or answered here);
 GET /connections counts the client connections accepted so far;
 POST /latency {"ms": M} adds M ms before every forwarded request; POST /reset-all resets every
-open connection.
+open connection; POST /blackhole {"on": true} cuts the client off as a network partition would:
+from then on every request is read and dropped, never forwarded nor answered, and answers still
+coming from the server are dropped too (connections stay open and silent), until {"on": false}.
 """
 import argparse
 import asyncio
@@ -36,6 +42,7 @@ class Proxy:
         self.latency_ms = 0
         self.connections: set[asyncio.StreamWriter] = set()
         self.accepted = 0
+        self.blackhole = False
 
     def take_rule(self, method: str, path: str) -> dict | None:
         for rule in self.rules:
@@ -72,6 +79,8 @@ class Proxy:
                 method, path = head.split(b" ", 2)[:2]
                 method, path = method.decode(), path.decode()
                 self.seen.append(f"{method} {path}")
+                if self.blackhole:
+                    continue  # partitioned: the request is lost on the way
                 rule = self.take_rule(method, path)
                 action = rule["action"] if rule else None
                 if action == "respond":
@@ -94,6 +103,10 @@ class Proxy:
                 upstream_writer.write(head + body)
                 await upstream_writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
+            pass  # the client (or a rule) ended the connection
+        except asyncio.CancelledError:
+            # The proxy is stopping while a kept-alive connection waits for its next request; without
+            # this, asyncio prints the cancelled handler's traceback for every such connection.
             pass
         finally:
             relay.cancel()
@@ -102,6 +115,30 @@ class Proxy:
             if not writer.is_closing():
                 writer.close()
 
+    async def raw_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections.add(writer)
+        self.accepted += 1
+        try:
+            upstream_reader, upstream_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            self.reset(writer)
+            self.connections.discard(writer)
+            return
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            try:
+                while chunk := await source.read(65536):
+                    sink.write(chunk)
+                    await sink.drain()
+            except (ConnectionError, asyncio.CancelledError):
+                pass
+            finally:
+                if not sink.is_closing():
+                    sink.close()
+
+        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
+        self.connections.discard(writer)
+
     async def relay(self, upstream: asyncio.StreamReader, writer: asyncio.StreamWriter, mode: dict) -> None:
         try:
             while True:
@@ -109,6 +146,8 @@ class Proxy:
                 if not chunk:
                     writer.close()
                     return
+                if self.blackhole:
+                    continue  # partitioned: the answer is lost on the way back
                 if mode["limit"] is not None:
                     allowed = chunk[: mode["limit"]]
                     writer.write(allowed)
@@ -140,6 +179,8 @@ class Proxy:
                 self.rules.extend(body)
             elif method == "POST" and path == "/latency":
                 self.latency_ms = int(body["ms"])
+            elif method == "POST" and path == "/blackhole":
+                self.blackhole = bool(body["on"])
             elif method == "POST" and path == "/reset-all":
                 for connection in list(self.connections):
                     self.reset(connection)
@@ -160,10 +201,11 @@ class Proxy:
 async def main() -> int:
     parser = argparse.ArgumentParser(description="fault-injecting TCP proxy for fargate-cron's tests")
     parser.add_argument("--target", required=True, help="HOST:PORT of the server")
+    parser.add_argument("--raw", action="store_true", help="relay bytes without reading HTTP (TLS, HTTP/2)")
     args = parser.parse_args()
     host, port = args.target.rsplit(":", 1)
     proxy = Proxy(host, int(port))
-    server = await asyncio.start_server(proxy.client, "127.0.0.1", 0)
+    server = await asyncio.start_server(proxy.raw_client if args.raw else proxy.client, "127.0.0.1", 0)
     control = await asyncio.start_server(proxy.control, "127.0.0.1", 0)
     print(server.sockets[0].getsockname()[1], control.sockets[0].getsockname()[1], flush=True)
     loop = asyncio.get_running_loop()

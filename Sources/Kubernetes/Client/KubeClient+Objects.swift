@@ -14,9 +14,13 @@ public enum PropagationPolicy: String, Sendable {
 extension KubeClient {
     /// Creates an object and returns it as the server stored it (with uid and resourceVersion).
     ///
-    /// Never retried blindly: when an attempt fails in a way that leaves it unknown whether the object
-    /// was made (a dropped connection, a timeout, a 5xx), the object is read by name first and
-    /// returned if it exists; only if it does not is the create sent again. A 429 is retried as is.
+    /// Never retried blindly, and never sent twice by the transport on its own: when an attempt fails
+    /// in a way that leaves it unknown whether the object was made (a dropped connection, a timeout, a
+    /// 5xx), the object is read by name first and returned if it exists; only if it does not is the
+    /// create sent again. After a lost connection (a reset, a dead keep-alive or HTTP/2 connection)
+    /// that send is at once, within the same attempt, once; otherwise after the attempt's backoff. A
+    /// 429 is retried as is. This is where "a create by name is safe to repeat" lives: the name is
+    /// the fence (a repeat that meets 409 after an ambiguous failure adopts the object).
     /// - Throws: ``KubernetesError``; ``KubernetesError/isAlreadyExists`` when the name was taken
     ///   before this call.
     public func create<T: KubernetesResource>(_ object: T, in namespace: String) async throws(KubernetesError) -> T {
@@ -26,6 +30,7 @@ extension KubeClient {
                         resource: path.describe(name))
         var attempt = 1
         var sentBefore = false
+        var resentAtOnce = false
         while true {
             do {
                 let response = try await perform(call, idempotent: false)
@@ -34,13 +39,27 @@ extension KubeClient {
                 // Our earlier, ambiguous attempt made it after all.
                 if let name { return try await get(T.self, named: name, in: namespace) }
                 throw error
-            } catch let error where Self.isAmbiguous(error) && name != nil && attempt < retry.maximumAttempts {
+            } catch let error
+                where Self.isAmbiguous(error) && name != nil
+                && (attempt < retry.maximumAttempts || (Self.isConnectionLoss(error) && !resentAtOnce))
+            {
                 if let existing = try await find(T.self, named: name!, in: namespace) { return existing }
+                sentBefore = true
+                if Self.isConnectionLoss(error) && !resentAtOnce {
+                    resentAtOnce = true  // the connection died, not the server: no reason to wait
+                    continue
+                }
                 try await pause(beforeRetry: attempt, retryAfter: nil)
                 attempt += 1
-                sentBefore = true
+                resentAtOnce = false
             }
         }
+    }
+
+    /// Whether a call failed because its connection died under it (not a timeout or a refusal).
+    static func isConnectionLoss(_ error: KubernetesError) -> Bool {
+        if case .transport(let curl, _) = error { return curl.isConnectionLoss }
+        return false
     }
 
     /// Whether a failed create may nevertheless have been carried out by the server.

@@ -104,7 +104,7 @@ extension KubeClient {
         var attempt = 1
         var refreshed = false
         while true {
-            let request = try await httpRequest(for: call, refreshing: refreshed && attempt == 1)
+            let request = try await httpRequest(for: call, refreshing: refreshed && attempt == 1, retrySafe: true)
             let response: HTTPStreamResponse
             do {
                 response = try await transport.stream(request)

@@ -14,6 +14,10 @@ public struct KubeClient: Sendable {
     let transport: any Transport
     let credentials: any CredentialSource
     let retry: RetryPolicy
+    /// Hears every request the client sends (each attempt of a retried one) with its Kubernetes verb
+    /// and whether it failed (no answer, or not 2xx): the daemon's API metrics (#17). A minimal seam
+    /// while `httploop` rewrites the transport; watch and log streams are not counted yet.
+    public var requestObserver: (@Sendable (_ verb: String, _ failed: Bool) -> Void)?
 
     /// Creates a client.
     /// - Parameters:
@@ -55,13 +59,16 @@ public struct KubeClient: Sendable {
         }
     }
 
-    func httpRequest(for call: Call, refreshing: Bool) async throws(KubernetesError) -> HTTPRequest {
+    /// - Parameter retrySafe: whether the transport may send it again by itself on a new connection
+    ///   (``HTTPRequest/isRetrySafe``); creates are not, since ``create(_:in:)`` looks before it repeats.
+    func httpRequest(for call: Call, refreshing: Bool, retrySafe: Bool) async throws(KubernetesError) -> HTTPRequest {
         var headers: [(name: String, value: String)] = [("Accept", "application/json")]
         if call.body != nil { headers.append(("Content-Type", "application/json")) }
         if let authorization = try await credentials.authorizationHeader(refreshing: refreshing) {
             headers.append(("Authorization", authorization))
         }
-        return HTTPRequest(method: call.method, url: call.url(on: server), headers: headers, body: call.body)
+        return HTTPRequest(
+            method: call.method, url: call.url(on: server), headers: headers, body: call.body, isRetrySafe: retrySafe)
     }
 
     /// Sends a call; retries it when `idempotent` (or the answer is 429, which the server sends
@@ -70,11 +77,13 @@ public struct KubeClient: Sendable {
         var attempt = 1
         var refreshed = false
         while true {
-            let request = try await httpRequest(for: call, refreshing: refreshed && attempt == 1)
+            let request = try await httpRequest(for: call, refreshing: refreshed && attempt == 1, retrySafe: idempotent)
             let response: HTTPResponse
             do {
                 response = try await transport.send(request)
+                requestObserver?(call.verb, !(200..<300).contains(response.status))
             } catch let error as CurlError {
+                requestObserver?(call.verb, true)
                 guard idempotent, error.isConnectionFailure, attempt < retry.maximumAttempts else {
                     throw .transport(error, request: call.description)
                 }
@@ -84,6 +93,7 @@ public struct KubeClient: Sendable {
             } catch is CancellationError {
                 throw .cancelled
             } catch {
+                requestObserver?(call.verb, true)
                 throw .invalidResponse("\(call.description): \(error)")
             }
             if response.status == 401 && !refreshed {
@@ -98,8 +108,8 @@ public struct KubeClient: Sendable {
                 attempt += 1
                 continue
             }
-            if response.status == 404 && call.method == .delete && attempt > 1 {
-                return response  // an earlier attempt whose answer was lost did delete it
+            if response.status == 404 && call.method == .delete && (attempt > 1 || response.wasResent) {
+                return response  // an earlier attempt (or copy) whose answer was lost did delete it
             }
             guard (200..<300).contains(response.status) else { throw error(from: response, call: call) }
             return response

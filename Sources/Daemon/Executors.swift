@@ -112,10 +112,7 @@ struct Executors: Sendable {
     /// none was named) says so once for each `kubernetes` job a reload adds; one that runs without a
     /// cluster on purpose said at start that such runs fail, and says nothing more.
     func reloaded(_ specs: [Schedules.JobSpec], logger: Logger) {
-        ecsJobs?.replace(with: specs)
-        if ecs == nil, ECSJobTable.hasECSJobs(specs) {
-            logger.error("ecs jobs were added, but this daemon started without any: their runs fail until it is restarted")
-        }
+        if let ecsJobs { ecsJobs.replace(with: specs) } else { ECSParts.reloaded(specs, parts: nil, logger: logger) }
         let before = Set(kubernetesJobs.all.map(\.jobName))
         kubernetesJobs.replace(with: specs)
         let added = kubernetesJobs.all.map(\.jobName).filter { !before.contains($0) }

@@ -45,12 +45,13 @@ extension Daemon {
             client: client, namespace: lease.namespace, name: lease.name, identity: identity, configuration: lease.election,
             clock: ContinuousClock(), date: { clock.now() }, logger: logger)
         let kubernetesJobs = KubernetesJobTable(loaded.schedules.jobs)
+        let ecs = try await Executors.ecsParts(for: configuration, specs: loaded.schedules.jobs, clock: clock, startUp: startUp)
         let parts = LeaderTerm.Parts(
             client: client.leaderOnly(lease: lease.description) { elector.isLeading }, ledger: ledger, thread: thread,
             kubernetesJobs: kubernetesJobs, local: LocalExecutor(baseEnvironment: cronEnvironment(environment)),
             writer: writer, clock: clock, limits: configuration.limits, gcInterval: configuration.gcInterval,
             hostName: configuration.hostName, retryPeriod: lease.election.retryPeriod,
-            rates: FargateRates(environment: environment, logger: logger), logger: logger)
+            rates: FargateRates(environment: environment, logger: logger), logger: logger, ecs: ecs)
         let terms = Terms(jobs: jobs)
 
         let watchdog: Duration?
@@ -88,7 +89,10 @@ extension Daemon {
         let reloader = ScheduleReloader(
             folder: configuration.crontabs, initial: loaded.schedules, scheduler: terms, notifier: notifier, logger: logger,
             hangups: await UnixSignalsSequence(trapping: .sighup),
-            reloaded: { specs in kubernetesJobs.replace(with: specs) })
+            reloaded: { specs in
+                kubernetesJobs.replace(with: specs)
+                ECSParts.reloaded(specs, parts: ecs, logger: logger)
+            })
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [

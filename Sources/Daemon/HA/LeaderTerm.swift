@@ -46,6 +46,8 @@ final class LeaderTerm: Sendable {
         var retryPeriod: Duration
         var rates: FargateRates?
         var logger: Logger
+        /// What each term's ecs executor is built from, when the schedules have `ecs` jobs.
+        var ecs: ECSParts? = nil
     }
 
     /// Builds a term; nothing runs until ``run()``.
@@ -65,9 +67,14 @@ final class LeaderTerm: Sendable {
             host: parts.hostName)
         let sweeper = SweepService(
             executor: executor, jobs: table, ready: ready, interval: max(.seconds(1), parts.gcInterval), logger: logger)
+        // A term's own ecs executor: its poller ends with the term, the tasks go on in ECS, and the
+        // next term (here or on another host) finds them again (RunTask's clientToken, tags).
+        let ecs = parts.ecs?.makeExecutor(ledger: ledger, thread: thread, writer: parts.writer, clock: clock, logger: logger)
+        var byKind: [ExecutorKind: any Executor] = [.local: parts.local, .kubernetes: executor]
+        if let ecs { byKind[.ecs] = ecs }
         executors = Executors(
-            byKind: [.local: parts.local, .kubernetes: executor], kubernetes: (executor, parts.client),
-            kubernetesJobs: table, sweeper: sweeper, withoutCluster: false)
+            byKind: byKind, kubernetes: (executor, parts.client),
+            kubernetesJobs: table, sweeper: sweeper, withoutCluster: false, ecs: ecs, ecsJobs: parts.ecs?.jobs)
         let termHooks = SchedulerHooks(
             ready: {
                 ready.set(())

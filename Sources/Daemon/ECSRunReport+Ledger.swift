@@ -26,7 +26,7 @@ extension PodReport {
         var failure: FailureCause?
         if case .failed(_, _) = report.outcome { failure = report.failureCause.map(FailureCause.init) }
         self.init(
-            podCount: task == nil ? 0 : 1, capacity: report.cost.map { "\($0.capacity.vCPU.formatted())vCPU \($0.capacity.memoryGB.formatted())GB" },
+            podCount: task == nil ? 0 : 1, capacity: report.cost?.capacity.description,
             podCreatedAt: task?.createdAt, podScheduledAt: task?.pullStartedAt, runningAt: task?.startedAt,
             podFinishedAt: task?.executionStoppedAt, podDeletedAt: task?.stoppedAt,
             billedDuration: report.cost.map { .seconds($0.billedSeconds) },

@@ -129,7 +129,10 @@ struct DaemonCommand: AsyncParsableCommand {
             if let text { throw ValidationError("FARGATE_CRON_\(variable) must be a number of seconds, got '\(text)'") }
             return nil
         }
-        guard value >= 0, value.isFinite else { throw ValidationError("the \(variable.lowercased()) must be 0 or more seconds, got \(value)") }
+        guard value >= 0, value.isFinite else {
+            let flag = "--" + variable.lowercased().replacingOccurrences(of: "_", with: "-")
+            throw ValidationError("\(flag) (or FARGATE_CRON_\(variable)) must be 0 or more seconds, got \(value.formatted())")
+        }
         return value
     }
 

@@ -40,4 +40,20 @@ struct DaemonStartUpTests {
         #expect(try await daemon.waitForExit(within: .seconds(60)) == 1)
         #expect(daemon.log.contains(message), "\(daemon.log)")
     }
+
+    /// The ecs executor's pace from the environment: a malformed or negative value stops the daemon
+    /// before it starts, naming the variable (ArgumentParser's usage error, 64).
+    @Test(arguments: [
+        ("FARGATE_CRON_ECS_POLL_INTERVAL", "fast", "FARGATE_CRON_ECS_POLL_INTERVAL must be a number of seconds, got 'fast'"),
+        ("FARGATE_CRON_ECS_LOG_SETTLE", "-1", "--ecs-log-settle (or FARGATE_CRON_ECS_LOG_SETTLE) must be 0 or more seconds, got -1"),
+    ])
+    func aBadECSPaceIsRefusedWithItsName(_ variable: String, _ value: String, _ message: String) async throws {
+        let daemon = try DaemonProcess(prefix: "fc-ecs-up")
+        defer { daemon.cleanUp() }
+        daemon.environmentOverrides = Self.nothingAWS.merging(["AWS_REGION": "us-east-1", variable: value]) { _, new in new }
+        try daemon.write("ecs.cron", Self.job)
+        try daemon.start()
+        #expect(try await daemon.waitForExit(within: .seconds(60)) == 64)
+        #expect(daemon.log.contains(message), "\(daemon.log)")
+    }
 }

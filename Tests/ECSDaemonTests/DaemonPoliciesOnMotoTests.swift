@@ -71,14 +71,14 @@ struct DaemonPoliciesOnMotoTests {
 
     /// After a first clean run, AWS throttles and fails every kind of call an `allow` job's runs make
     /// (and loses one RunTask answer); every slot still gets exactly one task, started within its
-    /// 4 s starting deadline, and succeeds. (`allow`, so that a slot is never skipped because the
-    /// throttled poller saw the previous run's end late; ListTasks' faults are in the executor's
-    /// RestartAndFaultTests.)
+    /// 10 s starting deadline (the retries take up to about 3 s; a loaded machine adds to that), and
+    /// succeeds. (`allow`, so that a slot is never skipped because the throttled poller saw the
+    /// previous run's end late; ListTasks' faults are in the executor's RestartAndFaultTests.)
     @Test func throttlingAndServerErrorsLoseNoSlot() async throws {
         let setup = try await DaemonOnMotoTests.Setup()
         let job = Moto.unique("throttled")
         try setup.daemon.write("ecs.cron", setup.schedule(
-            job: job, command: "echo tick", concurrency: "allow", settings: ["CRON_STARTING_DEADLINE=4s"]))
+            job: job, command: "echo tick", concurrency: "allow", settings: ["CRON_STARTING_DEADLINE=10s"]))
         try setup.daemon.start()
         defer { setup.daemon.cleanUp() }
         #expect(try await poll(within: .seconds(60)) {

@@ -23,13 +23,18 @@ struct ECSParts: Sendable {
     let rates: FargateRates?
     let configuration: ECSExecutor.Configuration
 
-    /// An executor that records each run's report in `ledger`.
-    func makeExecutor(ledger: RunLedger, thread: LedgerThread, writer: EntryWriter, clock: any WallClock, logger: Logger) -> ECSExecutor {
+    /// An executor that records each run's report in `ledger`, and its bill in `metrics`.
+    func makeExecutor(
+        ledger: RunLedger, thread: LedgerThread, writer: EntryWriter, clock: any WallClock, logger: Logger, metrics: DaemonMetrics?
+    ) -> ECSExecutor {
         let jobs = self.jobs
         return ECSExecutor(
             ecs: ecs, logs: logs, settings: { jobs.settings(of: $0) }, journal: writer, clock: clock, logger: logger,
             configuration: configuration, rates: rates,
-            onReport: { report in await Executors.record(report, in: ledger, on: thread, clock: clock, logger: logger) })
+            onReport: { report in
+                await Executors.record(report, in: ledger, on: thread, clock: clock, logger: logger)
+                metrics?.billed(PodReport(report), job: report.slot.job)
+            })
     }
 
     /// Takes a reload's jobs (`parts` is `nil` when the daemon started without `ecs` jobs: then the
@@ -48,10 +53,12 @@ extension Executors {
     /// - Throws: ``DaemonStartFailure``.
     static func makeECS(
         for configuration: DaemonConfiguration, specs: [Schedules.JobSpec], ledger: RunLedger, thread: LedgerThread,
-        writer: EntryWriter, clock: any WallClock, startUp: StartUp
+        writer: EntryWriter, clock: any WallClock, startUp: StartUp, metrics: DaemonMetrics?
     ) async throws(DaemonStartFailure) -> (ECSExecutor?, ECSJobTable?) {
         guard let parts = try await ecsParts(for: configuration, specs: specs, clock: clock, startUp: startUp) else { return (nil, nil) }
-        return (parts.makeExecutor(ledger: ledger, thread: thread, writer: writer, clock: clock, logger: startUp.logger), parts.jobs)
+        let executor = parts.makeExecutor(
+            ledger: ledger, thread: thread, writer: writer, clock: clock, logger: startUp.logger, metrics: metrics)
+        return (executor, parts.jobs)
     }
 
     /// What the ecs executor is built from, when the schedules have `ecs` jobs: in the region of

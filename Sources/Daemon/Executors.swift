@@ -97,7 +97,8 @@ struct Executors: Sendable {
                 logger: logger)
         }
         let (ecs, ecsJobs) = try await makeECS(
-            for: configuration, specs: specs, ledger: ledger, thread: thread, writer: writer, clock: clock, startUp: startUp)
+            for: configuration, specs: specs, ledger: ledger, thread: thread, writer: writer, clock: clock, startUp: startUp,
+            metrics: metrics)
         if let ecs { byKind[.ecs] = ecs }
         for job in jobs where byKind[job.executor] == nil {
             logger.error("job \(job.name) uses the \(job.executor) executor, which this daemon does not have; its runs will fail")

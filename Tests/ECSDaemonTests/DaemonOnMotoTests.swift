@@ -72,7 +72,7 @@ struct DaemonOnMotoTests {
         // Odd run ids fail with exit code 1: both outcomes are recorded. (`\\%`: cron makes a bare `%` a newline.)
         try setup.daemon.write("ecs.cron", setup.schedule(
             job: job, command: "echo \"run $CRON_RUN_ID at $SCHEDULED_TIME\"; exit $(( CRON_RUN_ID \\% 2 ))"))
-        try setup.daemon.start()
+        try setup.daemon.start(environment: ["FARGATE_CRON_METRICS_ADDRESS": "127.0.0.1:0"])
         defer { setup.daemon.cleanUp() }
         var ended: [Run] = []
         let enough = try await poll(within: .seconds(90)) {
@@ -80,6 +80,9 @@ struct DaemonOnMotoTests {
             return ended.count >= 4
         }
         #expect(enough, "\(setup.daemon.log)")
+        // The tasks' bill is in the metrics as a Kubernetes run's is: a minute at least for each.
+        let billed = try metric("fargate_cron_fargate_billed_seconds_total{cron_job=\"\(job)\"}", of: setup.daemon)
+        #expect(billed.map { $0 >= Double(60 * ended.count) && $0.truncatingRemainder(dividingBy: 60) == 0 } == true, "\(String(describing: billed))")
         #expect(try await setup.daemon.terminate() == 0)
 
         let (tasks, oncePerSlot) = try await setup.tasks(of: job)
@@ -222,6 +225,27 @@ struct DaemonOnMotoTests {
         let final = try await setup.tasks(of: job)
         #expect(final.oncePerSlot, "a slot has two tasks: \(final.tasks.map { $0.tag("fargate-cron/scheduled-at") ?? "?" })")
     }
+}
+
+/// One sample of the daemon's /metrics (`name` with its labels as written), or nil when absent; the
+/// port is the one the daemon logged it bound (`FARGATE_CRON_METRICS_ADDRESS=127.0.0.1:0`).
+func metric(_ name: String, of daemon: DaemonProcess) throws -> Double? {
+    let log = daemon.log
+    let marker = "serving Prometheus metrics on http://"
+    let address = try #require(log.range(of: marker).map { log[$0.upperBound...].prefix { !$0.isWhitespace } }, "no metrics address in the log")
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+    process.arguments = ["-sf", "--max-time", "10", "http://\(address)"]
+    let out = Pipe()
+    process.standardOutput = out
+    try process.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    try #require(process.terminationStatus == 0, "curl http://\(address) exited \(process.terminationStatus)")
+    for line in String(decoding: data, as: UTF8.self).split(separator: "\n") where line.hasPrefix(name + " ") {
+        return Double(line.dropFirst(name.count + 1))
+    }
+    return nil
 }
 
 /// `2026-11-29T06:30:00Z`.

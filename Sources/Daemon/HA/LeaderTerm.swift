@@ -1,3 +1,4 @@
+import ECSExecutor
 import FargateExecutor
 import Foundation
 import Kubernetes
@@ -25,6 +26,8 @@ final class LeaderTerm: Sendable {
     /// Set when ``run()`` has returned.
     let finished = Latch<Void>()
     private let adoption: ClusterAdoption
+    /// The running tasks of `ecs` jobs that another host started, adopted with the cluster's Jobs.
+    private let ecsAdoption: ECSAdoption?
     private let previousLeader: String?
     private let group: ServiceGroup
     private let stopping = Atomic<Bool>(false)
@@ -93,6 +96,9 @@ final class LeaderTerm: Sendable {
             hooks: termHooks, logger: logger)
         adoption = ClusterAdoption(
             client: parts.client, ledger: ledger, thread: thread, jobs: table, clock: clock, logger: logger)
+        ecsAdoption = if let ecs, let ecsJobs = parts.ecs?.jobs {
+            ECSAdoption(executor: ecs, jobs: ecsJobs, ledger: ledger, thread: thread, clock: clock, logger: logger)
+        } else { nil }
         self.previousLeader = previousLeader
         retryPeriod = parts.retryPeriod
         self.logger = logger
@@ -114,7 +120,7 @@ final class LeaderTerm: Sendable {
         var attempt = 0
         while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
             do {
-                let adopted = try await adoption.adopt(previousLeader: previousLeader)
+                let adopted = try await adoption.adopt(previousLeader: previousLeader) + (ecsAdoption?.adopt() ?? 0)
                 if adopted > 0 { logger.notice("adopted \(adopted) run(s) from the cluster before scheduling") }
                 break
             } catch {

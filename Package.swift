@@ -100,6 +100,17 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // Amazon ECS and CloudWatch Logs over HTTP (JSON 1.1, SigV4 from the AWS credential chain): what
+        // the ecs executor calls. Typed errors carry AWS's code and message.
+        .target(name: "ECS", dependencies: ["HTTP", "AWS"], swiftSettings: strictSettings),
+        // The ECS peer for the ECS tests: moto (scripts/peers/moto.sh) behind moto_ecs_front.py.
+        .target(name: "ECSTestSupport", dependencies: ["ECS", "AWS", "HTTP", "TestSupport"], path: "Tests/ECSTestSupport",
+                swiftSettings: strictSettings),
+        .testTarget(
+            name: "ECSTests",
+            dependencies: ["ECS", "AWS", "HTTP", "ECSTestSupport", "TestSupport"],
+            swiftSettings: strictSettings
+        ),
         // The transport's benchmark driver (scripts/bench/http): threads, connections and time per N
         // concurrent streams and requests, over HTTP/1.1 and through an HTTP/2 front.
         .executableTarget(name: "http-bench", dependencies: ["HTTP", "Kubernetes"], swiftSettings: strictSettings),
@@ -214,6 +225,26 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // The ecs executor: a Fargate task per slot through ECS RunTask, followed by one shared poller,
+        // its output home from CloudWatch Logs to the journal, its exit code and cost recorded.
+        .target(
+            name: "ECSExecutor",
+            dependencies: [
+                "Scheduler", "RunModel", "ECS", "AWS", "Systemd", "FargateExecutor",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ECSExecutorTests",
+            dependencies: [
+                "ECSExecutor", "ECS", "AWS", "HTTP", "Scheduler", "RunModel", "Systemd", "FargateExecutor", "TestSupport",
+                "ECSTestSupport", .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // Alerting (#17): failure mail through the host's sendmail, failure hooks, the overdue
         // tracker (CRON_ALERT_AFTER). Host commands are spawned by the Scheduler's child-process code.
         .target(name: "Alerting", dependencies: ["Scheduler", "RunModel", "Schedules"], swiftSettings: strictSettings),
@@ -236,7 +267,7 @@ let package = Package(
             name: "Daemon",
             dependencies: [
                 "CronExpression", "RunModel", "Schedules", "Ledger", "Kubernetes", "HTTP", "Systemd", "Scheduler",
-                "FargateExecutor", "Alerting", "Metrics",
+                "FargateExecutor", "AWS", "ECS", "ECSExecutor", "Alerting", "Metrics",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -267,6 +298,7 @@ let package = Package(
             name: "fargate-cron",
             dependencies: [
                 "Daemon",
+                "ECSExecutor",
                 "RunModel",
                 "CronExpression",
                 "Schedules",
@@ -310,6 +342,13 @@ let package = Package(
                 "Systemd",
                 "TestSupport", .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strictSettings
+        ),
+        // The ecs executor in the real binary: `check` of ecs jobs, and the daemon against moto.
+        .testTarget(
+            name: "ECSDaemonTests",
+            dependencies: ["fargate-cron", "ECS", "ECSExecutor", "Ledger", "RunModel", "ECSTestSupport", "TestSupport"],
+            exclude: ["Fixtures"],
             swiftSettings: strictSettings
         ),
         // The command line's commands, run as the real binary (`fargate-cron` is a dependency only so

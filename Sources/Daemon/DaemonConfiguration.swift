@@ -1,3 +1,4 @@
+public import ECSExecutor
 public import Foundation
 public import Kubernetes
 public import Scheduler
@@ -24,6 +25,8 @@ public struct DaemonConfiguration: Sendable {
     public var limits: SchedulerLimits
     /// How long finished runs stay in the ledger.
     public var ledgerRetention: Duration
+    /// The ecs executor's pace: how often it describes its tasks, how long it reads a stopped one's logs.
+    public var ecs = ECSExecutor.Configuration()
     /// The process's environment: where the journal is (`JOURNAL_STREAM`), systemd's notify socket,
     /// credentials for the cluster, Fargate rates, and what cron passes every command.
     public var environment: [String: String]

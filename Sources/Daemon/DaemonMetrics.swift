@@ -62,10 +62,10 @@ public final class DaemonMetrics: Sendable {
         leader = registry.gauge(
             "fargate_cron_leader", help: "1 while this daemon schedules (leads), 0 while it stands by; 1 without an election.")
         billedSeconds = registry.counter(
-            "fargate_cron_fargate_billed_seconds_total", help: "Seconds Fargate billed for the job's pods (reported runs).",
+            "fargate_cron_fargate_billed_seconds_total", help: "Seconds Fargate billed for the job's pods or ECS tasks (reported runs).",
             labels: ["cron_job"])
         cost = registry.counter(
-            "fargate_cron_fargate_cost_dollars_total", help: "Estimated price of the job's pods (FARGATE_CRON_FARGATE_RATES).",
+            "fargate_cron_fargate_cost_dollars_total", help: "Estimated price of the job's pods or ECS tasks (FARGATE_CRON_FARGATE_RATES).",
             labels: ["cron_job"])
         deliveries = registry.counter(
             "fargate_cron_alert_deliveries_total", help: "Alert mails and failure hooks, by channel and result.",

@@ -1,3 +1,6 @@
+import AWS
+import ECS
+import ECSExecutor
 import FargateExecutor
 import Foundation
 import HTTP
@@ -24,11 +27,16 @@ struct Executors: Sendable {
     let sweeper: SweepService?
     /// Whether the daemon runs without a cluster on purpose (`--without-cluster`).
     let withoutCluster: Bool
+    /// The ecs executor, when the daemon has `ecs` jobs.
+    var ecs: ECSExecutor? = nil
+    /// Every loaded `ecs` job's settings, replaced on each reload (`nil` without the ecs executor).
+    var ecsJobs: ECSJobTable? = nil
 
     /// The services that run the executors' work (a kubernetes run's watches and log streams), to be
     /// listed before the scheduler so that they stop after it.
     var services: [ServiceGroupConfiguration.ServiceConfiguration] {
-        kubernetes.map { [.init(service: KubernetesRunsService(executor: $0.executor))] } ?? []
+        (kubernetes.map { [.init(service: KubernetesRunsService(executor: $0.executor))] } ?? [])
+            + (ecs.map { [.init(service: $0)] } ?? [])
     }
 
     /// Builds the executors the configuration and the jobs call for.
@@ -88,12 +96,16 @@ struct Executors: Sendable {
                 executor: executor, jobs: kubernetesJobs, ready: ready, interval: max(.seconds(1), configuration.gcInterval),
                 logger: logger)
         }
+        let (ecs, ecsJobs) = try await makeECS(
+            for: configuration, specs: specs, ledger: ledger, thread: thread, writer: writer, clock: clock, startUp: startUp,
+            metrics: metrics)
+        if let ecs { byKind[.ecs] = ecs }
         for job in jobs where byKind[job.executor] == nil {
             logger.error("job \(job.name) uses the \(job.executor) executor, which this daemon does not have; its runs will fail")
         }
         return Executors(
             byKind: byKind, kubernetes: kubernetes, kubernetesJobs: kubernetesJobs, sweeper: sweeper,
-            withoutCluster: configuration.withoutCluster)
+            withoutCluster: configuration.withoutCluster, ecs: ecs, ecsJobs: ecsJobs)
     }
 
     /// Takes a reload's jobs: the kubernetes executor's settings are replaced before the scheduler
@@ -101,6 +113,7 @@ struct Executors: Sendable {
     /// none was named) says so once for each `kubernetes` job a reload adds; one that runs without a
     /// cluster on purpose said at start that such runs fail, and says nothing more.
     func reloaded(_ specs: [Schedules.JobSpec], logger: Logger) {
+        if let ecsJobs { ecsJobs.replace(with: specs) } else { ECSParts.reloaded(specs, parts: nil, logger: logger) }
         let before = Set(kubernetesJobs.all.map(\.jobName))
         kubernetesJobs.replace(with: specs)
         let added = kubernetesJobs.all.map(\.jobName).filter { !before.contains($0) }

@@ -47,6 +47,17 @@ public struct FargateCost: Hashable, Sendable, Codable {
     /// The estimated price, when rates are known.
     public var estimatedPrice: Decimal?
 
+    /// The cost of `seconds` of `capacity` (an ECS task's size and billed time), with Fargate's
+    /// rounding: up to the next second, at least one minute.
+    public init(capacity: FargateCapacity, seconds: TimeInterval, rates: FargateRates?) {
+        self.capacity = capacity
+        billedSeconds = max(60, Int(seconds.rounded(.up)))
+        if let rates {
+            let hours = Decimal(billedSeconds) / 3600
+            estimatedPrice = hours * (Decimal(capacity.vCPU) * rates.perVCPUHour + Decimal(capacity.memoryGB) * rates.perGBHour)
+        }
+    }
+
     /// The cost of a pod, or `nil` while its size, scheduling or deletion time is unknown.
     public init?(timeline: PodTimeline, rates: FargateRates?) {
         guard let annotation = timeline.capacityProvisioned, let capacity = FargateCapacity(annotation: annotation),

@@ -93,13 +93,19 @@ extension FileState {
         }
         firstDefinition[name] = location
         // After a refused CRON_IMAGE or CRON_TEMPLATE, "no image" would only repeat that error.
-        if settings.executor != .local && settings.image == nil && settings.template?.image == nil
+        // An ecs job that names its task definition takes the image from it.
+        let definitionGivesImage = settings.executor == .ecs && (settings.ecs.taskDefinition != nil || failedSettings.contains(.ecsTaskDefinition))
+        if settings.executor != .local && settings.image == nil && settings.template?.image == nil && !definitionGivesImage
             && failedSettings.isDisjoint(with: [.image, .template])
         {
             report(.missingImage(name), line: line, column: nameToken.column)
             return
         }
-        checkFargateSize(line: line, column: nameToken.column)
+        let errorsBeforeExecutorChecks = diagnostics.count
+        checkExecutorSettings(job: name, line: line, column: nameToken.column)
+        guard !diagnostics[errorsBeforeExecutorChecks...].contains(where: { !$0.isWarning }) else { return }
+        // ECS sizes are checked exactly by checkExecutorSettings; EKS pods are rounded up here.
+        if settings.executor != .ecs { checkFargateSize(line: line, column: nameToken.column) }
         // The jobs below one block of settings share them (see JobSpec.inherited).
         let inherited: InheritedSettings
         if let shared = sharedSettings, shared.values == settings, shared.environment == environment {

@@ -86,6 +86,7 @@ extension FileState {
                 return loaded
             }
             failedSettings.remove(setting)
+            assignedAt[setting] = value.isEmpty ? nil : location
             pendingAssignments.append((String(name), location))
             if setting == .template, let template = settings.template {
                 if template.setsName { report(.templateNameIgnored(path: template.path), line: line, column: column(value)) }
@@ -104,6 +105,8 @@ extension FileState {
                 for issue in issues { report(.templateInvalid(path: path, .invalid([issue])), line: line, column: column(value)) }
             case .template(let kind):
                 report(kind, line: line, column: column(value))
+            case .listEntry(let offset, let kind):
+                report(kind, line: line, column: column(value) + offset)
             }
         }
     }

@@ -53,6 +53,13 @@ public struct ScheduleError: Error, Hashable, Sendable, CustomStringConvertible 
         case settingWithoutJobs(String)
         case templateNameIgnored(path: String)
         case settingInLowercase(String, setting: String)
+        case invalidListEntry(Setting, entry: String, expected: String)
+        case duplicateListEntry(Setting, entry: String)
+        case tooManyListEntries(Setting, count: Int, limit: Int)
+        case missingECSSetting(Setting, job: JobName, why: String)
+        case settingNotForExecutor(Setting, job: JobName, executor: ExecutorKind, why: String)
+        /// `unset`: which of CRON_CPU and CRON_MEMORY the job left at their defaults.
+        case noFargateTaskSize(cpu: ResourceQuantity, memory: ResourceQuantity, allowed: String, unset: [Setting] = [])
         case templateFieldLeftOut(path: String, JobTemplate.Note)
         case reservedLabel(String)
         case mailWithoutSendmail(JobName, problem: String)
@@ -94,6 +101,19 @@ public struct ScheduleError: Error, Hashable, Sendable, CustomStringConvertible 
             case .settingWithoutJobs(let name): "\(name) has no effect: no job follows it in this file"
             case .settingInLowercase(let name, let setting):
                 "\(name) is passed to the job as an environment variable; did you mean the setting \(setting)?"
+            case .invalidListEntry(let setting, let entry, let expected):
+                "'\(entry)' in \(setting.rawValue) is not valid; expected \(expected)"
+            case .duplicateListEntry(let setting, let entry): "'\(entry)' appears twice in \(setting.rawValue)"
+            case .tooManyListEntries(let setting, let count, let limit):
+                "\(setting.rawValue) lists \(count) entries; ECS takes at most \(limit)"
+            case .missingECSSetting(let setting, let job, let why):
+                "ecs job '\(job)' needs \(setting.rawValue)\(why.isEmpty ? "" : " (\(why))")"
+            case .settingNotForExecutor(let setting, let job, let executor, let why):
+                "\(setting.rawValue) does not apply to \(executor) job '\(job)': \(why)"
+            case .noFargateTaskSize(let cpu, let memory, let allowed, let unset):
+                // A job that sets no size gets Kubernetes-sized defaults ECS refuses: say they are defaults.
+                "CPU \(cpu)\(unset.contains(.cpu) ? " (CRON_CPU is not set)" : "") and memory \(memory)"
+                    + "\(unset.contains(.memory) ? " (CRON_MEMORY is not set)" : "") are not a Fargate task size; \(allowed)"
             case .templateFieldLeftOut(let path, let note):
                 "template '\(path)' \(note.place): \(note.field) is left out of each run's Job: \(note.why)"
             case .reservedLabel(let key):

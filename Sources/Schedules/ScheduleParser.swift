@@ -75,6 +75,10 @@ struct FileState {
     var templates: [String: Result<JobTemplate, ScheduleError.Kind>] = [:]
     /// Settings whose last assignment was refused, to keep one mistake from causing more messages.
     var failedSettings: Set<Setting> = []
+    /// Where each setting in force was assigned (a non-empty value), for errors about its use.
+    var assignedAt: [Setting: SourceLocation] = [:]
+    /// Misused settings already reported, by assignment, so that one line is one message.
+    var reportedMisuse: Set<String> = []
 
     init(path: String, parser: ScheduleParser) {
         self.path = path

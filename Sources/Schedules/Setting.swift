@@ -23,6 +23,19 @@ public enum Setting: String, CaseIterable, Hashable, Sendable {
     case suspend = "CRON_SUSPEND"
     case labels = "CRON_LABELS"
     case annotations = "CRON_ANNOTATIONS"
+    // ECS (`CRON_EXECUTOR=ecs`): see ECSSettings.
+    case ecsCluster = "CRON_ECS_CLUSTER"
+    case ecsSubnets = "CRON_ECS_SUBNETS"
+    case ecsSecurityGroups = "CRON_ECS_SECURITY_GROUPS"
+    case ecsAssignPublicIP = "CRON_ECS_ASSIGN_PUBLIC_IP"
+    case ecsTaskDefinition = "CRON_ECS_TASK_DEFINITION"
+    case ecsContainer = "CRON_ECS_CONTAINER"
+    case ecsCapacityProviders = "CRON_ECS_CAPACITY_PROVIDERS"
+    case ecsPlatformVersion = "CRON_ECS_PLATFORM_VERSION"
+    case ecsExecutionRole = "CRON_ECS_EXECUTION_ROLE"
+    case ecsTaskRole = "CRON_ECS_TASK_ROLE"
+    case ecsLogGroup = "CRON_ECS_LOG_GROUP"
+    case ecsLogStreamPrefix = "CRON_ECS_LOG_STREAM_PREFIX"
     // Alerting (#17). MAILTO and MAILFROM keep cron's names: a host crontab's MAILTO= means what it
     // meant there, and is not passed to the container.
     case mailTo = "MAILTO"
@@ -56,6 +69,18 @@ public enum Setting: String, CaseIterable, Hashable, Sendable {
         case .labels:
             "comma-separated key=value pairs; keys are [prefix/]name, values at most 63 of [A-Za-z0-9._-]"
         case .annotations: "comma-separated key=value pairs with keys [prefix/]name"
+        case .ecsCluster: "a cluster name (letters, digits, '-', '_') or a cluster ARN"
+        case .ecsSubnets: "comma-separated subnet ids (subnet-0123abcd), at most \(ECSSettings.maximumSubnets)"
+        case .ecsSecurityGroups: "comma-separated security group ids (sg-0123abcd), at most \(ECSSettings.maximumSecurityGroups)"
+        case .ecsAssignPublicIP: "true or false"
+        case .ecsTaskDefinition: "a task definition family, family:revision or ARN"
+        case .ecsContainer: "a container name (letters, digits, '-', '_')"
+        case .ecsCapacityProviders:
+            "comma-separated FARGATE or FARGATE_SPOT, each with an optional :weight (0-1000) and :base, one weight above 0"
+        case .ecsPlatformVersion: "LATEST or a version such as 1.4.0"
+        case .ecsExecutionRole, .ecsTaskRole: "an IAM role ARN (arn:aws:iam::123456789012:role/NAME)"
+        case .ecsLogGroup: "a CloudWatch Logs group name (letters, digits, '_', '-', '/', '.', '#')"
+        case .ecsLogStreamPrefix: "a log stream prefix without spaces, ':' or '*'"
         case .mailTo: "comma-separated mail addresses (letters, digits and @!%-._+), or \"\" for no mail"
         case .mailFrom: "one mail address (letters, digits and @!%-._+)"
         case .mail: "failure, always or never"
@@ -64,6 +89,24 @@ public enum Setting: String, CaseIterable, Hashable, Sendable {
         case .alertAfter: "a duration such as 26h or 1d2h, more than 0, or 'none'"
         }
     }
+
+    /// What one entry of a list setting must look like.
+    var expectedEntry: String {
+        switch self {
+        case .ecsSubnets: "a subnet id: subnet- and 8 or 17 hex digits"
+        case .ecsSecurityGroups: "a security group id: sg- and 8 or 17 hex digits"
+        case .ecsCapacityProviders: "FARGATE or FARGATE_SPOT, with an optional :weight (0-1000) and :base (0-100000)"
+        default: expected
+        }
+    }
+
+    /// Whether the setting is one of ECS's (`CRON_ECS_`), for `ecs` jobs only.
+    public var isECS: Bool { rawValue.hasPrefix("CRON_ECS_") }
+
+    /// The settings an `ecs` job may not use: they describe a Kubernetes Job.
+    public static let kubernetesOnly: [Setting] = [
+        .namespace, .template, .serviceAccount, .retries, .keepSucceeded, .keepFailed, .podTTL, .labels, .annotations,
+    ]
 
     /// The nearest setting to a mistyped `CRON_` name, if one is close enough to be a typo.
     static func suggestion(for name: String) -> String? {

@@ -48,6 +48,8 @@ public struct SettingValues: Hashable, Sendable {
     public var labels: [MetadataEntry] = []
     /// Annotations for the Job and its pod (`CRON_ANNOTATIONS`), in the order written.
     public var annotations: [MetadataEntry] = []
+    /// The `CRON_ECS_` settings of an ecs job.
+    public var ecs = ECSSettings()
     /// Where the job's alerts are mailed (`MAILTO`); empty: no mail (`MAILTO=""`, or none set, as
     /// no local user owns the file here).
     public var mailTo: [String] = []
@@ -72,6 +74,8 @@ public struct SettingValues: Hashable, Sendable {
         case expected
         /// A precise reason, reported as it is (a template's problem, a reserved label).
         case template(ScheduleError.Kind)
+        /// One entry of a list (`CRON_ECS_SUBNETS`) is wrong: located at its byte offset in the value.
+        case listEntry(offset: Int, ScheduleError.Kind)
     }
 
     /// Assigns `value` to `setting`; an empty value restores the default.
@@ -80,6 +84,7 @@ public struct SettingValues: Hashable, Sendable {
         _ setting: Setting, _ value: Substring,
         loadTemplate: (String) -> Result<JobTemplate, ScheduleError.Kind>
     ) throws(Refusal) {
+        if setting.isECS { return try assignECS(setting, value) }
         if value.isEmpty {
             let defaults = SettingValues()
             switch setting {
@@ -109,6 +114,7 @@ public struct SettingValues: Hashable, Sendable {
             case .onFailure: onFailure = defaults.onFailure
             case .onFailureTimeout: onFailureTimeout = defaults.onFailureTimeout
             case .alertAfter: alertAfter = defaults.alertAfter
+            default: preconditionFailure("\(setting.rawValue) is assigned by assignECS")
             }
             return
         }
@@ -153,6 +159,7 @@ public struct SettingValues: Hashable, Sendable {
         case .onFailureTimeout: onFailureTimeout = try require(DurationSyntax.parse(value).flatMap { $0 > .zero ? $0 : nil })
         case .alertAfter:
             alertAfter = value == "none" ? nil : try require(DurationSyntax.parse(value).flatMap { $0 > .zero ? $0 : nil })
+        default: preconditionFailure("\(setting.rawValue) is assigned by assignECS")
         }
     }
 }

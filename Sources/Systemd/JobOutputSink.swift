@@ -5,8 +5,9 @@ public import Foundation
 ///
 /// Each entry has `MESSAGE` (the line's bytes exactly, without the newline: invalid UTF-8 and NUL
 /// bytes pass through), `PRIORITY` (6 for stdout, 3 for stderr), `CRON_STREAM`, the run's
-/// `CRON_JOB`, `CRON_RUN_ID`, `CRON_SCHEDULED_AT`, `K8S_NAMESPACE`, `K8S_JOB`, `K8S_POD` as far as
-/// known, and `CRON_OUTPUT_TIMESTAMP` when the pod log gave the line's time.
+/// `CRON_JOB`, `CRON_RUN_ID`, `CRON_SCHEDULED_AT`, `K8S_NAMESPACE`, `K8S_JOB`, `K8S_POD` (or, for an
+/// ECS task, `ECS_TASK_ARN` and `ECS_CONTAINER`) as far as known, and `CRON_OUTPUT_TIMESTAMP` when the
+/// log gave the line's time.
 public struct JobOutputSink: Sendable {
     /// Which of the container's streams a line came from.
     public enum Stream: String, Sendable, CaseIterable {
@@ -29,6 +30,10 @@ public struct JobOutputSink: Sendable {
         public var kubernetesJob: String?
         /// `K8S_POD`, once the pod is known.
         public var pod: String?
+        /// `ECS_TASK_ARN`, when the run is an ECS task.
+        public var ecsTaskARN: String?
+        /// `ECS_CONTAINER`, the task's container the output came from.
+        public var ecsContainer: String?
 
         /// The run's identity; the Kubernetes names as far as known.
         public init(
@@ -41,6 +46,13 @@ public struct JobOutputSink: Sendable {
             self.namespace = namespace
             self.kubernetesJob = kubernetesJob
             self.pod = pod
+        }
+
+        /// An ECS task's identity.
+        public init(job: String, runID: String, scheduledAt: Date, ecsTaskARN: String, ecsContainer: String) {
+            self.init(job: job, runID: runID, scheduledAt: scheduledAt)
+            self.ecsTaskARN = ecsTaskARN
+            self.ecsContainer = ecsContainer
         }
     }
 
@@ -68,6 +80,8 @@ public struct JobOutputSink: Sendable {
         if let namespace = run.namespace { fields.append(JournalField.k8sNamespace, namespace) }
         if let kubernetesJob = run.kubernetesJob { fields.append(JournalField.k8sJob, kubernetesJob) }
         if let pod = run.pod { fields.append(JournalField.k8sPod, pod) }
+        if let task = run.ecsTaskARN { fields.append(JournalField.ecsTaskARN, task) }
+        if let container = run.ecsContainer { fields.append(JournalField.ecsContainer, container) }
         runFields = fields
     }
 

@@ -46,6 +46,10 @@ public enum JournalField {
     public static let k8sJob = "K8S_JOB"
     /// The pod's name.
     public static let k8sPod = "K8S_POD"
+    /// The ECS task's ARN, on each line of an ecs run's output.
+    public static let ecsTaskARN = "ECS_TASK_ARN"
+    /// The name of the ECS container the line came from.
+    public static let ecsContainer = "ECS_CONTAINER"
     /// The container's exit code.
     public static let exitCode = "EXIT_CODE"
     /// The Fargate capacity the pod ran on (from its `CapacityProvisioned` annotation).

@@ -16,10 +16,10 @@ struct ClusterOptions: ParsableArguments {
     @Option(help: "Use native EKS tokens for this cluster, no kubeconfig (default: $FARGATE_CRON_EKS_CLUSTER).")
     var eksCluster: String?
 
-    @Option(help: "The AWS region of --eks-cluster (default: $FARGATE_CRON_REGION, else $AWS_REGION).")
+    @Option(help: "The AWS region of --eks-cluster and of the ecs jobs (default: $FARGATE_CRON_REGION, else $AWS_REGION).")
     var region: String?
 
-    @Option(help: "The AWS profile for --eks-cluster (default: $FARGATE_CRON_PROFILE, else the usual chain).")
+    @Option(help: "The AWS profile for --eks-cluster and the ecs jobs (default: $FARGATE_CRON_PROFILE, else the usual chain).")
     var profile: String?
 
     /// The options, each falling back to its `FARGATE_CRON_` variable.

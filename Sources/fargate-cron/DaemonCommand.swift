@@ -1,5 +1,6 @@
 import ArgumentParser
 import Daemon
+import ECSExecutor
 import Foundation
 import Metrics
 import Kubernetes
@@ -44,6 +45,12 @@ struct DaemonCommand: AsyncParsableCommand {
 
     @Option(help: "How long finished runs stay in the ledger, e.g. 90d, 12w, 36h (default: $FARGATE_CRON_LEDGER_RETENTION, else 90d).")
     var ledgerRetention: LookbackDuration?
+
+    @Option(help: "Seconds between the ecs executor's DescribeTasks rounds, fractions allowed (default: $FARGATE_CRON_ECS_POLL_INTERVAL, else 2).")
+    var ecsPollInterval: Double?
+
+    @Option(help: "Seconds a stopped ECS task's log stream is still read for late lines (default: $FARGATE_CRON_ECS_LOG_SETTLE, else 10).")
+    var ecsLogSettle: Double?
 
     @Option(help: "The host's sendmail command for MAILTO, run by /bin/sh with the message on its standard input; it must read the recipients from the headers (default: $FARGATE_CRON_SENDMAIL, else '/usr/sbin/sendmail -oi -t').")
     var sendmail: String?
@@ -92,6 +99,12 @@ struct DaemonCommand: AsyncParsableCommand {
                 maxActiveRuns: number(maxActiveRuns, "MAX_ACTIVE_RUNS") ?? defaults.maxActiveRuns),
             ledgerRetention: try resolvedRetention(in: environment), environment: environment)
         if let seconds = number(gcInterval, "GC_INTERVAL") { configuration.gcInterval = .seconds(seconds) }
+        if let seconds = try seconds(ecsPollInterval, "ECS_POLL_INTERVAL", in: environment) {
+            configuration.ecs.pollInterval = .milliseconds(max(50, Int(seconds * 1000)))
+        }
+        if let seconds = try seconds(ecsLogSettle, "ECS_LOG_SETTLE", in: environment) {
+            configuration.ecs.logSettle = .milliseconds(Int(seconds * 1000))
+        }
         configuration.withoutCluster = try runsWithoutCluster(namingACluster: configuration.namesACluster, in: environment)
         if let command = sendmail ?? environment["FARGATE_CRON_SENDMAIL"], !command.isEmpty { configuration.sendmail = command }
         if let text = metricsAddress ?? environment["FARGATE_CRON_METRICS_ADDRESS"], !text.isEmpty {
@@ -106,6 +119,21 @@ struct DaemonCommand: AsyncParsableCommand {
             throw ValidationError("--lease elects a leader on the cluster: it cannot be used with --without-cluster")
         }
         return configuration
+    }
+
+    /// A number of seconds from an option, else from `FARGATE_CRON_<variable>`; `nil` when neither is set.
+    /// - Throws: `ValidationError` for a negative or malformed value.
+    private func seconds(_ option: Double?, _ variable: String, in environment: [String: String]) throws -> Double? {
+        let text = environment["FARGATE_CRON_\(variable)"].flatMap { $0.isEmpty ? nil : $0 }
+        guard let value = option ?? text.flatMap(Double.init) else {
+            if let text { throw ValidationError("FARGATE_CRON_\(variable) must be a number of seconds, got '\(text)'") }
+            return nil
+        }
+        guard value >= 0, value.isFinite else {
+            let flag = "--" + variable.lowercased().replacingOccurrences(of: "_", with: "-")
+            throw ValidationError("\(flag) (or FARGATE_CRON_\(variable)) must be 0 or more seconds, got \(value.formatted())")
+        }
+        return value
     }
 
     /// The Lease and the election's durations: the options, else their `FARGATE_CRON_` variables,

@@ -97,7 +97,7 @@ struct RunJSON: Encodable {
     var id: Int64, job: String, scheduledAt: String, state: String, trigger: String, policy: String
     var recordedAt: String, createdAt: String?, runningAt: String?, finishedAt: String?
     var executor: String?, process: String?
-    var kubernetesJob: String?, kubernetesUID: String?, pod: String?, podCount: Int?, node: String?
+    var kubernetesJob: String?, kubernetesUID: String?, ecsTask: String?, pod: String?, podCount: Int?, node: String?
     var capacity: String?, podCreatedAt: String?, podScheduledAt: String?, podFinishedAt: String?
     var podDeletedAt: String?, billedSeconds: Double?, estimatedPrice: String?
     var exitCode: Int32?, reason: String?, failureKind: String?, failureCause: String?, blockedBy: Int64?
@@ -121,6 +121,7 @@ struct RunJSON: Encodable {
         process = run.localProcess
         kubernetesJob = run.kubernetesJobName
         kubernetesUID = run.kubernetesJobUID
+        ecsTask = run.ecsTaskARN
         pod = run.pod
         podCount = run.podCount
         node = run.node
@@ -162,6 +163,7 @@ struct RunJSON: Encodable {
         try c.encode(process, forKey: .process)
         try c.encode(kubernetesJob, forKey: .kubernetesJob)
         try c.encode(kubernetesUID, forKey: .kubernetesUID)
+        try c.encode(ecsTask, forKey: .ecsTask)
         try c.encode(pod, forKey: .pod)
         try c.encode(podCount, forKey: .podCount)
         try c.encode(node, forKey: .node)
@@ -185,7 +187,7 @@ struct RunJSON: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case id, job, scheduledAt, state, trigger, policy, recordedAt, createdAt, runningAt, finishedAt
-        case executor, process, kubernetesJob, kubernetesUID, pod, podCount, node, capacity
+        case executor, process, kubernetesJob, kubernetesUID, ecsTask, pod, podCount, node, capacity
         case podCreatedAt, podScheduledAt, podFinishedAt, podDeletedAt, billedSeconds, estimatedPrice
         case exitCode, reason, failureKind, failureCause, blockedBy, outputLines, reportedAt
         case startedBy, finishedBy
@@ -206,6 +208,9 @@ extension Run {
 
     /// The Kubernetes Job's uid, once known.
     var kubernetesJobUID: String? { handle?.executor == .kubernetes ? handle?.uid : nil }
+
+    /// The ECS task's ARN of an ecs run.
+    var ecsTaskARN: String? { handle?.executor == .ecs ? handle?.reference : nil }
 }
 
 /// The text form of `history`: one aligned row per run. The Kubernetes columns (POD, SIZE, BILLED,
@@ -238,6 +243,7 @@ struct HistoryTable {
             }
             if let code = run.exitCode, run.state != .succeeded { detail.append("exit \(code)") }
             if let reason = run.reason { detail.append(reason) }
+            if let task = run.ecsTaskARN { detail.append("task \(task)") }
             if run.state.isActive, let process = run.localProcess {
                 // `pid=4242 start=987654` shows as `pid 4242`: the start time only tells a reused pid apart.
                 detail.append(process.split(separator: " ").first?.replacingOccurrences(of: "=", with: " ") ?? process)

@@ -27,7 +27,7 @@ import Testing
 @Test func everySettingIsRead() throws {
     let text = """
         CRON_TZ=Asia/Tokyo
-        CRON_EXECUTOR=ecs
+        CRON_EXECUTOR=kubernetes
         CRON_NAMESPACE=batch
         CRON_IMAGE="repo/app:2"
         CRON_CPU=2
@@ -55,7 +55,7 @@ import Testing
     #expect(parsed.diagnostics.isEmpty)
     let job = try #require(parsed.jobs.first)
     #expect(job.timeZone.identifier == "Asia/Tokyo")
-    #expect(job.executor == .ecs)
+    #expect(job.executor == .kubernetes)
     #expect(job.namespace == "batch")
     #expect(job.image == "repo/app:2")
     #expect(job.cpu == ResourceQuantity("2") && job.memory == ResourceQuantity("4Gi"))
@@ -140,17 +140,6 @@ func warnings(_ name: String, _ text: String, _ expected: [String]) {
     let parsed = parse(text, templates: ["j.yaml": named])
     #expect(parsed.diagnostics.map(\.description) == expected, "\(name)")
     #expect(parsed.isValid && parsed.jobs.count == 1, "\(name)")
-}
-
-/// ECS tasks use the same size table, without the 256 MiB that EKS adds for its components.
-@Test(arguments: [
-    ("8Gi", []),
-    ("9Gi", ["t.cron:5:8: warning: CPU 1 and memory 9Gi are billed as 2 vCPU / 9 GB, a larger vCPU than requested"]),
-    ("121Gi", ["t.cron:5:8: error: no Fargate size fits CPU 1 and memory 121Gi; the largest is 16 vCPU / 120 GB"]),
-])
-func ecsTasksAreSizedWithoutTheKubernetesOverhead(_ memory: String, _ expected: [String]) {
-    let parsed = parse(image + "CRON_EXECUTOR=ecs\nCRON_CPU=1\nCRON_MEMORY=\(memory)\n@daily job run\n")
-    #expect(parsed.diagnostics.map(\.description) == expected)
 }
 
 @Test func localJobsHaveNoFargateSize() {

@@ -48,12 +48,13 @@ extension Daemon {
             client: client, namespace: lease.namespace, name: lease.name, identity: identity, configuration: lease.election,
             clock: ContinuousClock(), date: { clock.now() }, logger: logger)
         let kubernetesJobs = KubernetesJobTable(loaded.schedules.jobs)
+        let ecs = try await Executors.ecsParts(for: configuration, specs: loaded.schedules.jobs, clock: clock, startUp: startUp)
         let parts = LeaderTerm.Parts(
             client: client.leaderOnly(lease: lease.description) { elector.isLeading }, ledger: ledger, thread: thread,
             kubernetesJobs: kubernetesJobs, local: LocalExecutor(baseEnvironment: cronEnvironment(environment)),
             writer: writer, clock: clock, limits: configuration.limits, gcInterval: configuration.gcInterval,
             hostName: configuration.hostName, retryPeriod: lease.election.retryPeriod,
-            rates: FargateRates(environment: environment, logger: logger), alerting: alerting, logger: logger)
+            rates: FargateRates(environment: environment, logger: logger), alerting: alerting, logger: logger, ecs: ecs)
         // Standing by until the election says otherwise: the leader gauge follows the terms.
         alerting.metrics.setLeader(false)
         let terms = Terms(jobs: jobs)
@@ -96,6 +97,7 @@ extension Daemon {
             hangups: await UnixSignalsSequence(trapping: .sighup),
             reloaded: { specs in
                 kubernetesJobs.replace(with: specs)
+                ECSParts.reloaded(specs, parts: ecs, logger: logger)
                 alerting.reloaded(specs)
             })
         let group = ServiceGroup(

@@ -1,3 +1,4 @@
+import ECSExecutor
 import FargateExecutor
 import Foundation
 import Kubernetes
@@ -25,6 +26,8 @@ final class LeaderTerm: Sendable {
     /// Set when ``run()`` has returned.
     let finished = Latch<Void>()
     private let adoption: ClusterAdoption
+    /// The running tasks of `ecs` jobs that another host started, adopted with the cluster's Jobs.
+    private let ecsAdoption: ECSAdoption?
     private let previousLeader: String?
     private let group: ServiceGroup
     private let stopping = Atomic<Bool>(false)
@@ -49,6 +52,8 @@ final class LeaderTerm: Sendable {
         /// Mail, hooks, metrics and the overdue watch (the watch runs only while this host leads).
         var alerting: DaemonAlerting
         var logger: Logger
+        /// What each term's ecs executor is built from, when the schedules have `ecs` jobs.
+        var ecs: ECSParts? = nil
     }
 
     /// Builds a term; nothing runs until ``run()``.
@@ -69,9 +74,15 @@ final class LeaderTerm: Sendable {
             host: parts.hostName)
         let sweeper = SweepService(
             executor: executor, jobs: table, ready: ready, interval: max(.seconds(1), parts.gcInterval), logger: logger)
+        // A term's own ecs executor: its poller ends with the term, the tasks go on in ECS, and the
+        // next term (here or on another host) finds them again (RunTask's clientToken, tags).
+        let ecs = parts.ecs?.makeExecutor(
+            ledger: ledger, thread: thread, writer: parts.writer, clock: clock, logger: logger, metrics: alerting.metrics)
+        var byKind: [ExecutorKind: any Executor] = [.local: parts.local, .kubernetes: executor]
+        if let ecs { byKind[.ecs] = ecs }
         executors = Executors(
-            byKind: [.local: parts.local, .kubernetes: executor], kubernetes: (executor, parts.client),
-            kubernetesJobs: table, sweeper: sweeper, withoutCluster: false)
+            byKind: byKind, kubernetes: (executor, parts.client),
+            kubernetesJobs: table, sweeper: sweeper, withoutCluster: false, ecs: ecs, ecsJobs: parts.ecs?.jobs)
         let termHooks = SchedulerHooks(
             ready: {
                 ready.set(())
@@ -85,6 +96,9 @@ final class LeaderTerm: Sendable {
             hooks: termHooks, logger: logger)
         adoption = ClusterAdoption(
             client: parts.client, ledger: ledger, thread: thread, jobs: table, clock: clock, logger: logger)
+        ecsAdoption = if let ecs, let ecsJobs = parts.ecs?.jobs {
+            ECSAdoption(executor: ecs, jobs: ecsJobs, ledger: ledger, thread: thread, clock: clock, logger: logger)
+        } else { nil }
         self.previousLeader = previousLeader
         retryPeriod = parts.retryPeriod
         self.logger = logger
@@ -106,7 +120,7 @@ final class LeaderTerm: Sendable {
         var attempt = 0
         while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
             do {
-                let adopted = try await adoption.adopt(previousLeader: previousLeader)
+                let adopted = try await adoption.adopt(previousLeader: previousLeader) + (ecsAdoption?.adopt() ?? 0)
                 if adopted > 0 { logger.notice("adopted \(adopted) run(s) from the cluster before scheduling") }
                 break
             } catch {

@@ -23,6 +23,7 @@ public enum Setting: String, CaseIterable, Hashable, Sendable {
     case suspend = "CRON_SUSPEND"
     case labels = "CRON_LABELS"
     case annotations = "CRON_ANNOTATIONS"
+    case container = "CRON_CONTAINER"
 
     /// What a value must look like, as messages say it ("expected …").
     public var expected: String {
@@ -45,6 +46,7 @@ public enum Setting: String, CaseIterable, Hashable, Sendable {
         case .labels:
             "comma-separated key=value pairs; keys are [prefix/]name, values at most 63 of [A-Za-z0-9._-]"
         case .annotations: "comma-separated key=value pairs with keys [prefix/]name"
+        case .container: "the name of a container of the job's template (a DNS-1123 label)"
         }
     }
 

@@ -9,8 +9,8 @@ extension Date {
 }
 
 extension Run {
-    /// The columns of schema v3, in the order ``init(row:)`` reads them: the run, its executor's
-    /// handle, then the pod report (v2).
+    /// The columns of schema v4, in the order ``init(row:)`` reads them: the run, its executor's
+    /// handle, then the pod report (v2), then the placement (v4).
     private static let runColumns = [
         "id", "job", "scheduled_at", "trigger", "policy", "state", "recorded_at", "created_at", "running_at",
         "finished_at",
@@ -22,8 +22,12 @@ extension Run {
         "price_micros", "failure_cause", "output_lines", "reported_at",
     ]
 
+    /// Where the last pod ran and what kept the run from starting (v4, ``RunLedger/migrateToPlacement(_:)``).
+    private static let placementColumns = ["placement", "placement_note", "start_failure"]
+
     /// The columns, in the order `SELECT \(Run.columns) FROM run` returns them.
-    static let columns = (runColumns + handleColumns + outcomeColumns + reportColumns).joined(separator: ", ")
+    static let columns = (runColumns + handleColumns + outcomeColumns + reportColumns + placementColumns)
+        .joined(separator: ", ")
 
     /// How a file of schema v1 or v2 said what v3's handle columns say: the Kubernetes Job's name
     /// and uid, where a `local` run kept its process identity as the name and `local` as the uid (and
@@ -39,10 +43,14 @@ extension Run {
     /// of a previous release still has open (only the writer migrates). Its handle is read as the
     /// migration would carry it over; v2's report columns read as NULL in a v1 file.
     static func columns(forSchemaVersion version: Int) -> String {
-        guard version < 3 else { return columns }
+        guard version < 4 else { return columns }
+        let placement = placementColumns.map { "NULL AS \($0)" }
+        guard version < 3 else {
+            return (runColumns + handleColumns + outcomeColumns + reportColumns + placement).joined(separator: ", ")
+        }
         let handle = zip(handleFromVersion2, handleColumns).map { "\($0) AS \($1)" }
         let report = version >= 2 ? reportColumns : reportColumns.map { "NULL AS \($0)" }
-        return (runColumns + handle + outcomeColumns + report).joined(separator: ", ")
+        return (runColumns + handle + outcomeColumns + report + placement).joined(separator: ", ")
     }
 
     /// Decodes a row selected with ``columns``, by position (looking columns up by name cost a
@@ -85,5 +93,8 @@ extension Run {
         if let _: String = row[26] { failureCause = try decode(26, "failure_cause") as FailureCause }
         outputLines = (row[27] as Int64?).map { Int($0) }
         reportedAt = date(28)
+        if let _: String = row[29] { placement = try decode(29, "placement") as Placement }
+        placementNote = row[30]
+        if let _: String = row[31] { startFailure = try decode(31, "start_failure") as StartFailure }
     }
 }

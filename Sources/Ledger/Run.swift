@@ -53,6 +53,13 @@ public struct Run: Hashable, Sendable, Identifiable {
     public var outputLines: Int?
     /// When the executor's report (``PodReport``) was first recorded; `nil` until then.
     public var reportedAt: Date?
+    /// Whether the last pod ran on Fargate, once reported (`nil` when not known: a `local` run, a
+    /// pod never placed, a run recorded before schema v4).
+    public var placement: Placement?
+    /// Why the pod is known not to have run on Fargate, in words.
+    public var placementNote: String?
+    /// What kept the run from starting, when it failed for it.
+    public var startFailure: StartFailure?
 
     public var job: String { slot.job }
     public var scheduledAt: Date { slot.scheduledAt }

@@ -5,8 +5,8 @@ public import Foundation
 ///
 /// Each entry has `MESSAGE` (the line's bytes exactly, without the newline: invalid UTF-8 and NUL
 /// bytes pass through), `PRIORITY` (6 for stdout, 3 for stderr), `CRON_STREAM`, the run's
-/// `CRON_JOB`, `CRON_RUN_ID`, `CRON_SCHEDULED_AT`, `K8S_NAMESPACE`, `K8S_JOB`, `K8S_POD` as far as
-/// known, and `CRON_OUTPUT_TIMESTAMP` when the pod log gave the line's time.
+/// `CRON_JOB`, `CRON_RUN_ID`, `CRON_SCHEDULED_AT`, `K8S_NAMESPACE`, `K8S_JOB`, `K8S_POD`,
+/// `K8S_CONTAINER` as far as known, and `CRON_OUTPUT_TIMESTAMP` when the pod log gave the line's time.
 public struct JobOutputSink: Sendable {
     /// Which of the container's streams a line came from.
     public enum Stream: String, Sendable, CaseIterable {
@@ -29,11 +29,14 @@ public struct JobOutputSink: Sendable {
         public var kubernetesJob: String?
         /// `K8S_POD`, once the pod is known.
         public var pod: String?
+        /// `K8S_CONTAINER`: which of the pod's containers wrote the output (a pod's every container,
+        /// init containers and sidecars too, has its own output).
+        public var container: String?
 
         /// The run's identity; the Kubernetes names as far as known.
         public init(
             job: String, runID: String, scheduledAt: Date, namespace: String? = nil, kubernetesJob: String? = nil,
-            pod: String? = nil
+            pod: String? = nil, container: String? = nil
         ) {
             self.job = job
             self.runID = runID
@@ -41,6 +44,7 @@ public struct JobOutputSink: Sendable {
             self.namespace = namespace
             self.kubernetesJob = kubernetesJob
             self.pod = pod
+            self.container = container
         }
     }
 
@@ -68,6 +72,7 @@ public struct JobOutputSink: Sendable {
         if let namespace = run.namespace { fields.append(JournalField.k8sNamespace, namespace) }
         if let kubernetesJob = run.kubernetesJob { fields.append(JournalField.k8sJob, kubernetesJob) }
         if let pod = run.pod { fields.append(JournalField.k8sPod, pod) }
+        if let container = run.container { fields.append(JournalField.k8sContainer, container) }
         runFields = fields
     }
 

@@ -42,6 +42,8 @@ public enum JournalField {
     public static let k8sJob = "K8S_JOB"
     /// The pod's name.
     public static let k8sPod = "K8S_POD"
+    /// The container a line of output came from (init containers and sidecars too).
+    public static let k8sContainer = "K8S_CONTAINER"
     /// The container's exit code.
     public static let exitCode = "EXIT_CODE"
     /// The Fargate capacity the pod ran on (from its `CapacityProvisioned` annotation).

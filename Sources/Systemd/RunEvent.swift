@@ -12,6 +12,8 @@ public struct RunEvent: Sendable {
     public enum Kind: String, CaseIterable, Sendable {
         case started, succeeded, failed, cancelled, skipped, missed, replaced, stuckPending, podCollected, lost
         case scheduleReloaded, scheduleRejected
+        /// A run's pod was not placed by Fargate (an EC2 node, no `CapacityProvisioned`).
+        case notOnFargate
 
         /// The `MESSAGE_ID` of this kind, 32 lower-case hex digits.
         public var messageID: String {
@@ -28,6 +30,7 @@ public struct RunEvent: Sendable {
             case .lost: "899b6eea7e6f46a1b0d811d90f325342"
             case .scheduleReloaded: "da6f3a731ee1461fbadcbda05ec7613a"
             case .scheduleRejected: "f4a606f4d04746c4965af2d4628d675b"
+            case .notOnFargate: "91021071f8a9481396b84f7e9fdebd87"
             }
         }
 
@@ -36,7 +39,7 @@ public struct RunEvent: Sendable {
             switch self {
             case .started, .succeeded, .podCollected, .scheduleReloaded: .info
             case .skipped, .replaced, .cancelled: .notice
-            case .missed, .stuckPending: .warning
+            case .missed, .stuckPending, .notOnFargate: .warning
             case .failed, .lost, .scheduleRejected: .error
             }
         }
@@ -103,6 +106,7 @@ public struct RunEvent: Sendable {
         case .podCollected: return "Deleted finished pod \(pod ?? "?")" + (self.job.map { " of \($0)" } ?? "") + because
         case .scheduleReloaded: return "Reloaded schedules" + (scheduleFile.map { " from \($0)" } ?? "") + because
         case .scheduleRejected: return "Rejected schedule file \(scheduleFile ?? "?")\(because)"
+        case .notOnFargate: return "Run \(runID ?? "?") of \(job) ran its pod \(pod ?? "?") outside Fargate\(because)"
         }
     }
 

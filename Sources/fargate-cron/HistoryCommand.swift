@@ -102,6 +102,7 @@ struct RunJSON: Encodable {
     var podDeletedAt: String?, billedSeconds: Double?, estimatedPrice: String?
     var exitCode: Int32?, reason: String?, failureKind: String?, failureCause: String?, blockedBy: Int64?
     var outputLines: Int?, reportedAt: String?
+    var placement: String?, placementNote: String?, startFailure: String?
 
     init(_ run: Run) {
         func iso(_ date: Date?) -> String? { date.map(utcTimestamp) }
@@ -139,6 +140,9 @@ struct RunJSON: Encodable {
         blockedBy = run.blockedBy?.rawValue
         outputLines = run.outputLines
         reportedAt = iso(run.reportedAt)
+        placement = run.placement?.rawValue
+        placementNote = run.placementNote
+        startFailure = run.startFailure?.rawValue
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -175,6 +179,9 @@ struct RunJSON: Encodable {
         try c.encode(blockedBy, forKey: .blockedBy)
         try c.encode(outputLines, forKey: .outputLines)
         try c.encode(reportedAt, forKey: .reportedAt)
+        try c.encode(placement, forKey: .placement)
+        try c.encode(placementNote, forKey: .placementNote)
+        try c.encode(startFailure, forKey: .startFailure)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -182,6 +189,7 @@ struct RunJSON: Encodable {
         case executor, process, kubernetesJob, kubernetesUID, pod, podCount, node, capacity
         case podCreatedAt, podScheduledAt, podFinishedAt, podDeletedAt, billedSeconds, estimatedPrice
         case exitCode, reason, failureKind, failureCause, blockedBy, outputLines, reportedAt
+        case placement, placementNote, startFailure
     }
 }
 
@@ -228,6 +236,8 @@ struct HistoryTable {
             }
             if let code = run.exitCode, run.state != .succeeded { detail.append("exit \(code)") }
             if let reason = run.reason { detail.append(reason) }
+            // First: the run may have succeeded, but it was billed and isolated as something else than Fargate.
+            if run.placement == .notFargate { detail.insert("not on Fargate" + (run.placementNote.map { " (\($0))" } ?? ""), at: 0) }
             if run.state.isActive, let process = run.localProcess {
                 // `pid=4242 start=987654` shows as `pid 4242`: the start time only tells a reused pid apart.
                 detail.append(process.split(separator: " ").first?.replacingOccurrences(of: "=", with: " ") ?? process)

@@ -40,27 +40,11 @@ struct StatusCommand: ParsableCommand {
             jobs = try statusFromFiles(environment: environment)
             daemonRunning = false
         }
-        let report = StatusReport(
-            daemonRunning: daemonRunning, jobs: jobs, finishedPods: finishedPods,
-            placements: try placements(of: jobs.compactMap(\.lastRun?.id), environment: environment))
-        print(json ? try report.json() : report.text)
-    }
-
-    /// Where each last run's pod ran, from the ledger (the executor reports it once the run ended).
-    private func placements(of runs: [RunID], environment: [String: String]) throws -> [RunID: Run] {
-        guard !runs.isEmpty else { return [:] }
-        let ledger: RunLedger
-        do { ledger = try RunLedger.openForReading(stateDirectory: state.resolved(in: environment)) } catch {
-            guard case .noLedger = error else { throw error }
-            return [:]
+        if json {
+            print(try StatusReport(daemonRunning: daemonRunning, jobs: jobs, finishedPods: finishedPods).json())
+        } else {
+            print(StatusReport(daemonRunning: daemonRunning, jobs: jobs, finishedPods: finishedPods).text)
         }
-        var found: [RunID: Run] = [:]
-        for id in runs {
-            do { found[id] = try ledger.run(id) } catch {
-                guard case .noSuchRun = error else { throw error }  // pruned meanwhile
-            }
-        }
-        return found
     }
 
     /// The status as the files say: the schedule folder for jobs and next fire times, the ledger for runs.
@@ -91,22 +75,13 @@ struct StatusReport {
     var jobs: [JobStatus]
     /// Finished pods of ours still in the cluster, as the daemon listed them; `nil` when it has no cluster.
     var finishedPods: [String]? = nil
-    /// The ledger's record of each job's last run, for where its pod ran.
-    var placements: [RunID: Run] = [:]
-
-    /// `not on Fargate (…)` for a last run whose pod ran elsewhere.
-    func placementWarning(of run: RunRecord?) -> String? {
-        guard let run, let recorded = placements[run.id], recorded.placement == .notFargate else { return nil }
-        return "not on Fargate" + (recorded.placementNote.map { " (\($0))" } ?? "")
-    }
 
     var text: String {
         var lines = ["daemon: \(daemonRunning ? "running" : "not running (from the schedule files and the ledger)")"]
         for job in jobs {
             let next = job.isSuspended ? "suspended" : job.nextFireDate.map { $0.formatted(.iso8601) } ?? "never"
             let active = job.activeRuns.isEmpty ? "idle" : "active: run " + job.activeRuns.map(\.description).joined(separator: ", ")
-            var last = job.lastRun.map { "last: run \($0.id) at \($0.slot.scheduledAt.formatted(.iso8601)) \($0.state)" } ?? "never ran"
-            if let warning = placementWarning(of: job.lastRun) { last += ", \(warning)" }
+            let last = job.lastRun.map { "last: run \($0.id) at \($0.slot.scheduledAt.formatted(.iso8601)) \($0.state)" + ($0.notice.map { ", \($0)" } ?? "") } ?? "never ran"
             lines.append("\(job.name)\t\(job.schedule)\tnext \(next)\t\(active)\t\(last)")
         }
         if let finishedPods {
@@ -126,12 +101,8 @@ struct StatusReport {
             object["next"] = job.nextFireDate.map { $0.formatted(.iso8601) } ?? NSNull()
             object["lastRun"] =
                 job.lastRun.map { run -> [String: Any] in
-                    [
-                        "run": run.id.rawValue, "scheduledAt": run.slot.scheduledAt.formatted(.iso8601),
-                        "state": run.state.description,
-                        "placement": placements[run.id]?.placement?.rawValue ?? NSNull(),
-                        "placementNote": placements[run.id]?.placementNote ?? NSNull(),
-                    ]
+                    ["run": run.id.rawValue, "scheduledAt": run.slot.scheduledAt.formatted(.iso8601), "state": run.state.description,
+                     "notice": run.notice ?? NSNull()]
                 } ?? NSNull()
             return object
         }

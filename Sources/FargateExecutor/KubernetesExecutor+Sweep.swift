@@ -1,3 +1,4 @@
+import Foundation
 import Kubernetes
 import Scheduler
 
@@ -7,6 +8,10 @@ extension KubernetesExecutor {
     /// with a uid precondition and Jobs with `propagationPolicy=Background`. Pods whose output a run
     /// of this executor is still reading are left alone. Run at start-up, at intervals, and by
     /// `fargate-cron gc`, so that a crash never leaks a billed Fargate node.
+    ///
+    /// In the daemon it reads the executor's cache (``ClusterCache``), so a sweep and a run's clean-up
+    /// cost no list; without a running cache (`fargate-cron gc` on its own) it lists. A cache a moment
+    /// behind may name an object already deleted: its delete answers 404, which counts as done.
     /// - Parameters:
     ///   - jobs: the jobs whose retention applies; objects of other jobs in their namespaces get
     ///     ``RetentionPolicy/orphaned``.
@@ -17,16 +22,14 @@ extension KubernetesExecutor {
     public func sweep(jobs: [KubernetesJobSettings], dryRun: Bool, onlyTheseJobs: Bool = false) async -> SweepResult {
         var result = SweepResult()
         let retention = Dictionary(jobs.map { ($0.jobName, RetentionPolicy($0)) }, uniquingKeysWith: { a, _ in a })
-        let scopes: [(namespace: String, selector: String)] =
-            onlyTheseJobs
-            ? jobs.map { ($0.namespace, OwnershipLabels.selector(forJob: $0.jobName)) }
-            : Set(jobs.map(\.namespace)).sorted().map { ($0, OwnershipLabels.ownedSelector) }
-        for (namespace, selector) in scopes {
+        let scopes: [(namespace: String, job: String?)] =
+            onlyTheseJobs ? jobs.map { ($0.namespace, $0.jobName) } : Set(jobs.map(\.namespace)).sorted().map { ($0, nil) }
+        for (namespace, job) in scopes {
+            let selector = job.map(OwnershipLabels.selector(forJob:)) ?? OwnershipLabels.ownedSelector
             let listedJobs: [Job]
             let listedPods: [Pod]
             do {
-                listedJobs = try await client.list(Job.self, in: namespace, labelSelector: selector).items
-                listedPods = try await client.list(Pod.self, in: namespace, labelSelector: selector).items
+                (listedJobs, listedPods) = try await objects(in: namespace, ofJob: job)
             } catch {
                 result.errors.append("listing \(selector) in namespace \(namespace): \(error)")
                 continue
@@ -65,6 +68,24 @@ extension KubernetesExecutor {
             }
         }
         return result
+    }
+}
+
+extension KubernetesExecutor {
+    /// The Jobs and pods a sweep looks at: from the cache when it runs (waiting for its first list at
+    /// most ``startRetryLimit``), else listed.
+    /// - Parameter job: only this job's objects (nil: everything fargate-cron owns there).
+    func objects(in namespace: String, ofJob job: String?) async throws -> ([Job], [Pod]) {
+        guard cache.isRunning else {
+            let selector = job.map(OwnershipLabels.selector(forJob:)) ?? OwnershipLabels.ownedSelector
+            return (try await client.list(Job.self, in: namespace, labelSelector: selector).items,
+                    try await client.list(Pod.self, in: namespace, labelSelector: selector).items)
+        }
+        let deadline = clock.now().addingTimeInterval(GarbageCollectionPlan.seconds(startRetryLimit))
+        try await cache.waitForSync(of: namespace, until: deadline, clock: clock)
+        func ofTheJob(_ meta: ObjectMeta) -> Bool { job == nil || meta.labels?[OwnershipLabels.job] == job }
+        return (cache.jobs(in: namespace).objects.filter { ofTheJob($0.metadata) },
+                cache.pods(in: namespace).objects.filter { ofTheJob($0.metadata) })
     }
 }
 

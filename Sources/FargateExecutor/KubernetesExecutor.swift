@@ -13,10 +13,15 @@ import Synchronization
 /// The run's intent is in the run store before ``start(_:output:)`` is called (the scheduler's core
 /// does that); the Job's name comes from the job and the slot, so a create retried after a crash
 /// meets 409 AlreadyExists and adopts the Job it already made, after checking its labels.
+///
+/// Runs are followed from one cache of the cluster (``ClusterCache``: per namespace one watch of the
+/// Jobs and one of the pods fargate-cron owns), which ``followRuns()`` keeps; a run costs its create,
+/// its log stream and its pod's delete, whatever the number of runs.
 public final class KubernetesExecutor: Executor {
     public var runsSurviveShutdown: Bool { true }
 
     let client: KubeClient
+    let cache: ClusterCache
     let settingsOf: @Sendable (String) -> KubernetesJobSettings?
     let journal: EntryWriter?
     let clock: any WallClock
@@ -42,15 +47,18 @@ public final class KubernetesExecutor: Executor {
     ///   - logGrace: how long after a pod finished its output may still be read before the pod is deleted anyway.
     ///   - startRetryLimit: how long ``start(_:output:)`` retries transient API failures (429, 5xx, dropped
     ///     connections) when the request has no ``RunRequest/startDeadline``.
-    ///   - resyncInterval: how often an undecided run reads its Job and pods afresh, besides its watches, so
-    ///     that a watch connection gone silent (a stall the idle timeout has not noticed yet) delays nothing longer.
+    ///   - resyncInterval: how long the cache's watches may say nothing (no event, no bookmark) before a
+    ///     run reads its Job and pods afresh, so that a watch connection gone silent (a stall the idle
+    ///     timeout has not noticed yet) delays nothing longer. Longer than the server's bookmark interval
+    ///     (about a minute), so that a healthy quiet watch costs no request.
     ///   - onReport: called once per followed run with its pods' timelines and costs (for the ledger).
     public init(
         client: KubeClient, settings: @escaping @Sendable (String) -> KubernetesJobSettings?, journal: EntryWriter?,
         clock: any WallClock, logger: Logger, logGrace: Duration = .seconds(10), startRetryLimit: Duration = .seconds(60),
-        resyncInterval: Duration = .seconds(30), onReport: @escaping @Sendable (RunReport) async -> Void = { _ in }
+        resyncInterval: Duration = .seconds(90), onReport: @escaping @Sendable (RunReport) async -> Void = { _ in }
     ) {
         self.client = client
+        self.cache = ClusterCache(client: client, logger: logger)
         self.settingsOf = settings
         self.journal = journal
         self.clock = clock
@@ -62,13 +70,15 @@ public final class KubernetesExecutor: Executor {
         (queued, queue) = AsyncStream.makeStream()
     }
 
-    /// Follows every run this executor starts or re-attaches, each in a child task of one task group
-    /// (its watches, tick and log streams in a group of its own), until cancelled; then every child
-    /// is cancelled and awaited. The daemon runs it as a service of its `ServiceGroup`, so a SIGTERM
-    /// reaches every run's watches and none outlives the daemon. A run cancelled before it was decided
-    /// keeps running in the cluster and is re-attached by the next start. Call it once.
+    /// Keeps the cache of the cluster (its informers) and follows every run this executor starts or
+    /// re-attaches, each in a child task of one task group (its timers and log streams in a group of
+    /// its own), until cancelled; then every child is cancelled and awaited. The daemon runs it as a
+    /// service of its `ServiceGroup`, so a SIGTERM reaches every watch and stream and none outlives the
+    /// daemon. A run cancelled before it was decided keeps running in the cluster and is re-attached
+    /// by the next start. Call it once.
     public func followRuns() async {
         await withDiscardingTaskGroup { group in
+            group.addTask { [cache] in await cache.run() }
             for await follower in queued {
                 group.addTask { [onReport] in
                     await follower.run()
@@ -83,7 +93,7 @@ public final class KubernetesExecutor: Executor {
     func follow(_ created: Job, request: RunRequest, settings: KubernetesJobSettings, handle: RunHandle, output: (any OutputSink)?) {
         let write = lineWriter(request: request, settings: settings, jobName: created.metadata.name ?? "", output: output)
         let follower = RunFollower(
-            client: client, settings: settings, request: request, created: created, clock: clock, logger: logger,
+            client: client, cache: cache, settings: settings, request: request, created: created, clock: clock, logger: logger,
             logGrace: logGrace, resyncInterval: resyncInterval, write: write)
         followers.withLock { $0[handle.reference] = follower }
         queue.yield(follower)

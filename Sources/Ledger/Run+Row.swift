@@ -9,8 +9,8 @@ extension Date {
 }
 
 extension Run {
-    /// The columns of schema v4, in the order ``init(row:)`` reads them: the run, its executor's
-    /// handle, then the pod report (v2), then the placement (v4).
+    /// The columns of schema v5, in the order ``init(row:)`` reads them: the run, its executor's
+    /// handle, then the pod report (v2), then the placement (v5; v4 is the hosts migration of the HA work).
     private static let runColumns = [
         "id", "job", "scheduled_at", "trigger", "policy", "state", "recorded_at", "created_at", "running_at",
         "finished_at",
@@ -22,7 +22,7 @@ extension Run {
         "price_micros", "failure_cause", "output_lines", "reported_at",
     ]
 
-    /// Where the last pod ran and what kept the run from starting (v4, ``RunLedger/migrateToPlacement(_:)``).
+    /// Where the last pod ran and what kept the run from starting (v5, ``RunLedger/migrateToPlacement(_:)``).
     private static let placementColumns = ["placement", "placement_note", "start_failure"]
 
     /// The columns, in the order `SELECT \(Run.columns) FROM run` returns them.
@@ -43,7 +43,7 @@ extension Run {
     /// of a previous release still has open (only the writer migrates). Its handle is read as the
     /// migration would carry it over; v2's report columns read as NULL in a v1 file.
     static func columns(forSchemaVersion version: Int) -> String {
-        guard version < 4 else { return columns }
+        guard version < 5 else { return columns }
         let placement = placementColumns.map { "NULL AS \($0)" }
         guard version < 3 else {
             return (runColumns + handleColumns + outcomeColumns + reportColumns + placement).joined(separator: ", ")

@@ -54,7 +54,7 @@ public struct Run: Hashable, Sendable, Identifiable {
     /// When the executor's report (``PodReport``) was first recorded; `nil` until then.
     public var reportedAt: Date?
     /// Whether the last pod ran on Fargate, once reported (`nil` when not known: a `local` run, a
-    /// pod never placed, a run recorded before schema v4).
+    /// pod never placed, a run recorded before schema v5).
     public var placement: Placement?
     /// Why the pod is known not to have run on Fargate, in words.
     public var placementNote: String?

@@ -75,7 +75,7 @@ extension RunLedger {
             )
         }
         migrator.registerMigration("v3: executor-neutral runs", migrate: migrateToVersion3)
-        migrator.registerMigration("v4: placement and start failures", migrate: migrateToPlacement)
+        migrator.registerMigration("v5: placement and start failures", migrate: migrateToPlacement)
         return migrator
     }()
 }

@@ -2,7 +2,7 @@ import GRDB
 
 extension RunLedger {
     /// Where a run's pod ran and what kept a run from starting (``Placement``, ``StartFailure``):
-    /// three columns added with ALTER TABLE, so that a v3 file upgrades in place without copying
+    /// schema v5, three columns added with ALTER TABLE, so that an older file upgrades in place without copying
     /// rows, and so that this migration stays independent of others added beside it (the hosts
     /// that ran a run come in a migration of their own).
     ///
@@ -16,7 +16,7 @@ extension RunLedger {
                 ALTER TABLE run ADD COLUMN start_failure TEXT CHECK (start_failure IN (
                     'admission-refused', 'quota-exceeded', 'service-account-missing', 'pod-refused', 'image-pull',
                     'invalid-image', 'container-config', 'unschedulable'));
-                PRAGMA user_version = 4;
+                PRAGMA user_version = 5;
                 """)
     }
 }

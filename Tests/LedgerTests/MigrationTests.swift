@@ -75,7 +75,7 @@ import Testing
             }
             #expect(upgraded == fresh)
             #expect(upgraded.suffix(5) == [
-                "4", "v1: runs", "v2: pod reports", "v3: executor-neutral runs", "v4: placement and start failures",
+                "5", "v1: runs", "v2: pod reports", "v3: executor-neutral runs", "v5: placement and start failures",
             ])
 
             // The guarantees survived: the active local run still blocks its job under forbid...

@@ -5,7 +5,7 @@ import Testing
 
 @testable import Ledger
 
-/// Schema v4 adds where a run's pod ran and what kept a run from starting, with ALTER TABLE: a v3
+/// Schema v5 adds where a run's pod ran and what kept a run from starting, with ALTER TABLE: a v3
 /// file upgrades in place with every row as it was, and this release's reader reads a v3 file
 /// that an older daemon still has open.
 @Suite struct PlacementMigrationTests {
@@ -43,7 +43,7 @@ import Testing
 
             let ledger = try RunLedger.open(stateDirectory: directory)
             #expect(try ledger.history(limit: 10) == before, "the v3 row reads the same after the upgrade")
-            #expect(try MigrationTests.schema(of: path).suffix(2) == ["v3: executor-neutral runs", "v4: placement and start failures"])
+            #expect(try MigrationTests.schema(of: path).suffix(2) == ["v3: executor-neutral runs", "v5: placement and start failures"])
             var report = ReportTests.full
             report.placement = .notFargate
             report.placementNote = "its node ip-10-0-1-7.ec2.internal is not a Fargate node"

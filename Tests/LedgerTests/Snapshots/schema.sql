@@ -1,4 +1,4 @@
--- user_version 4; migrations: v1: runs, v2: pod reports, v3: executor-neutral runs, v4: placement and start failures
+-- user_version 5; migrations: v1: runs, v2: pod reports, v3: executor-neutral runs, v5: placement and start failures
 CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
 CREATE TABLE "run" (
     id INTEGER PRIMARY KEY AUTOINCREMENT,

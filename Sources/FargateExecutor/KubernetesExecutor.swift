@@ -29,6 +29,7 @@ public final class KubernetesExecutor: Executor {
     let logGrace: Duration
     let startRetryLimit: Duration
     let resyncInterval: Duration
+    let startBounds: StartBounds
     let onReport: @Sendable (RunReport) async -> Void
     let followers = Mutex<[String: RunFollower]>([:])
     /// The names of Jobs being created now, with how many starts create each (a sweep leaves their pods alone).
@@ -51,11 +52,13 @@ public final class KubernetesExecutor: Executor {
     ///     run reads its Job and pods afresh, so that a watch connection gone silent (a stall the idle
     ///     timeout has not noticed yet) delays nothing longer. Longer than the server's bookmark interval
     ///     (about a minute), so that a healthy quiet watch costs no request.
+    ///   - startBounds: how long each cause that keeps a run from starting (``StartBlocker``) may last
+    ///     before the run is failed for it (README, "Why a run cannot start").
     ///   - onReport: called once per followed run with its pods' timelines and costs (for the ledger).
     public init(
         client: KubeClient, settings: @escaping @Sendable (String) -> KubernetesJobSettings?, journal: EntryWriter?,
         clock: any WallClock, logger: Logger, logGrace: Duration = .seconds(10), startRetryLimit: Duration = .seconds(60),
-        resyncInterval: Duration = .seconds(90), onReport: @escaping @Sendable (RunReport) async -> Void = { _ in }
+        resyncInterval: Duration = .seconds(90), startBounds: StartBounds = .default, onReport: @escaping @Sendable (RunReport) async -> Void = { _ in }
     ) {
         self.client = client
         self.cache = ClusterCache(client: client, logger: logger)
@@ -66,6 +69,7 @@ public final class KubernetesExecutor: Executor {
         self.logGrace = logGrace
         self.startRetryLimit = startRetryLimit
         self.resyncInterval = resyncInterval
+        self.startBounds = startBounds
         self.onReport = onReport
         (queued, queue) = AsyncStream.makeStream()
     }
@@ -94,23 +98,23 @@ public final class KubernetesExecutor: Executor {
         let write = lineWriter(request: request, settings: settings, jobName: created.metadata.name ?? "", output: output)
         let follower = RunFollower(
             client: client, cache: cache, settings: settings, request: request, created: created, clock: clock, logger: logger,
-            logGrace: logGrace, resyncInterval: resyncInterval, write: write)
+            logGrace: logGrace, resyncInterval: resyncInterval, startBounds: startBounds, write: write)
         followers.withLock { $0[handle.reference] = follower }
         queue.yield(follower)
     }
 
     func lineWriter(
         request: RunRequest, settings: KubernetesJobSettings, jobName: String, output: (any OutputSink)?
-    ) -> @Sendable (String, String, Date?) -> Void {
+    ) -> @Sendable (_ pod: String, _ container: String, _ text: String, _ timestamp: Date?) -> Void {
         guard let journal else {
-            return { _, text, _ in
+            return { _, _, text, _ in
                 output?.write(OutputLine(slot: request.slot, run: request.run, stream: .stdout, bytes: Array(text.utf8)))
             }
         }
-        return { pod, text, stamp in
+        return { pod, container, text, stamp in
             let run = JobOutputSink.Run(
                 job: settings.jobName, runID: request.run.description, scheduledAt: request.slot.scheduledAt,
-                namespace: settings.namespace, kubernetesJob: jobName, pod: pod)
+                namespace: settings.namespace, kubernetesJob: jobName, pod: pod, container: container)
             JobOutputSink(run: run, writer: journal).write(
                 line: Array(text.utf8), stream: .stdout, timestamp: stamp.map(OwnershipLabels.rfc3339))
         }

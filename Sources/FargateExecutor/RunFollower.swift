@@ -20,7 +20,7 @@ final class RunFollower: Sendable {
     enum Change: Sendable {
         case job(InformerEvent<Job>)
         case pod(InformerEvent<Pod>)
-        case logsEnded(pod: String, lines: Int)
+        case logsEnded(StreamKey, lines: Int)
         case cancel(reason: String)
         case tick
     }
@@ -34,7 +34,8 @@ final class RunFollower: Sendable {
     let logger: Logger
     let logGrace: Duration
     let resyncInterval: Duration
-    let write: @Sendable (_ pod: String, _ text: String, _ timestamp: Date?) -> Void
+    let startBounds: StartBounds
+    let write: @Sendable (_ pod: String, _ container: String, _ text: String, _ timestamp: Date?) -> Void
     let changes: AsyncStream<Change>
     let continuation: AsyncStream<Change>.Continuation
     let outcome = Latch<RunOutcome>()
@@ -48,8 +49,8 @@ final class RunFollower: Sendable {
 
     init(
         client: KubeClient, cache: ClusterCache, settings: KubernetesJobSettings, request: RunRequest, created: Job,
-        clock: any WallClock, logger: Logger, logGrace: Duration, resyncInterval: Duration,
-        write: @escaping @Sendable (String, String, Date?) -> Void
+        clock: any WallClock, logger: Logger, logGrace: Duration, resyncInterval: Duration, startBounds: StartBounds = .default,
+        write: @escaping @Sendable (String, String, String, Date?) -> Void
     ) {
         self.client = client
         self.cache = cache
@@ -60,6 +61,7 @@ final class RunFollower: Sendable {
         self.logger = logger
         self.logGrace = logGrace
         self.resyncInterval = resyncInterval
+        self.startBounds = startBounds
         self.write = write
         (changes, continuation) = AsyncStream.makeStream(of: Change.self)
     }
@@ -91,14 +93,22 @@ final class RunFollower: Sendable {
         continuation.finish()
     }
 
+    /// One container's output stream.
+    struct StreamKey: Hashable, Sendable {
+        var pod: String
+        var container: String
+    }
+
     struct State {
         var job: Job
         var jobGone = false
         var pods: [String: Pod] = [:]
         var timelines: [String: PodTimeline] = [:]
-        /// The pods whose output is being read, each with the signal that stops its stream.
-        var streaming: [String: Latch<Void>] = [:]
-        var ends: [String: PodEndSignal] = [:]
+        /// The containers whose output is being read (or was), each with the signal that stops its stream.
+        var streaming: [StreamKey: Latch<Void>] = [:]
+        var ends: [StreamKey: PodEndSignal] = [:]
+        var streamsEnded: Set<StreamKey> = []
+        /// The finished pods whose every started container's output is read.
         var logsDone: Set<String> = []
         var deleted: Set<String> = []
         var lines = 0
@@ -113,6 +123,17 @@ final class RunFollower: Sendable {
         var retryAt: Date?
         /// The instant the earliest timer child wakes at.
         var timerAt: Date?
+        /// What keeps the run from starting, and since when (``StartDiagnosis``, ``StartWatch``).
+        var startWatch: StartWatch
+        /// The Events last read about the Job and its pending pod, and when.
+        var events: [Event] = []
+        var eventsReadAt: Date?
+        /// When this follower began (a Job without a pod after a moment has its Events read).
+        var followingSince: Date
+        /// Why the run could not start, when it failed for it.
+        var startBlocker: StartBlocker.Cause?
+        /// Where each pod ran, judged once it ran.
+        var placements: [String: FargatePlacement] = [:]
 
         /// Whether following the pods is over: each is deleted, or — when the job keeps finished pods
         /// for a while (`CRON_POD_TTL`) — finished with its output read; the sweep deletes those once
@@ -133,7 +154,8 @@ final class RunFollower: Sendable {
     }
 
     private func follow(in group: inout DiscardingTaskGroup) async {
-        var state = State(job: created, lastResync: clock.now())
+        let start = clock.now()
+        var state = State(job: created, lastResync: start, startWatch: StartWatch(bounds: startBounds), followingSince: start)
         continuation.yield(.tick)
         for await change in changes {
             logger.trace("run \(request.run): \(String(describing: change).prefix(60))")
@@ -145,10 +167,10 @@ final class RunFollower: Sendable {
             case .pod(.deleted(let pod)):
                 see(pod, in: &state)
                 if let pod = pod.metadata.name { markDeleted(pod, in: &state) }
-            case .logsEnded(let pod, let lines):
-                state.logsDone.insert(pod)
-                state.timelines[pod]?.logsEndedAt = now
+            case .logsEnded(let key, let lines):
+                state.streamsEnded.insert(key)
                 state.lines += lines
+                noteLogsRead(of: key.pod, in: &state)
             case .cancel(let reason):
                 if state.cancelled == nil, state.verdict == nil {
                     state.cancelled = reason
@@ -180,11 +202,13 @@ final class RunFollower: Sendable {
         if state.verdict == nil {
             let now = clock.now()
             let verdict = RunClassifier.verdict(job: state.job, pods: Array(state.pods.values), now: now,
-                                                pendingTimeout: settings.pendingTimeout)
+                                                pendingTimeout: settings.pendingTimeout, mainContainer: settings.mainContainer)
             if verdict.outcome != nil {
                 await decide(verdict, &state, now: now)
             } else if state.cancelled != nil || state.jobGone {
                 state.verdict = .failed(.exitStatus, exitCode: nil, reason: state.cancelled ?? "its Job \(name) was deleted")
+            } else {
+                await diagnose(&state, now: now)
             }
         }
         if let why = state.jobDeletion, !state.jobGone, state.retryAt == nil {
@@ -206,10 +230,16 @@ final class RunFollower: Sendable {
             guard now.timeIntervalSince(since) >= Self.podCatchUp else { return }
             await refreshPods(&state)
             verdict = RunClassifier.verdict(job: state.job, pods: Array(state.pods.values), now: now,
-                                            pendingTimeout: settings.pendingTimeout)
+                                            pendingTimeout: settings.pendingTimeout, mainContainer: settings.mainContainer)
             guard verdict.outcome != nil else { return }
         }
         state.verdict = verdict
+        // The main container ended while an ordinary container beside it runs on: the pod would never
+        // finish by itself (nor the Job), billed all along; deleting the Job stops it.
+        let held = RunClassifier.podsHeldBySidecars(Array(state.pods.values), mainContainer: settings.mainContainer)
+        if !held.isEmpty, state.job.status?.isFinished != true, !state.jobGone {
+            state.jobDeletion = "its main container ended while another container of pod \(held.joined(separator: ", ")) still ran"
+        }
         if case .failed(.pendingTimeout, _, let reason) = verdict {
             logger.log(RunEvent(
                 .stuckPending, job: settings.jobName, runID: request.run.description,
@@ -244,6 +274,7 @@ final class RunFollower: Sendable {
             // Just past it: the classifier's comparison is strict.
             due.append(created + seconds(settings.pendingTimeout) + 0.001)
         }
+        if state.verdict == nil, let look = nextDiagnosis(state) { due.append(look) }
         for (podName, pod) in state.pods where !state.deleted.contains(podName) && pod.status?.isFinished == true {
             let finished = state.timelines[podName]?.finishedAt ?? state.job.status?.completionTime
             guard let finished else { continue }
@@ -267,7 +298,8 @@ final class RunFollower: Sendable {
         report.set(RunReport(
             slot: request.slot, run: request.run, namespace: settings.namespace, jobName: name, jobUID: created.metadata.uid,
             pods: ordered, verdict: verdict, costs: ordered.compactMap { FargateCost(timeline: $0, rates: nil) },
-            linesWritten: state.lines))
+            linesWritten: state.lines, placement: ordered.last.flatMap { state.placements[$0.pod] } ?? .unknown,
+            startBlocker: state.startBlocker))
         outcome.set(result)
     }
 
@@ -302,70 +334,88 @@ final class RunFollower: Sendable {
     private func see(_ pod: Pod, in state: inout State) {
         guard let podName = pod.metadata.name else { return }
         state.pods[podName] = pod
-        let signal = endSignal(of: podName, in: &state)
-        if pod.status?.isFinished == true { signal.record(.finished) }
-        if Self.followedContainerEnded(in: pod) { signal.markFinished() }
+        for (key, signal) in state.ends where key.pod == podName { Self.sync(signal, of: key.container, with: pod) }
         let reading = PodTimeline(pod: pod)
         if state.timelines[podName] == nil { state.timelines[podName] = reading } else { state.timelines[podName]?.update(with: reading) }
+        judgePlacement(of: pod, in: &state)
+        noteLogsRead(of: podName, in: &state)
     }
 
-    /// The container whose output a run reads: the template's first, whose command is the job's (a
-    /// pod with a sidecar or several containers answers 400 to a log request that names none).
-    /// Streams are per container, so following more of them is a matter of returning more names.
-    static func followedContainer(of pod: Pod) -> String? { pod.spec?.containers.first?.name }
+    /// The containers of a pod that have started (init containers first, as they run first): each
+    /// has output of its own, read by a stream of its own (a pod of several containers answers 400
+    /// to a log request that names none). A container still waiting has none yet.
+    static func startedContainers(of pod: Pod) -> [String] {
+        ((pod.status?.initContainerStatuses ?? []) + (pod.status?.containerStatuses ?? []))
+            .filter { $0.state?.running != nil || $0.state?.terminated != nil }.map(\.name)
+    }
 
-    /// Whether the cache shows the followed container terminated (its log stream's end is final then,
-    /// even while a sidecar keeps the pod running).
-    static func followedContainerEnded(in pod: Pod) -> Bool {
-        guard let container = followedContainer(of: pod) else { return false }
-        return pod.status?.containerStatuses?.first { $0.name == container }?.state?.terminated != nil
+    /// Tells a container's stream what the cache shows: the pod finished, or the container ended (its
+    /// stream's end is final then, even while a sidecar keeps the pod running).
+    static func sync(_ signal: PodEndSignal, of container: String, with pod: Pod) {
+        if pod.status?.isFinished == true { signal.record(.finished) }
+        let statuses = (pod.status?.initContainerStatuses ?? []) + (pod.status?.containerStatuses ?? [])
+        if statuses.first(where: { $0.name == container })?.state?.terminated != nil { signal.markFinished() }
+    }
+
+    /// Marks a finished pod's output read once the stream of every container it started has ended.
+    private func noteLogsRead(of podName: String, in state: inout State) {
+        guard !state.logsDone.contains(podName), let pod = state.pods[podName], pod.status?.isFinished == true else { return }
+        let started = Self.startedContainers(of: pod).map { StreamKey(pod: podName, container: $0) }
+        guard started.allSatisfy({ state.streamsEnded.contains($0) }) else { return }
+        state.logsDone.insert(podName)
+        state.timelines[podName]?.logsEndedAt = clock.now()
     }
 
     private func markDeleted(_ pod: String, in state: inout State) {
         guard !state.deleted.contains(pod) else { return }
         state.deleted.insert(pod)
         if state.timelines[pod]?.deletedAt == nil { state.timelines[pod]?.deletedAt = clock.now() }
-        endSignal(of: pod, in: &state).record(.gone)
-        state.streaming[pod]?.set(())
+        for (key, signal) in state.ends where key.pod == pod {
+            signal.record(.gone)
+            state.streaming[key]?.set(())
+        }
     }
 
-    private func endSignal(of pod: String, in state: inout State) -> PodEndSignal {
-        if let signal = state.ends[pod] { return signal }
-        let signal = PodEndSignal()
-        state.ends[pod] = signal
-        return signal
-    }
-
-    /// Starts following the output of every pod whose container has started, each stream a child
-    /// task of the run's group that ends with the pod's output, or when its stop signal is set.
+    /// Starts following the output of every container that has started (init containers and
+    /// sidecars too), each stream a child task of the run's group that ends with the container's
+    /// output, or when its stop signal is set.
     private func startStreams(_ state: inout State, in group: inout DiscardingTaskGroup) {
-        for (podName, pod) in state.pods where state.streaming[podName] == nil && !state.deleted.contains(podName) {
-            guard pod.status?.phase == "Running" || pod.status?.isFinished == true else { continue }
-            Failpoint.reach("running")
-            let signal = endSignal(of: podName, in: &state)
-            let stream = PodLogStream(
-                client: client, namespace: settings.namespace, pod: podName, container: Self.followedContainer(of: pod),
-                write: { [write] text, stamp in write(podName, text, stamp) }, logger: logger,
-                podState: { signal.podState }, finished: signal)
-            let stop = Latch<Void>()
-            state.streaming[podName] = stop
-            group.addTask { [continuation] in
-                let lines = await withTaskGroup(of: Int?.self) { race in
-                    race.addTask { await stream.run() }
-                    race.addTask {
-                        _ = await stop.wait()
-                        return nil
-                    }
-                    // The stream's count, whether it ended by itself or was stopped (then cancelled).
-                    var lines = 0
-                    for await result in race {
-                        if let result { lines = result }
-                        race.cancelAll()
-                    }
-                    return lines
-                }
-                continuation.yield(.logsEnded(pod: podName, lines: lines))
+        for (podName, pod) in state.pods where !state.deleted.contains(podName) {
+            for container in Self.startedContainers(of: pod) {
+                let key = StreamKey(pod: podName, container: container)
+                guard state.streaming[key] == nil else { continue }
+                if !state.streaming.keys.contains(where: { $0.pod == podName }) { Failpoint.reach("running") }
+                startStream(key, of: pod, in: &state, group: &group)
             }
+        }
+    }
+
+    private func startStream(_ key: StreamKey, of pod: Pod, in state: inout State, group: inout DiscardingTaskGroup) {
+        let signal = PodEndSignal()
+        Self.sync(signal, of: key.container, with: pod)
+        state.ends[key] = signal
+        let stream = PodLogStream(
+            client: client, namespace: settings.namespace, pod: key.pod, container: key.container,
+            write: { [write] text, stamp in write(key.pod, key.container, text, stamp) }, logger: logger,
+            podState: { signal.podState }, finished: signal)
+        let stop = Latch<Void>()
+        state.streaming[key] = stop
+        group.addTask { [continuation] in
+            let lines = await withTaskGroup(of: Int?.self) { race in
+                race.addTask { await stream.run() }
+                race.addTask {
+                    _ = await stop.wait()
+                    return nil
+                }
+                // The stream's count, whether it ended by itself or was stopped (then cancelled).
+                var lines = 0
+                for await result in race {
+                    if let result { lines = result }
+                    race.cancelAll()
+                }
+                return lines
+            }
+            continuation.yield(.logsEnded(key, lines: lines))
         }
     }
 

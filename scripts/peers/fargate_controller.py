@@ -31,6 +31,8 @@ What each run does is scripted by annotations on the Job (the executor copies CR
                                      (default 3): "line N of JOB"; every other container prints one line,
                                      "NAME of JOB"
   test.fargate-cron/exit-code        the first container's exit status (default 0)
+  test.fargate-cron/exit-codes       other containers' exit statuses, "name=code,..." (default 0 each); the pod
+                                     fails when any container does
   test.fargate-cron/outcome          exit (default) | oom | evict
   test.fargate-cron/capacity         the CapacityProvisioned value (default "0.25vCPU 0.5GB")
   test.fargate-cron/phase-lag-seconds  time between the logs' end and the phase change (default 1.0)
@@ -126,7 +128,13 @@ class Controller:
             return await response.json() if response.status == 200 else {}
 
     async def event(self, about: dict, kind: str, reason: str, message: str, source: str, type_: str = "Warning") -> None:
-        """Records a core/v1 Event about an object, as the component named `source` would."""
+        """Records a core/v1 Event about an object, as the component named `source` would.
+
+        The kubelet and the Job controller record with the core/v1 recorder (whole-second
+        firstTimestamp/lastTimestamp, `source.component`, a count). The scheduler records through
+        events.k8s.io/v1, which a core/v1 reader sees with only `eventTime` (microseconds), null
+        first/lastTimestamp, an empty `source` and `reportingComponent` instead. (Not done: a real
+        recorder aggregates a repeated Event into one with a growing count; here each is new.)"""
         meta = about["metadata"]
         stamp = now_seconds()
         event = {"apiVersion": "v1", "kind": "Event",
@@ -135,6 +143,10 @@ class Controller:
                                     "name": meta["name"], "namespace": self.namespace, "uid": meta.get("uid")},
                  "reason": reason, "message": message, "type": type_, "count": 1,
                  "firstTimestamp": stamp, "lastTimestamp": stamp, "source": {"component": source}}
+        if source == "default-scheduler":
+            event.update({"eventTime": now(), "firstTimestamp": None, "lastTimestamp": None, "count": None,
+                          "source": {}, "reportingComponent": source, "reportingInstance": f"{source}-emulated",
+                          "action": "Scheduling"})
         async with self.session.post(f"{self.server}/api/v1/namespaces/{self.namespace}/events", json=event) as response:
             await response.read()
 
@@ -295,10 +307,20 @@ class Controller:
         def terminated(exit_code: int, why: str) -> dict:
             return {"terminated": {"exitCode": exit_code, "reason": why, "startedAt": started, "finishedAt": finished}}
 
-        status = {"phase": "Succeeded" if code == 0 else "Failed",
-                  "containerStatuses": [{"name": c["name"], "ready": False, "restartCount": 0,
-                                         "state": terminated(code, reason) if i == 0 else terminated(0, "Completed")}
-                                        for i, c in enumerate(containers)]}
+        # test.fargate-cron/exit-codes ("name=code,..."): the exit status of containers besides the first.
+        others = {k.strip(): int(v) for k, v in (part.split("=", 1) for part in
+                                                 filter(None, script.get("exit-codes", "").split(",")))}
+
+        def final(index: int, container: dict) -> dict:
+            if index == 0:
+                return terminated(code, reason)
+            other = others.get(container["name"], 0)
+            return terminated(other, "Completed" if other == 0 else "Error")
+
+        statuses = [{"name": c["name"], "ready": False, "restartCount": 0, "state": final(i, c)}
+                    for i, c in enumerate(containers)]
+        failed = any(s["state"]["terminated"]["exitCode"] != 0 for s in statuses)
+        status = {"phase": "Failed" if failed else "Succeeded", "containerStatuses": statuses}
         if sidecars:
             status["initContainerStatuses"] = [
                 dict(s, ready=False, state=terminated(0, "Completed")) if s.get("started") else s for s in init_statuses]
@@ -306,7 +328,7 @@ class Controller:
             status["reason"], status["message"] = pod_reason, pod_message
         if not await self.patch(pod_url, {"status": status}):
             return
-        if code == 0:
+        if not failed:
             conditions = [{"type": "Complete", "status": "True", "reason": "CompletionsReached",
                            "lastTransitionTime": now_seconds()}]
             counts = {"succeeded": 1, "active": 0}

@@ -69,7 +69,7 @@ struct World {
     /// - Parameter executorClient: how the executor reaches the API (through a fault proxy, say);
     ///   the emulator directly when nil.
     init(_ stem: String, executorClient: KubeClient? = nil, startRetryLimit: Duration = .seconds(60),
-         logGrace: Duration = .seconds(5), resyncInterval: Duration = .seconds(30)) throws {
+         logGrace: Duration = .seconds(5), resyncInterval: Duration = .seconds(30), startBounds: StartBounds = .default) throws {
         namespace = Cluster.unique(stem)
         client = try Cluster.client()
         controller = try FargateController(namespace: namespace)
@@ -79,7 +79,7 @@ struct World {
             client: executorClient ?? client, settings: { name in settings.state.withLock { $0[name] } },
             journal: EntryWriter(destination: .journal), clock: SystemWallClock(),
             logger: { var l = Logger(label: "fargate-executor-tests", factory: { label in StreamLogHandler.standardError(label: label) }); l.logLevel = .info; return l }(), logGrace: logGrace,
-            startRetryLimit: startRetryLimit, resyncInterval: resyncInterval, onReport: { reports.add($0) })
+            startRetryLimit: startRetryLimit, resyncInterval: resyncInterval, startBounds: startBounds, onReport: { reports.add($0) })
         following = FollowingRuns(executor)
     }
 
@@ -101,13 +101,15 @@ struct World {
     /// Settings for a new job in this namespace, scripted for the controller by annotations.
     func job(
         _ stem: String, script: [String: String] = [:], concurrency: ConcurrencyPolicy = .forbid, timeout: Duration? = nil,
-        pendingTimeout: Duration = .seconds(300), keepSucceeded: Int = 3
+        pendingTimeout: Duration = .seconds(300), keepSucceeded: Int = 3, image: String = "app:1", template: String? = nil,
+        mainContainer: String? = nil, serviceAccount: String? = nil
     ) -> KubernetesJobSettings {
         let annotations = Dictionary(uniqueKeysWithValues: script.map { ("test.fargate-cron/\($0.key)", $0.value) })
         let job = KubernetesJobSettings(
-            jobName: Cluster.unique(stem), namespace: namespace, image: "app:1", cpu: "0.25", memory: "0.5Gi",
+            jobName: Cluster.unique(stem), namespace: namespace, image: image, cpu: "0.25", memory: "0.5Gi",
+            template: template.map { Data($0.utf8) }, serviceAccount: serviceAccount,
             timeout: timeout, keepSucceeded: keepSucceeded, pendingTimeout: pendingTimeout, concurrency: concurrency,
-            annotations: annotations)
+            annotations: annotations, mainContainer: mainContainer)
         settings.state.withLock { $0[job.jobName] = job }
         return job
     }
@@ -125,6 +127,18 @@ struct World {
         let outcome = await executor.outcome(of: handle)
         _ = try await poll(within: .seconds(10)) { reports.report(for: request.run) != nil }
         return (outcome, reports.report(for: request.run))
+    }
+
+    /// Sets what the emulator's world holds for this namespace (`POST /_emulator/config`): Fargate
+    /// profiles, EC2 nodes, unpullable images, a pod quota, Pod Security.
+    func configure(_ settings: [String: JSONValue]) async throws {
+        var body = settings
+        body["namespace"] = .string(namespace)
+        guard let server = PeerEnvironment.kubernetesHTTP else { throw KubernetesError.configuration("no emulator") }
+        let response = try await CurlTransport().send(HTTPRequest(
+            method: .post, url: server + "/_emulator/config", headers: [("Content-Type", "application/json")],
+            body: try JSONEncoder().encode(JSONValue.object(body))))
+        guard response.status == 200 else { throw KubernetesError.invalidResponse("config: \(response.status)") }
     }
 
     func pods() async throws -> [Pod] { try await client.list(Pod.self, in: namespace).items }

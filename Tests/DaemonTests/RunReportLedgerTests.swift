@@ -138,6 +138,9 @@ import Testing
             #expect(run.placement == .notFargate)
             #expect(run.placementNote == "its node ip-10-0-1-2.ec2.internal is not a Fargate node")
             #expect(run.startFailure == nil)
+            // `status` shows it with the job's last run, from the daemon (over the control socket)
+            // or from the ledger: both build the run record from the ledger's row.
+            #expect(RunRecord(run).notice == "not on Fargate (its node ip-10-0-1-2.ec2.internal is not a Fargate node)")
         }
     }
 

@@ -1,8 +1,10 @@
 import Foundation
 import HTTP
 import Kubernetes
+import Logging
 import RunModel
 import Scheduler
+import Systemd
 import TestSupport
 import Testing
 
@@ -129,7 +131,9 @@ struct ContainerAndStartIntegrationTests {
     /// succeeds, with a warning event and the placement in its report (for the ledger); one on
     /// Fargate reads as such.
     @Test func aPodOutsideFargateIsReported() async throws {
-        let world = try World("placement")
+        // The executor's events go to the journal, as the daemon's do.
+        let writer = EntryWriter(destination: .journal)
+        let world = try World("placement", logger: Logger(label: "fargate-cron") { JournalLogHandler(label: $0, writer: writer) })
         try await world.configure(["fargateProfiles": .array([]), "ec2Nodes": .integer(1)])
         let job = world.job("ec2")
         let (outcome, report) = try await world.runToEnd(world.request(job, run: 1404))

@@ -145,6 +145,25 @@ struct StartDiagnosisTests {
         }
     }
 
+    /// The default scheduler records through events.k8s.io/v1: read as core/v1, its Event has only
+    /// `eventTime` (microseconds), null first/lastTimestamp and an empty `source`, as a real API
+    /// server returns it (and as the emulator's controller now records it).
+    @Test func aSchedulerEventRecordedThroughEventsV1IsRead() throws {
+        let object: [String: Any] = [
+            "apiVersion": "v1", "kind": "Event", "metadata": ["name": "\(Self.podName).17e0", "namespace": "batch"],
+            "involvedObject": ["apiVersion": "v1", "kind": "Pod", "name": Self.podName, "namespace": "batch", "uid": "uid-\(Self.podName)"],
+            "reason": "FailedScheduling", "type": "Warning", "action": "Scheduling",
+            "message": "0/2 nodes are available: 2 node(s) had untolerated taint {node.kubernetes.io/not-ready: }.",
+            "eventTime": "2026-11-29T06:30:02.123456Z", "firstTimestamp": NSNull(), "lastTimestamp": NSNull(),
+            "reportingComponent": "default-scheduler", "reportingInstance": "default-scheduler-ip-10-0-1-1", "source": [:] as [String: Any],
+        ]
+        let event = try KubernetesJSON.decoder.decode(Event.self, from: JSONSerialization.data(withJSONObject: object))
+        #expect(event.eventTime == instant("2026-11-29T06:30:02.123456Z") && event.lastTimestamp == nil)
+        let pod = try ClusterJSON.pod(containers: [Box(name: "main", image: "app:1", state: ClusterJSON.waiting("ContainerCreating", nil))])
+        let blockers = StartDiagnosis.blockers(job: try Fixture.job("job-active.json"), pods: [pod], events: [event])
+        #expect(blockers == [StartBlocker(.unschedulable, location: "pod \(Self.podName), FailedScheduling", message: event.message ?? "")])
+    }
+
     @Test func aFinishedJobHasNoBlocker() throws {
         let events = [try Self.failedCreate("pods is forbidden: exceeded quota: compute")]
         #expect(StartDiagnosis.blockers(job: try Fixture.job("job-complete.json"), pods: [], events: events).isEmpty)

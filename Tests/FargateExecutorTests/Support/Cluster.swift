@@ -69,7 +69,8 @@ struct World {
     /// - Parameter executorClient: how the executor reaches the API (through a fault proxy, say);
     ///   the emulator directly when nil.
     init(_ stem: String, executorClient: KubeClient? = nil, startRetryLimit: Duration = .seconds(60),
-         logGrace: Duration = .seconds(5), resyncInterval: Duration = .seconds(30), startBounds: StartBounds = .default) throws {
+         logGrace: Duration = .seconds(5), resyncInterval: Duration = .seconds(30), startBounds: StartBounds = .default,
+         logger: Logger? = nil) throws {
         namespace = Cluster.unique(stem)
         client = try Cluster.client()
         controller = try FargateController(namespace: namespace)
@@ -78,7 +79,7 @@ struct World {
         executor = KubernetesExecutor(
             client: executorClient ?? client, settings: { name in settings.state.withLock { $0[name] } },
             journal: EntryWriter(destination: .journal), clock: SystemWallClock(),
-            logger: { var l = Logger(label: "fargate-executor-tests", factory: { label in StreamLogHandler.standardError(label: label) }); l.logLevel = .info; return l }(), logGrace: logGrace,
+            logger: logger ?? { var l = Logger(label: "fargate-executor-tests", factory: { label in StreamLogHandler.standardError(label: label) }); l.logLevel = .info; return l }(), logGrace: logGrace,
             startRetryLimit: startRetryLimit, resyncInterval: resyncInterval, startBounds: startBounds, onReport: { reports.add($0) })
         following = FollowingRuns(executor)
     }

@@ -83,6 +83,24 @@ struct ContainerAndStartIntegrationTests {
         #expect(report?.verdict == .failed(.exitStatus, exitCode: test.exitCode, reason: reason))
     }
 
+    /// The main container ended while an ordinary container beside it runs on (a sidecar written
+    /// before native sidecars): the pod would never finish, nor its Job, billed all along. The run
+    /// ends with the main container's verdict, and its Job is deleted, which stops the pod.
+    @Test func aRunEndsWithItsMainContainerThoughASidecarRunsOn() async throws {
+        let world = try World("heldpod")
+        let template = """
+            {"apiVersion": "batch/v1", "kind": "Job", "metadata": {},
+             "spec": {"template": {"spec": {"restartPolicy": "Never",
+               "containers": [{"name": "app", "image": "app:1"}, {"name": "legacy-proxy", "image": "proxy:1"}]}}}}
+            """
+        let job = world.job("held", script: ["outlives": "legacy-proxy", "exit-code": "6"], template: template)
+        let (outcome, report) = try await world.runToEnd(world.request(job, run: 1407))
+        #expect(outcome == .failed(exitCode: 6, reason: "exited with status 6"))
+        #expect(report?.linesWritten == 4, "the main container's three lines and the sidecar's one")
+        let gone = try await poll(within: .seconds(10)) { try await world.jobs().isEmpty && world.pods().isEmpty }
+        #expect(gone, "the Job and its pod are deleted")
+    }
+
     struct StuckCase: Sendable, CustomTestStringConvertible {
         var label: String
         var world: [String: JSONValue]

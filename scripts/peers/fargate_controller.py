@@ -31,6 +31,8 @@ What each run does is scripted by annotations on the Job (the executor copies CR
                                      (default 3): "line N of JOB"; every other container prints one line,
                                      "NAME of JOB"
   test.fargate-cron/exit-code        the first container's exit status (default 0)
+  test.fargate-cron/outlives         the name of an ordinary container that never ends by itself: the others
+                                     end, the pod stays Running until deleted
   test.fargate-cron/exit-codes       other containers' exit statuses, "name=code,..." (default 0 each); the pod
                                      fails when any container does
   test.fargate-cron/outcome          exit (default) | oom | evict
@@ -285,6 +287,10 @@ class Controller:
             await self.logs(pod_name, [f"line {index + 1} of {meta['name']}"], container=main)
         if count == 0:
             await asyncio.sleep(run_seconds)
+        outlives = script.get("outlives")
+        if outlives:
+            await self.outlive(pod_url, pod_name, containers, sidecars, outlives, started, script)
+            return
         # The kubelet: every container's log ends, then (its status sync lagging) the phase changes.
         for container in containers + sidecars:
             await self.logs(pod_name, [], close=True, container=container["name"])
@@ -341,6 +347,29 @@ class Controller:
                            "message": "Job has reached the specified backoff limit", "lastTransitionTime": now_seconds()}]
             counts = {"failed": 1, "active": 0}
         await self.patch(job_url, {"status": dict(counts, conditions=conditions, completionTime=now_seconds())})
+
+    async def outlive(self, pod_url: str, pod_name: str, containers: list, sidecars: list, outlives: str, started: str,
+                      script: dict) -> None:
+        """An ordinary container that never ends by itself (a sidecar written before Kubernetes had native
+        ones): the other containers end, their logs close and their statuses say so; the pod stays Running
+        (and the Job active) until someone deletes it."""
+        for container in containers + sidecars:
+            if container["name"] != outlives:
+                await self.logs(pod_name, [], close=True, container=container["name"])
+        await asyncio.sleep(float(script.get("phase-lag-seconds", "1.0")))
+        code = int(script.get("exit-code", "0"))
+        finished = now()
+
+        def state(index: int, container: dict) -> dict:
+            if container["name"] == outlives:
+                return {"running": {"startedAt": started}}
+            return {"terminated": {"exitCode": code if index == 0 else 0, "reason": "Completed" if index or not code else "Error",
+                                   "startedAt": started, "finishedAt": finished}}
+
+        if await self.alive(pod_url):
+            await self.patch(pod_url, {"status": {"containerStatuses": [
+                {"name": c["name"], "ready": c["name"] == outlives, "restartCount": 0, "state": state(i, c)}
+                for i, c in enumerate(containers)]}})
 
     async def image_pull_fails(self, pod: dict, pod_url: str, container: dict, init: list, containers: list) -> None:
         """The kubelet cannot pull an image: ErrImagePull, then ImagePullBackOff, with the kubelet's Events."""

@@ -144,6 +144,10 @@ final class RunFollower: Sendable {
             }
         }
 
+        /// Whether every stream started has ended, so that its lines are counted (a deleted pod's
+        /// streams are stopped and end at once).
+        var streamsHaveEnded: Bool { streaming.keys.allSatisfy { streamsEnded.contains($0) } }
+
         /// Whether the pods a finished Job ran are all known, and finished or gone: what its verdict
         /// (an exit code, OOM, an eviction) and the follower's end rest on.
         var podsAccountedFor: Bool {
@@ -186,7 +190,7 @@ final class RunFollower: Sendable {
                 }
             }
             await advance(&state, in: &group)
-            if state.verdict != nil, state.podsAreDone(keepingFinishedPods: settings.podTTL > .zero) { break }
+            if isOver(state) { break }
             armTimer(&state, in: &group)
         }
         for stop in state.streaming.values { stop.set(()) }
@@ -251,7 +255,7 @@ final class RunFollower: Sendable {
 
     /// Until the run is over: undecided, or decided with pods not yet gone (a cancel's cascade).
     private func isOver(_ state: State) -> Bool {
-        state.verdict != nil && state.podsAreDone(keepingFinishedPods: settings.podTTL > .zero)
+        state.verdict != nil && state.podsAreDone(keepingFinishedPods: settings.podTTL > .zero) && state.streamsHaveEnded
     }
 
     /// Whether either informer of the namespace has heard nothing from the server for a resync

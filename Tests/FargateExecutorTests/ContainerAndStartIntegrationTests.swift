@@ -97,7 +97,10 @@ struct ContainerAndStartIntegrationTests {
         let (outcome, report) = try await world.runToEnd(world.request(job, run: 1407))
         #expect(outcome == .failed(exitCode: 6, reason: "exited with status 6"))
         #expect(report?.linesWritten == 4, "the main container's three lines and the sidecar's one")
-        let gone = try await poll(within: .seconds(10)) { try await world.jobs().isEmpty && world.pods().isEmpty }
+        let gone = try await poll(within: .seconds(10)) {
+            let (jobs, pods) = (try await world.jobs(), try await world.pods())
+            return jobs.isEmpty && pods.isEmpty
+        }
         #expect(gone, "the Job and its pod are deleted")
     }
 

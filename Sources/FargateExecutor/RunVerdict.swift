@@ -181,10 +181,13 @@ public enum RunClassifier {
 
     static func exitCode(of pod: Pod, main: String?) -> Int32? { terminatedState(of: pod, main: main)?.exitCode }
 
-    /// The first container besides the main one that ended in failure (init containers first, as they run first).
+    /// The first container besides the main one that ended in failure (init containers first, as they
+    /// run first). Not a native sidecar: the kubelet stops it once the main containers end, and one
+    /// that does not handle SIGTERM ends with 143; its exit status never decides the pod's phase.
     static func failedContainer(in pod: Pod, besides main: String?) -> (name: String, isInit: Bool, state: ContainerState.Terminated)? {
         let mainName = mainName(of: pod, main: main)
-        let candidates = (pod.status?.initContainerStatuses ?? []).map { ($0, true) }
+        let sidecars = Set((pod.spec?.initContainers ?? []).filter { $0.restartPolicy == "Always" }.map(\.name))
+        let candidates = (pod.status?.initContainerStatuses ?? []).filter { !sidecars.contains($0.name) }.map { ($0, true) }
             + (pod.status?.containerStatuses ?? []).map { ($0, false) }
         for (status, isInit) in candidates where status.name != mainName {
             if let terminated = status.state?.terminated, terminated.exitCode != 0 || terminated.reason == "OOMKilled" {

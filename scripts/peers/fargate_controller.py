@@ -237,7 +237,8 @@ class Controller:
             return
         init = list(spec.get("initContainers") or [])
         containers = list(spec["containers"])
-        waiting = {"waiting": {"reason": "ContainerCreating"}}
+        # While init containers run, the containers wait with PodInitializing (the kubelet's reason).
+        waiting = {"waiting": {"reason": "PodInitializing" if init else "ContainerCreating"}}
         scheduled = now()
         if not await self.patch(pod_url, dict(placed, spec={"nodeName": node}, status={
                 "conditions": [{"type": "PodScheduled", "status": "True", "lastTransitionTime": scheduled}],
@@ -328,8 +329,10 @@ class Controller:
         failed = any(s["state"]["terminated"]["exitCode"] != 0 for s in statuses)
         status = {"phase": "Failed" if failed else "Succeeded", "containerStatuses": statuses}
         if sidecars:
+            # The kubelet stops native sidecars once the containers end (SIGTERM): a sidecar that does not
+            # handle it ends with 143, which never decides the pod's phase (nor the run's verdict).
             status["initContainerStatuses"] = [
-                dict(s, ready=False, state=terminated(0, "Completed")) if s.get("started") else s for s in init_statuses]
+                dict(s, ready=False, state=terminated(143, "Error")) if s.get("started") else s for s in init_statuses]
         if pod_reason:
             status["reason"], status["message"] = pod_reason, pod_message
         if not await self.patch(pod_url, {"status": status}):

@@ -31,6 +31,8 @@ public final class KubernetesExecutor: Executor {
     let resyncInterval: Duration
     let startBounds: StartBounds
     let onReport: @Sendable (RunReport) async -> Void
+    /// The host this executor runs on, written into each Job it creates (``OwnershipLabels/startedBy``).
+    let host: String?
     let followers = Mutex<[String: RunFollower]>([:])
     /// The names of Jobs being created now, with how many starts create each (a sweep leaves their pods alone).
     let starting = Mutex<[String: Int]>([:])
@@ -55,11 +57,14 @@ public final class KubernetesExecutor: Executor {
     ///   - startBounds: how long each cause that keeps a run from starting (``StartBlocker``) may last
     ///     before the run is failed for it (README, "Why a run cannot start").
     ///   - onReport: called once per followed run with its pods' timelines and costs (for the ledger).
+    ///   - host: this host's name, written into each Job it creates (nil: none).
     public init(
         client: KubeClient, settings: @escaping @Sendable (String) -> KubernetesJobSettings?, journal: EntryWriter?,
         clock: any WallClock, logger: Logger, logGrace: Duration = .seconds(10), startRetryLimit: Duration = .seconds(60),
-        resyncInterval: Duration = .seconds(90), startBounds: StartBounds = .default, onReport: @escaping @Sendable (RunReport) async -> Void = { _ in }
+        resyncInterval: Duration = .seconds(90), startBounds: StartBounds = .default,
+        onReport: @escaping @Sendable (RunReport) async -> Void = { _ in }, host: String? = nil
     ) {
+        self.host = host
         self.client = client
         self.cache = ClusterCache(client: client, logger: logger)
         self.settingsOf = settings

@@ -43,7 +43,7 @@ import Testing
 
             let ledger = try RunLedger.open(stateDirectory: directory)
             #expect(try ledger.history(limit: 10) == before, "the v3 row reads the same after the upgrade")
-            #expect(try MigrationTests.schema(of: path).suffix(2) == ["v3: executor-neutral runs", "v5: placement and start failures"])
+            #expect(try MigrationTests.schema(of: path).suffix(2) == ["v4: hosts", "v5: placement and start failures"])
             var report = ReportTests.full
             report.placement = .notFargate
             report.placementNote = "its node ip-10-0-1-7.ec2.internal is not a Fargate node"

@@ -403,6 +403,14 @@ struct StrictEmulatorTests {
         #expect(events.contains { $0.reason == "Failed" && $0.message == "Error: ErrImagePull" })
         #expect(events.contains { $0.reason == "Failed" && $0.message?.contains(#"Failed to pull image "app:missing""#) == true })
         #expect(events.contains { $0.reason == "BackOff" && $0.message == #"Back-off pulling image "app:missing""# })
+        // The kubelet keeps retrying; its recorder aggregates each repeat into the Event it made.
+        var backOffs: [Event] = []
+        #expect(try await poll(within: .seconds(20)) {
+            backOffs = try await client.events(aboutPodsOfJob: "pull", in: namespace).filter { $0.reason == "BackOff" }
+            return backOffs.first.map { ($0.count ?? 0) >= 2 } ?? false
+        })
+        #expect(backOffs.count == 1, "one Event, its count grown: \(backOffs.map { ($0.count ?? 0, $0.lastTimestamp as Any) })")
+        #expect((backOffs.first?.lastTimestamp ?? .distantPast) > (backOffs.first?.firstTimestamp ?? .distantFuture))
     }
 
     /// A field selector on a field the resource cannot be selected by is refused with 400, as the

@@ -72,6 +72,9 @@ class Controller:
         self.server = server.rstrip("/")
         self.namespace = namespace
         self.seen: set[str] = set()
+        # The core/v1 recorder's aggregation: an Event repeated (same object, reason, message, source) is
+        # one Event whose count grows and whose lastTimestamp moves, not a new one.
+        self.recorded: dict[tuple, tuple[str, int]] = {}
         self.tasks: set[asyncio.Task] = set()
 
     def jobs_url(self, name: str = "") -> str:
@@ -135,10 +138,19 @@ class Controller:
         The kubelet and the Job controller record with the core/v1 recorder (whole-second
         firstTimestamp/lastTimestamp, `source.component`, a count). The scheduler records through
         events.k8s.io/v1, which a core/v1 reader sees with only `eventTime` (microseconds), null
-        first/lastTimestamp, an empty `source` and `reportingComponent` instead. (Not done: a real
-        recorder aggregates a repeated Event into one with a growing count; here each is new.)"""
+        first/lastTimestamp, an empty `source` and `reportingComponent` instead. The core/v1 recorder
+        aggregates a repeat (same object, reason, message and source) into the Event it already made:
+        count + 1 and a new lastTimestamp. (Not done: the events.k8s.io `series`, and the recorder's
+        further merging of similar Events whose messages differ.)"""
         meta = about["metadata"]
         stamp = now_seconds()
+        key = (kind, meta["name"], meta.get("uid"), reason, message, source)
+        if source != "default-scheduler" and key in self.recorded:
+            name, count = self.recorded[key]
+            url = f"{self.server}/api/v1/namespaces/{self.namespace}/events/{name}"
+            if await self.patch(url, {"count": count + 1, "lastTimestamp": stamp}):
+                self.recorded[key] = (name, count + 1)
+                return
         event = {"apiVersion": "v1", "kind": "Event",
                  "metadata": {"name": f"{meta['name']}.{random.getrandbits(64):016x}", "namespace": self.namespace},
                  "involvedObject": {"apiVersion": "batch/v1" if kind == "Job" else "v1", "kind": kind,
@@ -151,6 +163,8 @@ class Controller:
                           "action": "Scheduling"})
         async with self.session.post(f"{self.server}/api/v1/namespaces/{self.namespace}/events", json=event) as response:
             await response.read()
+            if response.status < 300:
+                self.recorded[key] = (event["metadata"]["name"], 1)
 
     async def alive(self, pod_url: str) -> bool:
         """Whether the pod is still there and not being deleted (then the kubelet stops it, not us)."""
@@ -375,11 +389,16 @@ class Controller:
                 for i, c in enumerate(containers)]}})
 
     async def image_pull_fails(self, pod: dict, pod_url: str, container: dict, init: list, containers: list) -> None:
-        """The kubelet cannot pull an image: ErrImagePull, then ImagePullBackOff, with the kubelet's Events."""
+        """The kubelet cannot pull an image: ErrImagePull, then ImagePullBackOff, again and again (the kubelet
+        retries with a growing back-off; here 0.5 s doubling to 4 s) for as long as the pod exists, with the
+        kubelet's Events, each repeat aggregated into the Event it already made (count + 1)."""
         image = container["image"]
         detail = (f'rpc error: code = NotFound desc = failed to pull and unpack image "{image}": failed to resolve '
                   f'reference "{image}": {image}: not found')
-        for reason, message in (("ErrImagePull", detail), ("ImagePullBackOff", f'Back-off pulling image "{image}"')):
+        attempts = (("ErrImagePull", detail), ("ImagePullBackOff", f'Back-off pulling image "{image}"'))
+        pause = 0.5
+        for attempt in range(1000):
+            reason, message = attempts[attempt % 2]
             def statuses(group: list) -> list:
                 return [{"name": c["name"], "ready": False, "restartCount": 0, "image": c.get("image"),
                          "state": {"waiting": {"reason": reason, "message": message} if c is container
@@ -394,7 +413,8 @@ class Controller:
             else:
                 await self.event(pod, "Pod", "BackOff", message, "kubelet", "Normal")
                 await self.event(pod, "Pod", "Failed", "Error: ImagePullBackOff", "kubelet")
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 4.0)
 
 
 async def main() -> int:

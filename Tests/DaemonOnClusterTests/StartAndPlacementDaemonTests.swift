@@ -85,4 +85,43 @@ struct StartAndPlacementDaemonTests {
         #expect((runs.first?["placementNote"] as? String)?.contains("is not a Fargate node") == true, "\(history.output)")
         #expect(try await daemon.terminate() == 0)
     }
+
+    /// `CRON_CONTAINER` names the main container of a template through the schedule file: its exit
+    /// status is the run's in the ledger, the other container's success notwithstanding.
+    @Test func theMainContainerCRONCONTAINERNamesGivesTheVerdict() async throws {
+        let namespace = Peers.unique("main")
+        let job = Peers.unique("second")
+        let controller = try FargateController(namespace: namespace)
+        defer { withExtendedLifetime(controller) {} }
+        let daemon = try DaemonProcess.onCluster()
+        defer { daemon.cleanUp() }
+        try daemon.write("shipper.yaml", """
+            apiVersion: batch/v1
+            kind: Job
+            spec:
+              template:
+                spec:
+                  restartPolicy: Never
+                  containers:
+                    - name: shipper
+                      image: shipper:1
+                    - name: app
+                      image: app:1
+            """)
+        try daemon.write("main.cron", DaemonOnClusterTests.scheduleFile(
+            job: job, namespace: namespace, schedule: "* * * * *", script: ["exit-codes": "app=4"],
+            settings: ["CRON_TEMPLATE=shipper.yaml", "CRON_CONTAINER=app"]))
+        try daemon.start()
+        try await Task.sleep(for: .milliseconds(500))
+        _ = try await daemon.command(["trigger", job])
+        var failed: Run?
+        #expect(try await poll(within: .seconds(30)) {
+            failed = try daemon.runs(of: job).first { $0.state == .failed && $0.reportedAt != nil }
+            return failed != nil
+        }, "no run failed; daemon log:\n\(daemon.log)")
+        #expect(failed?.exitCode == 4, "\(String(describing: failed))")
+        #expect(failed?.reason?.hasPrefix("exited with status 4") == true, "\(String(describing: failed?.reason))")
+        #expect(failed?.failureCause == .exitStatus)
+        #expect(try await daemon.terminate() == 0)
+    }
 }

@@ -29,6 +29,9 @@ public final class KubernetesExecutor: Executor {
     let logGrace: Duration
     let startRetryLimit: Duration
     let resyncInterval: Duration
+    /// Whether ``followRuns()`` keeps the cache (the daemon): starts and sweeps then read it, waiting
+    /// for its first lists if they must; without it (`fargate-cron gc`) they list.
+    let readsCache: Bool
     let onReport: @Sendable (RunReport) async -> Void
     let followers = Mutex<[String: RunFollower]>([:])
     /// The names of Jobs being created now, with how many starts create each (a sweep leaves their pods alone).
@@ -51,11 +54,15 @@ public final class KubernetesExecutor: Executor {
     ///     run reads its Job and pods afresh, so that a watch connection gone silent (a stall the idle
     ///     timeout has not noticed yet) delays nothing longer. Longer than the server's bookmark interval
     ///     (about a minute), so that a healthy quiet watch costs no request.
+    ///   - followsRuns: whether ``followRuns()`` will run (the daemon, where it is a service started
+    ///     beside the scheduler): a start or a sweep that comes before it has begun waits for the
+    ///     cache rather than listing. False for a sweep alone (`fargate-cron gc`), which lists.
     ///   - onReport: called once per followed run with its pods' timelines and costs (for the ledger).
     public init(
         client: KubeClient, settings: @escaping @Sendable (String) -> KubernetesJobSettings?, journal: EntryWriter?,
         clock: any WallClock, logger: Logger, logGrace: Duration = .seconds(10), startRetryLimit: Duration = .seconds(60),
-        resyncInterval: Duration = .seconds(90), onReport: @escaping @Sendable (RunReport) async -> Void = { _ in }
+        resyncInterval: Duration = .seconds(90), followsRuns: Bool = true,
+        onReport: @escaping @Sendable (RunReport) async -> Void = { _ in }
     ) {
         self.client = client
         self.cache = ClusterCache(client: client, logger: logger)
@@ -66,6 +73,7 @@ public final class KubernetesExecutor: Executor {
         self.logGrace = logGrace
         self.startRetryLimit = startRetryLimit
         self.resyncInterval = resyncInterval
+        self.readsCache = followsRuns
         self.onReport = onReport
         (queued, queue) = AsyncStream.makeStream()
     }

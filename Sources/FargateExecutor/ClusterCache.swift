@@ -43,10 +43,6 @@ final class ClusterCache: Sendable {
         pod.metadata.labels?["batch.kubernetes.io/job-name"] ?? pod.metadata.labels?["job-name"]
     }
 
-    /// Whether the informers run (the daemon's ``KubernetesExecutor/followRuns()``); a `gc` command
-    /// without a daemon has none, and lists instead.
-    var isRunning: Bool { informers.isRunning }
-
     /// Runs the informers until cancelled.
     func run() async { await informers.run() }
 

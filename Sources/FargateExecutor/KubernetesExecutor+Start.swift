@@ -3,6 +3,7 @@ import Kubernetes
 import Logging
 public import RunModel
 public import Scheduler
+import Synchronization
 
 /// Why one attempt to start a run failed, and whether another attempt may succeed.
 struct StartFailure: Error {
@@ -164,16 +165,17 @@ extension KubernetesExecutor {
     /// was lost); under `replace`, active Jobs are deleted (Background, uid precondition) first.
     ///
     /// The Jobs are read from the synced cache (waited for until the start's deadline), not listed:
-    /// a herd of starts costs no list each. A cache a moment behind the server can miss a Job made
-    /// that moment; the ledger's no-overlap guarantee and the Job's deterministic name (one slot, one
-    /// Job, 409 on a second create) are the fence, as they are against a lost ledger. Without a
-    /// running cache (a test's executor that follows nothing) the Jobs are listed.
+    /// a herd of starts costs no list each; the Jobs this executor made and follows count too, as the
+    /// cache may not show them yet. A cache a moment behind the server can still miss a Job another
+    /// client made that moment; the ledger's no-overlap guarantee and the Job's deterministic name
+    /// (one slot, one Job, 409 on a second create) are the fence, as they are against a lost ledger. An executor
+    /// that keeps no cache (``readsCache`` false) lists the Jobs.
     func checkConcurrency(
         of settings: KubernetesJobSettings, startingJob name: String, deadline: Date
     ) async throws(StartFailure) {
         guard settings.concurrency != .allow else { return }
         let jobs: [Job]
-        if cache.isRunning {
+        if readsCache {
             do {
                 // At least a few seconds, as an attempt's requests have: a start whose deadline has
                 // passed still gets one attempt (the namespace's first list takes milliseconds).
@@ -182,9 +184,18 @@ extension KubernetesExecutor {
             } catch {
                 throw StartFailure(cacheUnavailable: error, job: settings.jobName)
             }
-            jobs = cache.jobs(in: settings.namespace).objects.filter {
+            let cached = cache.jobs(in: settings.namespace).objects.filter {
                 $0.metadata.labels?[OwnershipLabels.job] == settings.jobName
             }
+            // The Jobs this executor made and still follows, which the cache may not show yet (its
+            // watch event is a moment behind the create's answer), as client-go's mutation cache adds them.
+            let known = Set(cached.compactMap(\.metadata.name))
+            let made = followers.withLock { followers in
+                followers.values.filter {
+                    $0.settings.jobName == settings.jobName && $0.settings.namespace == settings.namespace && $0.outcome.value == nil
+                }.map(\.created)
+            }
+            jobs = cached + made.filter { !known.contains($0.metadata.name ?? "") }
         } else {
             do {
                 jobs = try await client.list(Job.self, in: settings.namespace,

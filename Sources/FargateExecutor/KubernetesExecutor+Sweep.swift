@@ -10,7 +10,7 @@ extension KubernetesExecutor {
     /// `fargate-cron gc`, so that a crash never leaks a billed Fargate node.
     ///
     /// In the daemon it reads the executor's cache (``ClusterCache``), so a sweep and a run's clean-up
-    /// cost no list; without a running cache (`fargate-cron gc` on its own) it lists. A cache a moment
+    /// cost no list; without one (`fargate-cron gc` on its own) it lists. A cache a moment
     /// behind may name an object already deleted: its delete answers 404, which counts as done.
     /// - Parameters:
     ///   - jobs: the jobs whose retention applies; objects of other jobs in their namespaces get
@@ -72,11 +72,11 @@ extension KubernetesExecutor {
 }
 
 extension KubernetesExecutor {
-    /// The Jobs and pods a sweep looks at: from the cache when it runs (waiting for its first list at
-    /// most ``startRetryLimit``), else listed.
+    /// The Jobs and pods a sweep looks at: from the cache when the executor keeps one (waiting for its
+    /// first list at most ``startRetryLimit``), else listed.
     /// - Parameter job: only this job's objects (nil: everything fargate-cron owns there).
     func objects(in namespace: String, ofJob job: String?) async throws -> ([Job], [Pod]) {
-        guard cache.isRunning else {
+        guard readsCache else {
             let selector = job.map(OwnershipLabels.selector(forJob:)) ?? OwnershipLabels.ownedSelector
             return (try await client.list(Job.self, in: namespace, labelSelector: selector).items,
                     try await client.list(Pod.self, in: namespace, labelSelector: selector).items)

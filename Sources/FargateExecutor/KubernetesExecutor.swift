@@ -30,6 +30,9 @@ public final class KubernetesExecutor: Executor {
     let startRetryLimit: Duration
     let resyncInterval: Duration
     let startBounds: StartBounds
+    /// Whether ``followRuns()`` keeps the cache (the daemon): starts and sweeps then read it, waiting
+    /// for its first lists if they must; without it (`fargate-cron gc`) they list.
+    let readsCache: Bool
     let onReport: @Sendable (RunReport) async -> Void
     /// The host this executor runs on, written into each Job it creates (``OwnershipLabels/startedBy``).
     let host: String?
@@ -56,12 +59,15 @@ public final class KubernetesExecutor: Executor {
     ///     (about a minute), so that a healthy quiet watch costs no request.
     ///   - startBounds: how long each cause that keeps a run from starting (``StartBlocker``) may last
     ///     before the run is failed for it (README, "Why a run cannot start").
+    ///   - followsRuns: whether ``followRuns()`` will run (the daemon, where it is a service started
+    ///     beside the scheduler): a start or a sweep that comes before it has begun waits for the
+    ///     cache rather than listing. False for a sweep alone (`fargate-cron gc`), which lists.
     ///   - onReport: called once per followed run with its pods' timelines and costs (for the ledger).
     ///   - host: this host's name, written into each Job it creates (nil: none).
     public init(
         client: KubeClient, settings: @escaping @Sendable (String) -> KubernetesJobSettings?, journal: EntryWriter?,
         clock: any WallClock, logger: Logger, logGrace: Duration = .seconds(10), startRetryLimit: Duration = .seconds(60),
-        resyncInterval: Duration = .seconds(90), startBounds: StartBounds = .default,
+        resyncInterval: Duration = .seconds(90), startBounds: StartBounds = .default, followsRuns: Bool = true,
         onReport: @escaping @Sendable (RunReport) async -> Void = { _ in }, host: String? = nil
     ) {
         self.host = host
@@ -75,6 +81,7 @@ public final class KubernetesExecutor: Executor {
         self.startRetryLimit = startRetryLimit
         self.resyncInterval = resyncInterval
         self.startBounds = startBounds
+        self.readsCache = followsRuns
         self.onReport = onReport
         (queued, queue) = AsyncStream.makeStream()
     }

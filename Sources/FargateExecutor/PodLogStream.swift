@@ -12,8 +12,9 @@ import Synchronization
 ///   replayed by the server and dropped here by their timestamp and text).
 /// - A stream the server ends while the container still reads as running is not asked for again at
 ///   once: a real kubelet closes it when the container exits, about a second before the pod's status
-///   says so. It waits for the cache to show the container ended (which ends it), at most 1 s, then
-///   2 s, 4 s … 30 s between requests, so a long lag costs a few requests, not a burst.
+///   says so. It waits for the cache to show the container ended (which ends it), at most 2 s, then
+///   4 s, 8 s … 30 s between requests, so a long lag costs a few requests, not a burst. The first wait
+///   is longer than the kubelet's usual lag, so that the usual run costs one log request, not two.
 /// - A refused request (such as 400 "container is waiting to start: ContainerCreating") is retried
 ///   with backoff while the pod runs, and ends the stream once the pod has finished or is gone.
 /// - A followed stream that stays silent for ``drainTimeout`` after the follower saw the container end
@@ -66,7 +67,7 @@ struct PodLogStream: Sendable {
                 // Ended while the cache still says running: most likely the container's end, which
                 // the pod's status shows a moment later. Wait for that, not for the next request.
                 earlyEnds += 1
-                let wait = min(Duration.seconds(1 << min(earlyEnds - 1, 5)), longestQuietWait)
+                let wait = min(Duration.seconds(2 << min(earlyEnds - 1, 4)), longestQuietWait)
                 if await finished.wait(upTo: wait) { return reader.written }
                 if Task.isCancelled { return reader.written }
                 logger.debug("log stream of pod \(namespace)/\(pod) ended while it still runs: resuming after \(wait)")

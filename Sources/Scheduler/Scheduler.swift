@@ -46,9 +46,10 @@ public actor Scheduler: Service, CustomStringConvertible {
     /// The herds whose starts are in flight, by id, with the instant of the wake-up that made each.
     var herdsInFlight: [Int: Date] = [:]
     private var nextHerdID = 0
-    /// Per job, the latch the latest herd with a slot of it sets when it is done: the next herd's
-    /// slots of that job wait for it (a catch-up's slots start in order; a replaced run is known).
-    var jobStartTails: [String: Latch<Void>] = [:]
+    /// Per job, the latches of the latest herd with a slot of it: the next herd's start calls of that
+    /// job wait for that herd's calls of it (a catch-up's slots start in order), and a slot that
+    /// replaces waits for that whole herd (the replaced run is known).
+    var jobStartTails: [String: JobStartTail] = [:]
     var herdDrainWaiter: CheckedContinuation<Void, Never>?
 
     /// - Parameters:
@@ -278,13 +279,15 @@ public actor Scheduler: Service, CustomStringConvertible {
         if !planned.isEmpty {
             nextHerdID += 1
             let done = Latch<Void>()
-            var after: [String: Latch<Void>] = [:]
+            var after: [String: JobStartTail] = [:], callsDone: [String: Latch<Void>] = [:]
             for job in Set(planned.map(\.slot.job)) {
                 after[job] = jobStartTails[job]
-                jobStartTails[job] = done
+                let calls = Latch<Void>()
+                callsDone[job] = calls
+                jobStartTails[job] = JobStartTail(calls: calls, herd: done)
             }
             herdsInFlight[nextHerdID] = now
-            workSink.yield(.herd(Herd(id: nextHerdID, starts: planned, after: after, done: done)))
+            workSink.yield(.herd(Herd(id: nextHerdID, starts: planned, after: after, callsDone: callsDone, done: done)))
         }
         for action in actions {
             switch action {

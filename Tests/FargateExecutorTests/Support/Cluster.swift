@@ -17,16 +17,57 @@ enum Cluster {
     static var isAvailable: Bool { PeerEnvironment.hasKubernetesEmulator && PeerEnvironment.hasJournald }
 
     /// A client of the emulator, or of whatever stands in front of it (the fault proxy).
-    static func client(server: String? = nil, retry: RetryPolicy = RetryPolicy(baseDelay: .milliseconds(20))) throws -> KubeClient {
+    /// - Parameter token: a bearer token of the test's own, so that the emulator counts this client's
+    ///   requests apart from every other client's (``EmulatorRequests``); anonymous when nil. Any
+    ///   token but `system:…` is held to the shipped Role, as the anonymous caller is.
+    static func client(
+        server: String? = nil, retry: RetryPolicy = RetryPolicy(baseDelay: .milliseconds(20)), token: String? = nil
+    ) throws -> KubeClient {
         try Curl.ready()
         guard let server = server ?? PeerEnvironment.kubernetesHTTP else { throw KubernetesError.configuration("no emulator") }
+        let credentials: any CredentialSource = token.map { StaticToken($0, identity: "test user \($0)") }
+            ?? NoCredentials(identity: "test user")
         return KubeClient(
             server: server, transport: CurlTransport(configuration: .init(requestTimeout: .seconds(20), streamIdleTimeout: .seconds(60))),
-            credentials: NoCredentials(identity: "test user"), retry: retry)
+            credentials: credentials, retry: retry)
+    }
+
+    /// Calls one of the emulator's test controls (`POST /_emulator/PATH`), such as `compact`.
+    static func control(_ path: String, _ body: JSONValue) async throws {
+        guard let server = PeerEnvironment.kubernetesHTTP else { throw KubernetesError.configuration("no emulator") }
+        let response = try await CurlTransport().send(HTTPRequest(
+            method: .post, url: "\(server)/_emulator/\(path)", headers: [("Content-Type", "application/json")],
+            body: try JSONEncoder().encode(body)))
+        guard response.status == 200 else { throw KubernetesError.invalidResponse("emulator control \(path): \(response.status)") }
+    }
+
+    /// What the emulator served to the client with bearer `token` (`GET /_emulator/stats`), counted by
+    /// the emulator itself: per verb (`list`, `watch`, `create`, `delete`, `log`, `get`, …) and resource.
+    static func requests(of token: String) async throws -> EmulatorRequests {
+        guard let server = PeerEnvironment.kubernetesHTTP else { throw KubernetesError.configuration("no emulator") }
+        let response = try await CurlTransport().send(HTTPRequest(method: .get, url: "\(server)/_emulator/stats"))
+        guard response.status == 200 else { throw KubernetesError.invalidResponse("emulator stats: \(response.status)") }
+        struct Stats: Decodable {
+            struct Row: Decodable { var client: String; var verb: String; var resource: String; var count: Int }
+            var requests: [Row]
+        }
+        var counts: [String: Int] = [:]
+        for row in try JSONDecoder().decode(Stats.self, from: response.body).requests where row.client == token {
+            counts["\(row.verb) \(row.resource)", default: 0] += row.count
+        }
+        return EmulatorRequests(counts: counts)
     }
 
     /// A name of its own for each test (namespaces and job names), so that tests never see each other.
     static func unique(_ stem: String) -> String { "\(stem)-\(UUID().uuidString.prefix(8).lowercased())" }
+}
+
+/// The requests the emulator served to one client, by `"VERB RESOURCE"` (such as `"watch jobs"`).
+struct EmulatorRequests: CustomStringConvertible {
+    var counts: [String: Int]
+    subscript(_ verbAndResource: String) -> Int { counts[verbAndResource] ?? 0 }
+    var total: Int { counts.values.reduce(0, +) }
+    var description: String { counts.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ") }
 }
 
 /// Collects the executor's reports.

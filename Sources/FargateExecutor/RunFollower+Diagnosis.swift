@@ -9,8 +9,8 @@ import Systemd
 ///
 /// The cache gives the pods' container statuses and conditions (image pulls, the scheduler's
 /// `Unschedulable`); the Events are not cached (the daemon's Role may `get` and `list` them, not
-/// `watch`), so they are listed only for a run that shows a sign of trouble: a Job with no live pod
-/// a moment after its creation (the Job controller's `FailedCreate` is only in Events), or a pending
+/// `watch`), so they are listed only for a run that shows a sign of trouble: a Job with no pod (or
+/// only a failed one) a moment after its creation (the Job controller's `FailedCreate` is only in Events), or a pending
 /// pod the diagnosis already names a blocker for (its Events give the kubelet's own words). A run
 /// that starts normally, on Fargate or not, costs no Events request; a stuck one at most two every
 /// ``eventsInterval``.
@@ -53,12 +53,21 @@ extension RunFollower {
 
     /// Whether the run shows a sign of trouble that only Events explain or word better.
     func needsEvents(_ state: State, blockers: [StartBlocker], now: Date) -> Bool {
-        !blockers.isEmpty || (!hasLivePod(state) && now.timeIntervalSince(state.followingSince) >= Self.podCreationGrace)
+        !blockers.isEmpty || (awaitsAPod(state) && now.timeIntervalSince(state.followingSince) >= Self.podCreationGrace)
     }
 
-    /// Whether the Job has a pod that has not finished (a Job between retries has none).
-    func hasLivePod(_ state: State) -> Bool {
-        state.pods.contains { name, pod in !state.deleted.contains(name) && pod.status?.isFinished != true }
+    /// Whether the Job should be making a pod: it has none yet, or its newest failed and none replaced
+    /// it (a retry is due). Not a Job whose pod succeeded and whose own end the cache has yet to show:
+    /// that is the usual run, and costs no Events request.
+    func awaitsAPod(_ state: State) -> Bool {
+        let live = state.pods.contains { name, pod in !state.deleted.contains(name) && pod.status?.isFinished != true }
+        guard !live else { return false }
+        guard let newest = newestPod(state) else { return true }
+        return newest.status?.phase == "Failed"
+    }
+
+    func newestPod(_ state: State) -> Pod? {
+        state.pods.values.max { ($0.metadata.creationTimestamp ?? .distantPast) < ($1.metadata.creationTimestamp ?? .distantPast) }
     }
 
     /// When the undecided run should next be looked at for what keeps it from starting: a blocker's
@@ -67,7 +76,7 @@ extension RunFollower {
         var due: [Date] = []
         // Just past it: the watch's comparison is inclusive, the timer may wake a hair early.
         if let deadline = state.startWatch.nextDeadline() { due.append(deadline + 0.001) }
-        if !hasLivePod(state) {
+        if awaitsAPod(state) {
             due.append(max(state.followingSince + Self.podCreationGrace, (state.eventsReadAt ?? .distantPast) + Self.eventsInterval))
         } else if state.startWatch.nextDeadline() != nil, let read = state.eventsReadAt {
             due.append(read + Self.eventsInterval)
@@ -80,9 +89,8 @@ extension RunFollower {
     func readEvents(_ state: State) async -> [Event]? {
         do {
             var events: [Event] = []
-            if !hasLivePod(state) { events += try await client.events(about: name, kind: "Job", in: settings.namespace) }
-            let newest = state.pods.values.max { ($0.metadata.creationTimestamp ?? .distantPast) < ($1.metadata.creationTimestamp ?? .distantPast) }
-            if let newest, let pod = newest.metadata.name, newest.status?.phase == "Pending", !state.deleted.contains(pod) {
+            if awaitsAPod(state) { events += try await client.events(about: name, kind: "Job", in: settings.namespace) }
+            if let newest = newestPod(state), let pod = newest.metadata.name, newest.status?.phase == "Pending", !state.deleted.contains(pod) {
                 events += try await client.events(about: pod, kind: "Pod", in: settings.namespace)
             }
             return events

@@ -48,34 +48,18 @@ public enum Daemon {
         let jobs = ScheduledJob.jobs(from: loaded.schedules.jobs)
         let clock = SystemWallClock()
         let ledgerThread = LedgerThread()
+        let alerting = try await DaemonAlerting.start(
+            configuration, specs: loaded.schedules.jobs, jobs: jobs, ledger: ledger, clock: clock, startUp: startUp)
+        let alerts = alerting.alerts, metrics = alerting.metrics
+        defer { alerting.server?.stop() }
         if let lease = configuration.lease {
             // Several hosts for the same schedules: the one that holds the Lease schedules.
             try await runElecting(
                 lease, configuration: configuration, startUp: startUp, writer: writer, ledger: ledger, loaded: loaded,
-                jobs: jobs, clock: clock, thread: ledgerThread)
+                jobs: jobs, clock: clock, thread: ledgerThread, alerting: alerting)
             return
         }
         let schedulerReady = Latch<Void>()
-        let metrics = DaemonMetrics(now: { clock.now() })
-        metrics.jobsLoaded(jobs)
-        let alerts = AlertCenter(
-            sendmail: Sendmail(command: configuration.sendmail), host: hostName(), environment: cronEnvironment(environment),
-            metrics: metrics, clock: clock, stateArgument: configuration.stateArgument, logger: logger)
-        alerts.configure(loaded.schedules.jobs)
-        let commandPath = cronEnvironment(environment)["PATH"] ?? "/usr/bin:/bin"
-        warnIfMailCannotBeSent(loaded.schedules.jobs, sendmail: configuration.sendmail, path: commandPath, logger: logger)
-        await loadLastResults(of: jobs, from: ledger, into: metrics, logger: logger)
-        let metricsServer: MetricsServer?
-        if let address = configuration.metricsAddress {
-            do {
-                metricsServer = try MetricsServer(address: address, now: { clock.now() }) { head in
-                    MetricsEndpoint.respond(to: head, registry: metrics.registry)
-                }
-            } catch { throw startUp.fail(errno: EADDRINUSE, "cannot serve metrics: \(error)") }
-            logger.notice("serving Prometheus metrics on http://\(metricsServer!.boundAddress)\(MetricsEndpoint.path)")
-        } else {
-            metricsServer = nil
-        }
         let executors = try await Executors.make(
             for: configuration, jobs: jobs, specs: loaded.schedules.jobs, ledger: ledger, thread: ledgerThread,
             writer: writer, clock: clock,
@@ -118,31 +102,25 @@ public enum Daemon {
             hangups: await UnixSignalsSequence(trapping: .sighup),
             reloaded: { specs in
                 executors.reloaded(specs, logger: logger)
-                alerts.configure(specs)
-                metrics.jobsLoaded(ScheduledJob.jobs(from: specs))
-                warnIfMailCannotBeSent(specs, sendmail: configuration.sendmail, path: commandPath, logger: logger)
+                alerting.reloaded(specs)
             })
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 // The alert deliveries before the scheduler: a graceful stop ends the scheduler first
                 // (its runs' ends are alerts too), then drains what is queued.
                 services: executors.services + [
-                    .init(service: AlertDeliveryService(dispatcher: alerts.dispatcher)),
+                    alerting.deliveries,
                     .init(service: scheduler), .init(service: control), .init(service: reloader),
                     .init(service: LedgerPruneService(
                         ledger: ledger, thread: ledgerThread, retention: configuration.ledgerRetention, clock: clock,
                         ready: schedulerReady, logger: logger)),
-                    .init(service: OverdueService(
-                        alerts: alerts, ledger: ledger, thread: ledgerThread, clock: clock, ready: schedulerReady,
-                        stateFile: URL(fileURLWithPath: configuration.stateDirectory).appendingPathComponent("overdue.json"),
-                        logger: logger)),
+                    alerting.overdueWatch(ledger: ledger, thread: ledgerThread, clock: clock, ready: schedulerReady),
                 ] + (executors.sweeper.map { [.init(service: $0)] } ?? []) + [
                     .init(service: StoppingNotice(notifier: notifier, logger: logger)),
                     .init(
                         service: StatusNotice(scheduler: scheduler, notifier: notifier, changes: statusChanges, logger: logger)),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        defer { metricsServer?.stop() }
         try await group.run()
     }
 

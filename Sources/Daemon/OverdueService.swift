@@ -22,11 +22,19 @@ struct OverdueService: Service {
     let clock: any WallClock
     let ready: Latch<Void>
     let stateFile: URL
+    /// With several hosts, the start of this host's term of leadership: windows are counted from no
+    /// earlier, because the runs of the host that led before are not in this host's ledger (an
+    /// episode that began under it is raised late rather than a false one at every takeover).
+    var notBefore: Date? = nil
     let logger: Logger
 
     func run() async throws {
         guard await cancelWhenGracefulShutdown({ await ready.wait() }) != nil else { return }
         var saved = loadRaised()
+        if notBefore != nil {
+            // What an earlier term of this host watched is stale: the other host ran the jobs since.
+            alerts.tracker.withLock { tracker in for name in tracker.watchedJobs { tracker.unwatch(name) } }
+        }
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             await follow(alerts.watchedWindows)
             let now = clock.now()
@@ -56,7 +64,7 @@ struct OverdueService: Service {
                 continue
             }
             let ledger = self.ledger
-            let history: (success: Date?, first: Date?)
+            var history: (success: Date?, first: Date?)
             do {
                 history = try await thread.run { () throws(LedgerError) in
                     let success = try ledger.lastRun(of: name, endedIn: .succeeded)
@@ -66,6 +74,7 @@ struct OverdueService: Service {
                 logger.error("cannot read the last success of \(name) for CRON_ALERT_AFTER: \(error)")
                 history = (nil, nil)
             }
+            if let notBefore { history.success = max(history.success ?? notBefore, notBefore) }
             // An alert raised before a restart still stands if no success came after it.
             let alertedAt = raised[name].flatMap { at in history.success.map { $0 < at } ?? true ? at : nil }
             alerts.tracker.withLock {

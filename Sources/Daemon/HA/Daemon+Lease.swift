@@ -24,17 +24,20 @@ extension Daemon {
     /// stop in reverse: leadership ends and the Lease is released before the control socket closes.
     static func runElecting(
         _ lease: LeaseConfiguration, configuration: DaemonConfiguration, startUp: StartUp, writer: EntryWriter,
-        ledger: RunLedger, loaded: ScheduleReload.Result, jobs: [ScheduledJob], clock: any WallClock, thread: LedgerThread
+        ledger: RunLedger, loaded: ScheduleReload.Result, jobs: [ScheduledJob], clock: any WallClock, thread: LedgerThread,
+        alerting: DaemonAlerting
     ) async throws {
         let logger = startUp.logger, notifier = startUp.notifier, environment = configuration.environment
         guard !configuration.withoutCluster else {
             throw startUp.fail(errno: EINVAL, "--lease elects a leader on the cluster: it cannot be used with --without-cluster")
         }
-        let client: KubeClient
+        var client: KubeClient
         do {
             let connection = try await ClusterConnection.resolve(
                 configuration.cluster, environment: environment, awsTransport: CurlTransport(), now: { Date() })
             client = connection.makeClient()
+            let metrics = alerting.metrics
+            client.requestObserver = { verb, failed in metrics.countAPIRequest(verb: verb, failed: failed) }
         } catch {
             throw startUp.fail(
                 errno: EHOSTUNREACH, "cannot find the cluster holding the Lease \(lease): \(error)",
@@ -50,7 +53,9 @@ extension Daemon {
             kubernetesJobs: kubernetesJobs, local: LocalExecutor(baseEnvironment: cronEnvironment(environment)),
             writer: writer, clock: clock, limits: configuration.limits, gcInterval: configuration.gcInterval,
             hostName: configuration.hostName, retryPeriod: lease.election.retryPeriod,
-            rates: FargateRates(environment: environment, logger: logger), logger: logger)
+            rates: FargateRates(environment: environment, logger: logger), alerting: alerting, logger: logger)
+        // Standing by until the election says otherwise: the leader gauge follows the terms.
+        alerting.metrics.setLeader(false)
         let terms = Terms(jobs: jobs)
 
         let watchdog: Duration?
@@ -69,6 +74,7 @@ extension Daemon {
             },
             event: {
                 $0.log(to: logger)
+                alerting.alerts.handle($0)
                 statusChanged.yield()
             })
         let ready = Latch<Void>()
@@ -88,10 +94,15 @@ extension Daemon {
         let reloader = ScheduleReloader(
             folder: configuration.crontabs, initial: loaded.schedules, scheduler: terms, notifier: notifier, logger: logger,
             hangups: await UnixSignalsSequence(trapping: .sighup),
-            reloaded: { specs in kubernetesJobs.replace(with: specs) })
+            reloaded: { specs in
+                kubernetesJobs.replace(with: specs)
+                alerting.reloaded(specs)
+            })
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [
+                    // Before the leadership: a graceful stop ends the terms first, then drains the alerts.
+                    alerting.deliveries,
                     .init(service: control), .init(service: reloader),
                     .init(service: LedgerPruneService(
                         ledger: ledger, thread: thread, retention: configuration.ledgerRetention, clock: clock,

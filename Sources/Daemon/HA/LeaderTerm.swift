@@ -30,6 +30,7 @@ final class LeaderTerm: Sendable {
     private let stopping = Atomic<Bool>(false)
     private let retryPeriod: Duration
     private let logger: Logger
+    private let metrics: DaemonMetrics
 
     /// What every term is built from: the daemon's parts that outlive terms.
     struct Parts: Sendable {
@@ -45,6 +46,8 @@ final class LeaderTerm: Sendable {
         var hostName: String?
         var retryPeriod: Duration
         var rates: FargateRates?
+        /// Mail, hooks, metrics and the overdue watch (the watch runs only while this host leads).
+        var alerting: DaemonAlerting
         var logger: Logger
     }
 
@@ -56,11 +59,12 @@ final class LeaderTerm: Sendable {
     init(parts: Parts, jobs: [ScheduledJob], previousLeader: String?, hooks: SchedulerHooks) {
         let ready = Latch<Void>()
         let ledger = parts.ledger, thread = parts.thread, clock = parts.clock, logger = parts.logger, rates = parts.rates
-        let table = parts.kubernetesJobs
+        let table = parts.kubernetesJobs, alerting = parts.alerting
         let executor = KubernetesExecutor(
             client: parts.client, settings: { table.settings(of: $0) }, journal: parts.writer, clock: clock, logger: logger,
             onReport: { report in
                 await Executors.record(report, rates: rates, in: ledger, on: thread, clock: clock, logger: logger)
+                alerting.metrics.billed(PodReport(report, rates: rates), job: report.slot.job)
             },
             host: parts.hostName)
         let sweeper = SweepService(
@@ -76,22 +80,29 @@ final class LeaderTerm: Sendable {
             heartbeat: hooks.heartbeat, event: hooks.event)
         scheduler = Scheduler(
             jobs: jobs, clock: clock, store: LedgerRunStore(ledger: ledger, clock: clock, thread: thread),
-            executors: executors.byKind, output: JournalOutput(writer: parts.writer), limits: parts.limits,
+            executors: executors.byKind, output: AlertingOutput(journal: JournalOutput(writer: parts.writer), alerts: alerting.alerts),
+            limits: parts.limits,
             hooks: termHooks, logger: logger)
         adoption = ClusterAdoption(
             client: parts.client, ledger: ledger, thread: thread, jobs: table, clock: clock, logger: logger)
         self.previousLeader = previousLeader
         retryPeriod = parts.retryPeriod
         self.logger = logger
+        self.metrics = alerting.metrics
+        let overdue = alerting.overdueWatch(ledger: ledger, thread: thread, clock: clock, ready: ready, notBefore: clock.now())
         group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: executors.services + [.init(service: scheduler), .init(service: sweeper)],
+                services: executors.services + [.init(service: scheduler), .init(service: sweeper), overdue],
                 logger: logger))
     }
 
     /// Adopts, then schedules until ``stop()``.
     func run() async {
-        defer { finished.set(()) }
+        metrics.setLeader(true)
+        defer {
+            metrics.setLeader(false)
+            finished.set(())
+        }
         var attempt = 0
         while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
             do {

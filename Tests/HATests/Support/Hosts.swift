@@ -103,7 +103,8 @@ final class HACluster {
     let client: KubeClient
     private let controller: FargateController
 
-    init(_ stem: String, runSeconds: Double = 2, lines: Int = 3) throws {
+    /// - Parameter settings: more lines for the schedule file, before the job's.
+    init(_ stem: String, runSeconds: Double = 2, lines: Int = 3, settings: String = "") throws {
         namespace = Emulator.unique(stem)
         job = "tick"
         // Every Job is kept, so the cluster keeps the evidence of every start.
@@ -115,6 +116,7 @@ final class HACluster {
             CRON_KEEP_SUCCEEDED=1000
             CRON_KEEP_FAILED=1000
             CRON_ANNOTATIONS=test.fargate-cron/run-seconds=\(runSeconds),test.fargate-cron/lines=\(lines)
+            \(settings)
             */5 * * * * * \(job) bin/tick
 
             """

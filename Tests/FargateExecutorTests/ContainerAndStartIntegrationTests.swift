@@ -129,7 +129,8 @@ struct ContainerAndStartIntegrationTests {
                   words: "0/0 nodes are available"),
     ])
     func aRunThatCannotStartFailsEarlySayingWhy(_ test: StuckCase) async throws {
-        let world = try World("stuck", startBounds: .uniform(.seconds(2)))
+        let token = Cluster.unique("stuck")
+        let world = try World("stuck", executorClient: try Cluster.client(token: token), startBounds: .uniform(.seconds(2)))
         try await world.configure(test.world)
         let job = world.job("stuck", image: test.image, serviceAccount: test.serviceAccount)
         let began = Date()
@@ -146,6 +147,9 @@ struct ContainerAndStartIntegrationTests {
         #expect(took < 15, "failed after \(took) s")
         let gone = try await poll(within: .seconds(10)) { try await world.jobs().isEmpty }
         #expect(gone, "the Job of a run that cannot start is deleted")
+        // Events are listed only for the stuck run, at most twice (the Job's, the pod's) every 5 s.
+        let served = try await Cluster.requests(of: token)
+        #expect((1...4).contains(served["list events"]), "\(served)")
     }
 
     /// A pod no Fargate profile selects runs on an EC2 node when the cluster has one: the run

@@ -3,6 +3,7 @@ import Kubernetes
 import Logging
 import RunModel
 import Scheduler
+import Synchronization
 import Systemd
 
 /// Follows one run's Job and pods to the end: streams each pod's output, deletes each finished pod
@@ -39,6 +40,11 @@ final class RunFollower: Sendable {
     let continuation: AsyncStream<Change>.Continuation
     let outcome = Latch<RunOutcome>()
     let report = Latch<RunReport>()
+    /// Every line of the run's pods written so far, counted as it is written: a stream still reading
+    /// when its pod is deleted (its log grace over, the server slow to send) reports its count only
+    /// after the run is decided; counting at its end lost those (76 of 1,000 runs under load read "0
+    /// lines" with all 5 in the journal).
+    let linesWritten = Atomic<Int>(0)
 
     /// How long a decided Job may wait for the cache's pods to catch up (the Job and pod watches are
     /// separate streams) before the pods are listed. Somewhat arbitrarily 1 s: events come in milliseconds.
@@ -101,7 +107,6 @@ final class RunFollower: Sendable {
         var ends: [String: PodEndSignal] = [:]
         var logsDone: Set<String> = []
         var deleted: Set<String> = []
-        var lines = 0
         var cancelled: String?
         var verdict: RunVerdict?
         /// Why the Job is to be deleted (a cancel, a pending timeout), until a delete has gone through.
@@ -145,10 +150,9 @@ final class RunFollower: Sendable {
             case .pod(.deleted(let pod)):
                 see(pod, in: &state)
                 if let pod = pod.metadata.name { markDeleted(pod, in: &state) }
-            case .logsEnded(let pod, let lines):
+            case .logsEnded(let pod, _):
                 state.logsDone.insert(pod)
                 state.timelines[pod]?.logsEndedAt = now
-                state.lines += lines
             case .cancel(let reason):
                 if state.cancelled == nil, state.verdict == nil {
                     state.cancelled = reason
@@ -267,7 +271,7 @@ final class RunFollower: Sendable {
         report.set(RunReport(
             slot: request.slot, run: request.run, namespace: settings.namespace, jobName: name, jobUID: created.metadata.uid,
             pods: ordered, verdict: verdict, costs: ordered.compactMap { FargateCost(timeline: $0, rates: nil) },
-            linesWritten: state.lines))
+            linesWritten: linesWritten.load(ordering: .relaxed)))
         outcome.set(result)
     }
 
@@ -345,7 +349,10 @@ final class RunFollower: Sendable {
             let signal = endSignal(of: podName, in: &state)
             let stream = PodLogStream(
                 client: client, namespace: settings.namespace, pod: podName, container: Self.followedContainer(of: pod),
-                write: { [write] text, stamp in write(podName, text, stamp) }, logger: logger,
+                write: { [self] text, stamp in
+                    linesWritten.add(1, ordering: .relaxed)
+                    write(podName, text, stamp)
+                }, logger: logger,
                 podState: { signal.podState }, finished: signal)
             let stop = Latch<Void>()
             state.streaming[podName] = stop

@@ -172,7 +172,8 @@ def start_daemon(binary, folder, server, cap):
     log = open(os.path.join(folder, "daemon.log"), "w")
     daemon = subprocess.Popen(
         [binary, "daemon", "--crontabs", os.path.join(folder, "crontabs"), "--state-dir", os.path.join(folder, "state"),
-         "--max-starts-per-second", str(cap)],
+         "--max-starts-per-second", str(cap)]
+        + (["--max-active-runs", os.environ["MAX_ACTIVE_RUNS"]] if os.environ.get("MAX_ACTIVE_RUNS") else []),
         env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
     listener.settimeout(30)
     while b"READY=1" not in listener.recv(4096).split(b"\n"):
@@ -300,7 +301,7 @@ def herd(binary, server, cap, jobs, lead):
         "daemon_rss_ready_mib": round(rss_ready / 1024, 1), "daemon_rss_peak_mib": round(rss_peak / 1024, 1),
         "daemon_threads_ready": sum(threads_ready.values()), "daemon_threads_peak": sampler.peak_threads,
         "daemon_thread_names_ready": threads_ready, "daemon_thread_names_peak": sampler.peak_thread_names,
-        "script": SCRIPT,
+        "script": SCRIPT, "max_active_runs": os.environ.get("MAX_ACTIVE_RUNS") or "the daemon's default",
         "load_before": load_before, "load_after": load_after, "daemon_exit": exit_code,
         "kept_folder": folder if keep else None,
     }

@@ -18,8 +18,11 @@ extension KubernetesExecutor {
     ///   - dryRun: only say what would be deleted.
     ///   - onlyTheseJobs: list only the objects of `jobs` (a run's clean-up), not everything ours in
     ///     their namespaces: a herd of 500 runs ending must not list 500 namespaces' worth each.
+    ///   - leaving: names of pods not to delete (a run's clean-up: the pods its follower deleted).
     /// - Returns: what was deleted (or would be), and the errors met, in order.
-    public func sweep(jobs: [KubernetesJobSettings], dryRun: Bool, onlyTheseJobs: Bool = false) async -> SweepResult {
+    public func sweep(
+        jobs: [KubernetesJobSettings], dryRun: Bool, onlyTheseJobs: Bool = false, leaving: Set<String> = []
+    ) async -> SweepResult {
         var result = SweepResult()
         let retention = Dictionary(jobs.map { ($0.jobName, RetentionPolicy($0)) }, uniquingKeysWith: { a, _ in a })
         let scopes: [(namespace: String, job: String?)] =
@@ -44,6 +47,7 @@ extension KubernetesExecutor {
                 if let settings = settingsOf(label) { retention[label] = RetentionPolicy(settings) }
             }
             let busy = Set(listedPods.filter { followed.contains($0.metadata.labels?["job-name"] ?? "") }.compactMap(\.metadata.name))
+                .union(leaving)
             let plan = GarbageCollectionPlan.deletions(
                 jobs: listedJobs, pods: listedPods, retention: retention, busyPods: busy, now: clock.now())
             for deletion in plan {

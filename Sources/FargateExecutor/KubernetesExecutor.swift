@@ -144,7 +144,10 @@ public final class KubernetesExecutor: Executor {
     /// Keeps the job's finished Jobs to its history limits, once the run's outcome is recorded.
     public func cleanUp(_ handle: RunHandle) async {
         guard let follower = followers.withLock({ $0.removeValue(forKey: handle.reference) }) else { return }
-        _ = await sweep(jobs: [follower.settings], dryRun: false, onlyTheseJobs: true)
+        // The pods the run deleted may still be in the cache (their watch event a moment behind the
+        // delete's answer): not deleted twice (a herd of 500 sent ~250 such deletes, each a 404).
+        let deleted = Set(follower.report.value?.pods.filter { $0.deletedAt != nil }.map(\.pod) ?? [])
+        _ = await sweep(jobs: [follower.settings], dryRun: false, onlyTheseJobs: true, leaving: deleted)
     }
 
     /// After a restart: a run with a handle is followed again if its Job still exists; one without

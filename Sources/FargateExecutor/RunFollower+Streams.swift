@@ -1,6 +1,7 @@
 import Foundation
 import Kubernetes
 import Scheduler
+import Synchronization
 
 /// Every container's output: a stream per container that has started (init containers, native and
 /// ordinary sidecars too), each with its `K8S_CONTAINER`; a finished pod's output is read once the
@@ -51,7 +52,10 @@ extension RunFollower {
         state.ends[key] = signal
         let stream = PodLogStream(
             client: client, namespace: settings.namespace, pod: key.pod, container: key.container,
-            write: { [write] text, stamp in write(key.pod, key.container, text, stamp) }, logger: logger,
+            write: { [self] text, stamp in
+                linesWritten.add(1, ordering: .relaxed)
+                write(key.pod, key.container, text, stamp)
+            }, logger: logger,
             podState: { signal.podState }, finished: signal)
         let stop = Latch<Void>()
         state.streaming[key] = stop

@@ -26,6 +26,7 @@ CONTROLLER = os.path.join(HERE, "..", "peers", "fargate_controller.py")
 NAMESPACE = "bench"
 DAEMON_TOKEN = "fargate-cron-bench"  # the emulator's stats tell clients apart by bearer token
 PEER_TOKEN = "peer-bench"
+OBSERVER_TOKEN = "observer-bench"  # this script's own reads, so that they are not counted as the daemon's
 # What fargate_controller.py does with each run (RUN_SECONDS, LINES: a longer run keeps all of a herd's
 # pods running, each with its log stream open, at once).
 SCRIPT = {"run-seconds": os.environ.get("RUN_SECONDS", "1"), "lines": os.environ.get("LINES", "3")}
@@ -171,7 +172,8 @@ def start_daemon(binary, folder, server, cap):
     log = open(os.path.join(folder, "daemon.log"), "w")
     daemon = subprocess.Popen(
         [binary, "daemon", "--crontabs", os.path.join(folder, "crontabs"), "--state-dir", os.path.join(folder, "state"),
-         "--max-starts-per-second", str(cap)],
+         "--max-starts-per-second", str(cap)]
+        + (["--max-active-runs", os.environ["MAX_ACTIVE_RUNS"]] if os.environ.get("MAX_ACTIVE_RUNS") else []),
         env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
     listener.settimeout(30)
     while b"READY=1" not in listener.recv(4096).split(b"\n"):
@@ -228,8 +230,8 @@ def herd(binary, server, cap, jobs, lead):
         rss_peak = max(sampler.peak_rss, status_kib(daemon.pid, "VmHWM"))
         load_after = load_average()
         rows = ledger_rows(folder, slot)
-        pods_left = len(get_json(f"{server}/api/v1/namespaces/{NAMESPACE}/pods", DAEMON_TOKEN)["items"])
-        jobs_in_cluster = len(get_json(f"{server}/apis/batch/v1/namespaces/{NAMESPACE}/jobs", DAEMON_TOKEN)["items"])
+        pods_left = len(get_json(f"{server}/api/v1/namespaces/{NAMESPACE}/pods", OBSERVER_TOKEN)["items"])
+        jobs_in_cluster = len(get_json(f"{server}/apis/batch/v1/namespaces/{NAMESPACE}/jobs", OBSERVER_TOKEN)["items"])
         ours = requests_by_second(server, DAEMON_TOKEN)
         everyone = requests_by_second(server, None)
         lists = {}
@@ -266,10 +268,13 @@ def herd(binary, server, cap, jobs, lead):
     ours_peak = peak(herd_seconds)
     creates_peak = peak(herd_seconds, "create jobs")
     all_peak = peak({s: v for s, v in everyone.items() if s >= slot - 1})
-    totals = {}
+    totals, whole_life = {}, {}
     for verbs in herd_seconds.values():
         for key, count in verbs.items():
             totals[key] = totals.get(key, 0) + count
+    for verbs in ours.values():  # from the daemon's start: its caches list and watch before the herd
+        for key, count in verbs.items():
+            whole_life[key] = whole_life.get(key, 0) + count
     keep = exit_code != 0 or os.environ.get("KEEP_STATE") == "1"
     if not keep:
         shutil.rmtree(folder, ignore_errors=True)
@@ -282,7 +287,7 @@ def herd(binary, server, cap, jobs, lead):
         "peak_daemon_requests_per_second": ours_peak[1], "peak_daemon_second_verbs": ours_peak[2],
         "peak_job_creates_per_second": creates_peak[1],
         "peak_all_clients_requests_per_second": all_peak[1], "peak_all_clients_second_verbs": all_peak[2],
-        "daemon_requests_by_verb": totals, "daemon_lists": lists,
+        "daemon_requests_by_verb": totals, "daemon_requests_whole_life": whole_life, "daemon_lists": lists,
         "finished_to_deleted_ms": {"n": len(deleted), "p50": percentile(deleted, 50), "p99": percentile(deleted, 99),
                                    "max": deleted[-1] if deleted else None},
         "runs_without_pod_times": sorted(f"{r[0]} (pod {r[7]}, finished {r[4]}, deleted {r[5]})"
@@ -296,7 +301,7 @@ def herd(binary, server, cap, jobs, lead):
         "daemon_rss_ready_mib": round(rss_ready / 1024, 1), "daemon_rss_peak_mib": round(rss_peak / 1024, 1),
         "daemon_threads_ready": sum(threads_ready.values()), "daemon_threads_peak": sampler.peak_threads,
         "daemon_thread_names_ready": threads_ready, "daemon_thread_names_peak": sampler.peak_thread_names,
-        "script": SCRIPT,
+        "script": SCRIPT, "max_active_runs": os.environ.get("MAX_ACTIVE_RUNS") or "the daemon's default",
         "load_before": load_before, "load_after": load_after, "daemon_exit": exit_code,
         "kept_folder": folder if keep else None,
     }
@@ -340,8 +345,9 @@ def peer(server, jobs, concurrency):
 
 
 def per_run(h):
-    """(requests per run besides the watches, the log streams and the first list of each kind; log streams per run)."""
-    verbs = h["daemon_requests_by_verb"]
+    """(requests per run besides the watches, the log streams and the first list of each kind; log streams per run),
+    from the daemon's start."""
+    verbs = h["daemon_requests_whole_life"]
     started = sum(n for s, n in h["states"].items() if s not in ("skipped", "missed")) or 1
     first_lists = sum(1 for k in verbs if k.startswith("list "))
     rest = sum(v for k, v in verbs.items() if not k.startswith("watch ") and not k.startswith("log ")) - first_lists
@@ -379,8 +385,11 @@ def table(herds, ceiling):
     row("runs without all their output lines (ledger `output_lines`)", lambda h: str(len(h.get("runs_missing_lines", []))))
     row("pods running at once, peak (ledger `pod_scheduled_at` to `pod_finished_at`)",
         lambda h: str(h.get("pods_running_at_once_peak", "–")))
-    row("daemon's watches for the whole herd (one namespace)",
-        lambda h: str(sum(v for k, v in h["daemon_requests_by_verb"].items() if k.startswith("watch "))))
+    row("daemon's requests from its start to the herd's end (its caches list and watch at start-up)",
+        lambda h: f"{sum(h['daemon_requests_whole_life'].values())}: " + ", ".join(
+            f"{k} {v}" for k, v in sorted(h["daemon_requests_whole_life"].items(), key=lambda kv: -kv[1])))
+    row("daemon's watches from its start to the herd's end (one namespace)",
+        lambda h: str(sum(v for k, v in h["daemon_requests_whole_life"].items() if k.startswith("watch "))))
     row("daemon's requests per run besides the watches and the first list of each kind: the rest / log streams",
         lambda h: "{:.2f} / {:.2f}".format(*per_run(h)))
     row("pods left in the cluster after the herd / Jobs kept", lambda h: f"{h['pods_left']} / {h['jobs_in_cluster']}")

@@ -9,10 +9,12 @@ import Synchronization
 extension RunFollower {
     /// The containers of a pod that have started (init containers first, as they run first): each
     /// has output of its own, read by a stream of its own (a pod of several containers answers 400
-    /// to a log request that names none). A container still waiting has none yet.
+    /// to a log request that names none). A container still waiting has none yet, nor one the kubelet
+    /// reports ended without ever starting (`ContainerStatusUnknown`, no `startedAt`: its pod was
+    /// deleted while it waited for its image).
     static func startedContainers(of pod: Pod) -> [String] {
         ((pod.status?.initContainerStatuses ?? []) + (pod.status?.containerStatuses ?? []))
-            .filter { $0.state?.running != nil || $0.state?.terminated != nil }.map(\.name)
+            .filter { $0.state?.running != nil || $0.state?.terminated?.startedAt != nil }.map(\.name)
     }
 
     /// Tells a container's stream what the cache shows: the pod finished, or the container ended (its

@@ -150,6 +150,9 @@ struct ContainerAndStartIntegrationTests {
         // Events are listed only for the stuck run, at most twice (the Job's, the pod's) every 5 s.
         let served = try await Cluster.requests(of: token)
         #expect((1...4).contains(served["list events"]), "\(served)")
+        // No container ever started: nothing to read, so no log request (not even once the pod is
+        // deleted and the kubelet reports its waiting container ended, ContainerStatusUnknown).
+        #expect(served["log pods"] == 0, "\(served)")
     }
 
     /// A pod no Fargate profile selects runs on an EC2 node when the cluster has one: the run

@@ -474,9 +474,19 @@ class FargateCronEmulator(kmock.KubernetesEmulator):
         status = pod.setdefault("status", {})
         finished = now_rfc3339()
         for entry in status.get("containerStatuses") or []:
-            started = ((entry.get("state") or {}).get("running") or {}).get("startedAt")
-            entry["state"] = {"terminated": {"exitCode": 143, "reason": "Error", "startedAt": started or finished,
-                                             "finishedAt": finished}}
+            state = entry.get("state") or {}
+            if "terminated" in state:
+                continue
+            started = (state.get("running") or {}).get("startedAt")
+            if started:
+                entry["state"] = {"terminated": {"exitCode": 143, "reason": "Error", "startedAt": started,
+                                                 "finishedAt": finished}}
+            else:
+                # A container that never started (still pulling its image, say): the kubelet reports it
+                # so, with no startedAt, and it has no output to read.
+                entry["state"] = {"terminated": {"exitCode": 137, "reason": "ContainerStatusUnknown",
+                                                 "message": "The container could not be located when the pod was terminated",
+                                                 "finishedAt": finished}}
             entry["ready"] = False
         status["phase"] = "Failed"
         pod["metadata"]["resourceVersion"] = self.next_revision()

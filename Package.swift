@@ -123,6 +123,19 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // More than one host (#15): the Lease election's state machine in tables, its loop against the
+        // emulator and through the fault proxy; adoption and the ledger's hosts; two and three daemons
+        // (the real binary, `fargate-cron` built for it) failing over against the emulator.
+        .testTarget(
+            name: "HATests",
+            dependencies: [
+                "Kubernetes", "HTTP", "TestSupport", "SeededRandom", "Daemon", "Ledger", "RunModel", "Scheduler",
+                "FargateExecutor", "fargate-cron", .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
         // libsystemd: sd_notify, the journal log handler, journal reading.
         .target(
             name: "Systemd",
@@ -201,13 +214,29 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // Alerting (#17): failure mail through the host's sendmail, failure hooks, the overdue
+        // tracker (CRON_ALERT_AFTER). Host commands are spawned by the Scheduler's child-process code.
+        .target(name: "Alerting", dependencies: ["Scheduler", "RunModel", "Schedules"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "AlertingTests", dependencies: ["Alerting", "Scheduler", "RunModel", "Schedules", "TestSupport"], exclude: ["Snapshots"],
+            swiftSettings: strictSettings),
+        // Prometheus metrics: a small registry, the text exposition, a tiny HTTP/1.1 server for /metrics.
+        .target(name: "Metrics", swiftSettings: strictSettings),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics", "TestSupport"], exclude: ["Snapshots"], swiftSettings: strictSettings),
+        // The alerting through the real daemon binary: mail to a real MTA, hooks, overdue events,
+        // the metrics endpoint, logs --state-dir, trigger --wait, status JOB.
+        .testTarget(
+            name: "AlertingDaemonTests",
+            dependencies: ["fargate-cron", "Daemon", "Kubernetes", "HTTP", "Metrics", "Ledger", "RunModel", "TestSupport"],
+            swiftSettings: strictSettings),
+
         // The daemon as a library: what `fargate-cron daemon` wires together (the services, the adapters
         // between modules, the executors, the start-up checks). The only place that connects concrete types.
         .target(
             name: "Daemon",
             dependencies: [
                 "CronExpression", "RunModel", "Schedules", "Ledger", "Kubernetes", "HTTP", "Systemd", "Scheduler",
-                "FargateExecutor",
+                "FargateExecutor", "Alerting", "Metrics",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -248,6 +277,8 @@ let package = Package(
                 "Systemd",
                 "Scheduler",
                 "FargateExecutor",
+                "Alerting",
+                "Metrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,8 +1,11 @@
+import Alerting
 import FargateExecutor
 import Foundation
 import Kubernetes
 import Ledger
 import Logging
+import Metrics
+import RunModel
 import Scheduler
 import Schedules
 import ServiceLifecycle
@@ -28,14 +31,16 @@ public enum Daemon {
     public static func run(_ configuration: DaemonConfiguration) async throws {
         MallocTuning.returnLargeBlocksWhenFreed()
         let environment = configuration.environment
-        let writer = EntryWriter(destination: LogDestination.select(journalStream: environment["JOURNAL_STREAM"]))
+        let writer = EntryWriter(
+            destination: LogDestination.select(journalStream: environment["JOURNAL_STREAM"]),
+            instance: DaemonInstance.name(stateDirectory: configuration.stateDirectory))
         let logger = Logger(label: "fargate-cron") { JournalLogHandler(label: $0, writer: writer) }
         let notifier = Notifier()
         let startUp = StartUp(logger: logger, notifier: notifier)
         let folder = configuration.crontabs
 
         let ledger: RunLedger
-        do { ledger = try RunLedger.open(stateDirectory: configuration.stateDirectory) } catch {
+        do { ledger = try RunLedger.open(stateDirectory: configuration.stateDirectory, host: configuration.hostName) } catch {
             throw startUp.fail(errno: EIO, "cannot open the run ledger: \(error)")
         }
         let loaded = ScheduleLoader.load(paths: [folder])
@@ -43,11 +48,22 @@ public enum Daemon {
         let jobs = ScheduledJob.jobs(from: loaded.schedules.jobs)
         let clock = SystemWallClock()
         let ledgerThread = LedgerThread()
+        let alerting = try await DaemonAlerting.start(
+            configuration, specs: loaded.schedules.jobs, jobs: jobs, ledger: ledger, clock: clock, startUp: startUp)
+        let alerts = alerting.alerts, metrics = alerting.metrics
+        defer { alerting.server?.stop() }
+        if let lease = configuration.lease {
+            // Several hosts for the same schedules: the one that holds the Lease schedules.
+            try await runElecting(
+                lease, configuration: configuration, startUp: startUp, writer: writer, ledger: ledger, loaded: loaded,
+                jobs: jobs, clock: clock, thread: ledgerThread, alerting: alerting)
+            return
+        }
         let schedulerReady = Latch<Void>()
         let executors = try await Executors.make(
             for: configuration, jobs: jobs, specs: loaded.schedules.jobs, ledger: ledger, thread: ledgerThread,
             writer: writer, clock: clock,
-            ready: schedulerReady, startUp: startUp)
+            ready: schedulerReady, startUp: startUp, metrics: metrics)
 
         let watchdog: Duration?
         do { watchdog = try notifier.watchdogInterval } catch {
@@ -71,26 +87,34 @@ public enum Daemon {
             },
             event: {
                 $0.log(to: logger)
+                alerts.handle($0)
                 statusChanged.yield()
             })
         let scheduler = Scheduler(
             jobs: jobs, clock: clock, store: LedgerRunStore(ledger: ledger, clock: clock, thread: ledgerThread),
             executors: executors.byKind,
-            output: JournalOutput(writer: writer), limits: configuration.limits, hooks: hooks, logger: logger)
+            output: AlertingOutput(journal: JournalOutput(writer: writer), alerts: alerts), limits: configuration.limits, hooks: hooks, logger: logger)
         let control = ControlServer(path: configuration.controlSocket, logger: logger) { request in
             await answer(request, scheduler: scheduler, executors: executors, logger: logger)
         }
         let reloader = ScheduleReloader(
             folder: folder, initial: loaded.schedules, scheduler: scheduler, notifier: notifier, logger: logger,
             hangups: await UnixSignalsSequence(trapping: .sighup),
-            reloaded: { specs in executors.reloaded(specs, logger: logger) })
+            reloaded: { specs in
+                executors.reloaded(specs, logger: logger)
+                alerting.reloaded(specs)
+            })
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
+                // The alert deliveries before the scheduler: a graceful stop ends the scheduler first
+                // (its runs' ends are alerts too), then drains what is queued.
                 services: executors.services + [
+                    alerting.deliveries,
                     .init(service: scheduler), .init(service: control), .init(service: reloader),
                     .init(service: LedgerPruneService(
                         ledger: ledger, thread: ledgerThread, retention: configuration.ledgerRetention, clock: clock,
                         ready: schedulerReady, logger: logger)),
+                    alerting.overdueWatch(ledger: ledger, thread: ledgerThread, clock: clock, ready: schedulerReady),
                 ] + (executors.sweeper.map { [.init(service: $0)] } ?? []) + [
                     .init(service: StoppingNotice(notifier: notifier, logger: logger)),
                     .init(
@@ -142,5 +166,63 @@ struct StartUp {
             logger.error("cannot notify systemd of the failure: \(error)")
         }
         return DaemonStartFailure(message: message)
+    }
+}
+
+/// The daemon's alert deliveries (mail, hooks) as a service: queued alerts are delivered until the
+/// daemon stops; at a graceful stop the queue is drained, each delivery within its own bound.
+struct AlertDeliveryService: Service {
+    let dispatcher: AlertDispatcher
+
+    func run() async throws {
+        await withGracefulShutdownHandler {
+            await dispatcher.run()
+        } onGracefulShutdown: {
+            dispatcher.finish()
+        }
+    }
+}
+
+/// The name a daemon's journal entries carry in `CRON_INSTANCE`: its state folder's absolute path,
+/// the same for `fargate-cron logs --state-dir` as for the daemon (#17).
+public enum DaemonInstance {
+    /// The absolute, standardized path of `stateDirectory` (symbolic links resolved where they exist).
+    public static func name(stateDirectory: String) -> String {
+        URL(fileURLWithPath: stateDirectory).standardizedFileURL.resolvingSymlinksInPath().path
+    }
+}
+
+extension Daemon {
+    /// This host's name (gethostname), for mail.
+    static func hostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Logs one warning (at start and after each reload) when jobs mail but sendmail cannot run:
+    /// their runs run, and each mail failure is a journal event of its own.
+    /// - Parameter path: the `PATH` the command runs with (a bare name is looked for there).
+    static func warnIfMailCannotBeSent(_ specs: [Schedules.JobSpec], sendmail: String, path: String, logger: Logger) {
+        let mailing = specs.filter { !$0.mailTo.isEmpty && $0.mail != .never }
+        guard !mailing.isEmpty, let problem = Sendmail(command: sendmail).problem(path: path) else { return }
+        logger.warning(
+            "\(mailing.count) job(s) have MAILTO set (\(mailing.prefix(3).map(\.name.rawValue).joined(separator: ", "))), but mail cannot be sent: \(problem)")
+    }
+
+    /// Sets the last-success and last-failure gauges from the ledger, so a restart does not lose them.
+    static func loadLastResults(of jobs: [ScheduledJob], from ledger: RunLedger, into metrics: DaemonMetrics, logger: Logger) async {
+        for job in jobs {
+            do {
+                if let run = try ledger.lastRun(of: job.name, endedIn: .succeeded) {
+                    metrics.lastSuccess.set((run.finishedAt ?? run.scheduledAt).timeIntervalSince1970, job.name)
+                }
+                if let run = try ledger.lastRun(of: job.name, endedIn: .failed) {
+                    metrics.lastFailure.set((run.finishedAt ?? run.scheduledAt).timeIntervalSince1970, job.name)
+                }
+            } catch {
+                logger.error("cannot read the last results of \(job.name) for the metrics: \(error)")
+            }
+        }
     }
 }

@@ -1,7 +1,9 @@
 public import Foundation
 public import Kubernetes
 public import Scheduler
+import Alerting
 import Ledger
+public import Metrics
 
 /// Everything `fargate-cron daemon` was told, resolved: the command line fills it from its options
 /// and their `FARGATE_CRON_<OPTION>` variables, and ``Daemon/run(_:)`` needs nothing else.
@@ -25,6 +27,22 @@ public struct DaemonConfiguration: Sendable {
     /// The process's environment: where the journal is (`JOURNAL_STREAM`), systemd's notify socket,
     /// credentials for the cluster, Fargate rates, and what cron passes every command.
     public var environment: [String: String]
+    /// The host's sendmail command, for `MAILTO` (`--sendmail`, `FARGATE_CRON_SENDMAIL`).
+    public var sendmail: String = DaemonConfiguration.defaultSendmail
+    /// Where the Prometheus endpoint listens (`--metrics-address`); `nil`: no endpoint (the default).
+    public var metricsAddress: ListenAddress? = nil
+    /// The state folder as the user named it, for the `logs` command quoted in mails; `nil` when it
+    /// is the default.
+    public var stateArgument: String? = nil
+
+    /// cronie's sendmail command (`Sendmail.defaultCommand`).
+    public static let defaultSendmail = Sendmail.defaultCommand
+    /// This host's name: recorded in the ledger with each run it starts or finishes, written into
+    /// the Jobs it creates and, with `lease`, into the Lease. nil records none.
+    public var hostName: String?
+    /// Several hosts for the same schedules: elect one leader on this Lease, which schedules while
+    /// the others stand by (``LeaseConfiguration``). nil: this daemon runs alone.
+    public var lease: LeaseConfiguration?
 
     /// A configuration; the defaults are those of the command line.
     public init(

@@ -36,7 +36,8 @@ struct Executors: Sendable {
     ///   finds active Kubernetes runs in the ledger.
     static func make(
         for configuration: DaemonConfiguration, jobs: [ScheduledJob], specs: [Schedules.JobSpec], ledger: RunLedger,
-        thread: LedgerThread, writer: EntryWriter, clock: any WallClock, ready: Latch<Void>, startUp: StartUp
+        thread: LedgerThread, writer: EntryWriter, clock: any WallClock, ready: Latch<Void>, startUp: StartUp,
+        metrics: DaemonMetrics? = nil
     ) async throws(DaemonStartFailure) -> Executors {
         let logger = startUp.logger
         let environment = configuration.environment
@@ -62,11 +63,12 @@ struct Executors: Sendable {
                 logger.warning("running without a cluster: the runs of the \(kubernetesNames.count) kubernetes job(s) will fail")
             }
         } else if !kubernetesJobs.all.isEmpty || configuration.namesACluster {
-            let client: KubeClient
+            var client: KubeClient
             do {
                 let connection = try await ClusterConnection.resolve(
                     configuration.cluster, environment: environment, awsTransport: CurlTransport(), now: { Date() })
                 client = connection.makeClient()
+                if let metrics { client.requestObserver = { verb, failed in metrics.countAPIRequest(verb: verb, failed: failed) } }
             } catch {
                 throw startUp.fail(
                     errno: EHOSTUNREACH, "cannot find the cluster for the kubernetes jobs: \(error)",
@@ -75,7 +77,11 @@ struct Executors: Sendable {
             let rates = FargateRates(environment: environment, logger: logger)
             let executor = KubernetesExecutor(
                 client: client, settings: { kubernetesJobs.settings(of: $0) }, journal: writer, clock: clock, logger: logger,
-                onReport: { report in await record(report, rates: rates, in: ledger, on: thread, clock: clock, logger: logger) })
+                onReport: { report in
+                    await record(report, rates: rates, in: ledger, on: thread, clock: clock, logger: logger)
+                    metrics?.billed(PodReport(report, rates: rates), job: report.slot.job)
+                },
+                host: configuration.hostName)
             byKind[.kubernetes] = executor
             kubernetes = (executor, client)
             sweeper = SweepService(

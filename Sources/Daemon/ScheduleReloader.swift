@@ -14,7 +14,7 @@ import UnixSignals
 struct ScheduleReloader: Service, CustomStringConvertible {
     let folder: String
     let initial: ScheduleSet
-    let scheduler: Scheduler
+    let scheduler: any JobReloading
     let notifier: Notifier
     let logger: Logger
     /// SIGHUP, trapped before the services start, so that a SIGHUP never finds its default action (exit).

@@ -28,8 +28,11 @@ public enum JobManifest {
     /// - Parameters:
     ///   - request: the run (slot, run id, command, environment).
     ///   - settings: the job's Kubernetes settings.
+    ///   - host: the host creating the Job, written as ``OwnershipLabels/startedBy`` (nil: none).
     /// - Throws: ``ManifestError`` when the template is not a Job or no image is known.
-    public static func build(for request: RunRequest, settings: KubernetesJobSettings) throws(ManifestError) -> Job {
+    public static func build(
+        for request: RunRequest, settings: KubernetesJobSettings, startedBy host: String? = nil
+    ) throws(ManifestError) -> Job {
         var job = try base(settings)
         let name = JobNaming.jobName(
             for: settings.jobName, slot: request.slot.scheduledAt, scheduleHasSeconds: settings.scheduleHasSeconds)
@@ -45,6 +48,7 @@ public enum JobManifest {
         annotations[OwnershipLabels.scheduledAt] = scheduled
         annotations[OwnershipLabels.runID] = request.run.description
         annotations[OwnershipLabels.trigger] = request.trigger.rawValue
+        if let host { annotations[OwnershipLabels.startedBy] = host }
 
         job.metadata.name = name
         job.metadata.generateName = nil

@@ -55,7 +55,7 @@ extension KubernetesExecutor {
         }
         let manifest: Job
         do {
-            manifest = try JobManifest.build(for: request, settings: settings)
+            manifest = try JobManifest.build(for: request, settings: settings, startedBy: host)
         } catch {
             throw ExecutorError(error.message)
         }

@@ -33,6 +33,8 @@ public final class KubernetesExecutor: Executor {
     /// for its first lists if they must; without it (`fargate-cron gc`) they list.
     let readsCache: Bool
     let onReport: @Sendable (RunReport) async -> Void
+    /// The host this executor runs on, written into each Job it creates (``OwnershipLabels/startedBy``).
+    let host: String?
     let followers = Mutex<[String: RunFollower]>([:])
     /// The names of Jobs being created now, with how many starts create each (a sweep leaves their pods alone).
     let starting = Mutex<[String: Int]>([:])
@@ -58,12 +60,14 @@ public final class KubernetesExecutor: Executor {
     ///     beside the scheduler): a start or a sweep that comes before it has begun waits for the
     ///     cache rather than listing. False for a sweep alone (`fargate-cron gc`), which lists.
     ///   - onReport: called once per followed run with its pods' timelines and costs (for the ledger).
+    ///   - host: this host's name, written into each Job it creates (nil: none).
     public init(
         client: KubeClient, settings: @escaping @Sendable (String) -> KubernetesJobSettings?, journal: EntryWriter?,
         clock: any WallClock, logger: Logger, logGrace: Duration = .seconds(10), startRetryLimit: Duration = .seconds(60),
         resyncInterval: Duration = .seconds(90), followsRuns: Bool = true,
-        onReport: @escaping @Sendable (RunReport) async -> Void = { _ in }
+        onReport: @escaping @Sendable (RunReport) async -> Void = { _ in }, host: String? = nil
     ) {
+        self.host = host
         self.client = client
         self.cache = ClusterCache(client: client, logger: logger)
         self.settingsOf = settings

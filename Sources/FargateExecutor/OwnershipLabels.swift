@@ -18,6 +18,9 @@ public enum OwnershipLabels {
     public static let scheduledAt = "fargate-cron/scheduled-at"
     /// `fargate-cron/run-id` (annotation): the run store's id of the run.
     public static let runID = "fargate-cron/run-id"
+    /// `fargate-cron/started-by` (annotation): the host whose daemon created the Job, so that with
+    /// several hosts a leader adopting it records who started it.
+    public static let startedBy = "fargate-cron/started-by"
     /// `fargate-cron/trigger` (annotation): scheduled, catchUp, manual, reboot.
     public static let trigger = "fargate-cron/trigger"
     /// The annotation EKS Fargate sets on a pod: the size it is billed as (`0.25vCPU 0.5GB`).

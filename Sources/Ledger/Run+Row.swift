@@ -22,8 +22,11 @@ extension Run {
         "price_micros", "failure_cause", "output_lines", "reported_at",
     ]
 
+    private static let hostColumns = ["started_by", "finished_by"]
+
     /// The columns, in the order `SELECT \(Run.columns) FROM run` returns them.
-    static let columns = (runColumns + handleColumns + outcomeColumns + reportColumns).joined(separator: ", ")
+    static let columns = (runColumns + handleColumns + outcomeColumns + reportColumns + hostColumns)
+        .joined(separator: ", ")
 
     /// How a file of schema v1 or v2 said what v3's handle columns say: the Kubernetes Job's name
     /// and uid, where a `local` run kept its process identity as the name and `local` as the uid (and
@@ -37,12 +40,14 @@ extension Run {
 
     /// The select list for a file of schema `version`: a reader may meet an older file that a daemon
     /// of a previous release still has open (only the writer migrates). Its handle is read as the
-    /// migration would carry it over; v2's report columns read as NULL in a v1 file.
+    /// migration would carry it over; v2's report columns read as NULL in a v1 file, v4's hosts in any older one.
     static func columns(forSchemaVersion version: Int) -> String {
-        guard version < 3 else { return columns }
+        guard version < 4 else { return columns }
+        let hosts = hostColumns.map { "NULL AS \($0)" }
+        guard version < 3 else { return (runColumns + handleColumns + outcomeColumns + reportColumns + hosts).joined(separator: ", ") }
         let handle = zip(handleFromVersion2, handleColumns).map { "\($0) AS \($1)" }
         let report = version >= 2 ? reportColumns : reportColumns.map { "NULL AS \($0)" }
-        return (runColumns + handle + outcomeColumns + report).joined(separator: ", ")
+        return (runColumns + handle + outcomeColumns + report + hosts).joined(separator: ", ")
     }
 
     /// Decodes a row selected with ``columns``, by position (looking columns up by name cost a
@@ -85,5 +90,7 @@ extension Run {
         if let _: String = row[26] { failureCause = try decode(26, "failure_cause") as FailureCause }
         outputLines = (row[27] as Int64?).map { Int($0) }
         reportedAt = date(28)
+        startedBy = row[29]
+        finishedBy = row[30]
     }
 }

@@ -53,6 +53,11 @@ public struct Run: Hashable, Sendable, Identifiable {
     public var outputLines: Int?
     /// When the executor's report (``PodReport``) was first recorded; `nil` until then.
     public var reportedAt: Date?
+    /// The host that started the run (schema v4; `nil` before, or when the daemon named no host).
+    /// With several hosts, a run adopted from another leader names that leader.
+    public var startedBy: String?
+    /// The host that recorded how the run ended (or that the slot never ran).
+    public var finishedBy: String?
 
     public var job: String { slot.job }
     public var scheduledAt: Date { slot.scheduledAt }

@@ -89,7 +89,7 @@ extension RunLedger {
                 let update = try db.cachedStatement(
                     sql: """
                         UPDATE run SET state = '\(RunState.started.rawValue)', created_at = ?, executor = ?,
-                                       handle = ?, handle_uid = ?
+                                       handle = ?, handle_uid = ?, started_by = ?
                         WHERE id = ? AND state IN (\(predecessors.joined(separator: ", ")))
                         RETURNING \(Run.columns)
                         """)
@@ -98,7 +98,7 @@ extension RunLedger {
                 for start in starts {
                     let arguments: StatementArguments = [
                         start.startedAt.ledgerMilliseconds, start.handle.executor.rawValue, start.handle.reference,
-                        start.handle.uid, start.run.rawValue,
+                        start.handle.uid, host, start.run.rawValue,
                     ]
                     if let row = try Row.fetchOne(update, arguments: arguments) {
                         results.append(.success(try Run(row: row)))

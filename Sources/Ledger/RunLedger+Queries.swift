@@ -79,3 +79,25 @@ extension RunLedger {
         }
     }
 }
+
+// Alerting (#17): a job's last success and failure, and when it was first seen.
+extension RunLedger {
+    /// The most recent run of `job` that ended in `state` (by when it finished), if any: a job's
+    /// last success and last failure, for `status JOB`, the overdue check and the metrics (#17).
+    public func lastRun(of job: String, endedIn state: RunState) throws(LedgerError) -> Run? {
+        try fetch(
+            {
+                """
+                SELECT \($0) FROM run WHERE job = ? AND state = ?
+                ORDER BY COALESCE(finished_at, scheduled_at) DESC, id DESC LIMIT 1
+                """
+            }, [job, state.rawValue]
+        ).first
+    }
+
+    /// The earliest slot the ledger holds for `job` (when the job was first seen, within the
+    /// ledger's retention), if any.
+    public func firstRun(of job: String) throws(LedgerError) -> Run? {
+        try fetch({ "SELECT \($0) FROM run WHERE job = ? ORDER BY scheduled_at, id LIMIT 1" }, [job]).first
+    }
+}

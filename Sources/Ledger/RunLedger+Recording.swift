@@ -32,15 +32,22 @@ extension RunLedger {
     }
 
     /// Moves run `id` to the state `event` leads to, recording what the event carries.
+    /// - Parameter host: the host that did it: `started_by` of a start, `finished_by` of an end
+    ///   (default: this ledger's ``host``). A leader adopting a run another host started names that host.
     /// - Returns: the run as it is now.
     /// - Throws: ``LedgerError/transitionNotAllowed(_:from:to:)``, ``LedgerError/noSuchRun(_:)``.
     @discardableResult
-    public func record(_ event: RunEvent, for id: RunID, at now: Date) throws(LedgerError) -> Run {
+    public func record(_ event: RunEvent, for id: RunID, at now: Date, by host: String? = nil) throws(LedgerError) -> Run {
         let writer = try requireWriter()
+        let host = host ?? self.host
         return try translating {
             try writer.write { db in
                 let target = event.resultingState
                 var changes: [String: (any DatabaseValueConvertible)?] = ["state": target.rawValue]
+                if let host {
+                    if case .started = event { changes["started_by"] = host }
+                    if target.isTerminal { changes["finished_by"] = host }
+                }
                 let ms = now.ledgerMilliseconds
                 switch event {
                 case .started(let handle):
@@ -167,13 +174,14 @@ extension RunLedger {
                     try db.cachedStatement(
                         sql: """
                             INSERT INTO run (job, scheduled_at, trigger, policy, state, recorded_at, finished_at,
-                                             blocked_by, reason)
-                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                             blocked_by, reason, finished_by)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                             """
                     ).execute(
                         arguments: [
                             slot.job, slot.scheduledAt.ledgerMilliseconds, trigger.rawValue, policy.rawValue,
                             state.rawValue, now.ledgerMilliseconds, finishedAt, blockedBy, reason,
+                            state.isTerminal ? host : nil,
                         ]
                     )
                 } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
@@ -187,7 +195,7 @@ extension RunLedger {
                     trigger: trigger, policy: policy, state: state,
                     recordedAt: Date(ledgerMilliseconds: now.ledgerMilliseconds),
                     finishedAt: finishedAt.map(Date.init(ledgerMilliseconds:)), reason: reason,
-                    blockedBy: blockedBy.map(RunID.init(rawValue:)))
+                    blockedBy: blockedBy.map(RunID.init(rawValue:)), finishedBy: state.isTerminal ? host : nil)
             }
         }
     }

@@ -75,6 +75,17 @@ extension RunLedger {
             )
         }
         migrator.registerMigration("v3: executor-neutral runs", migrate: migrateToVersion3)
+        migrator.registerMigration("v4: hosts") { db in
+            // With several hosts electing a leader (--lease), which host started a run and which
+            // recorded its end: a run started by one leader may be finished by the next. Added with
+            // ALTER TABLE, as v2 did: a v3 file upgrades in place, without copying rows.
+            try db.execute(
+                sql: """
+                    ALTER TABLE run ADD COLUMN started_by TEXT;
+                    ALTER TABLE run ADD COLUMN finished_by TEXT;
+                    PRAGMA user_version = 4;
+                    """)
+        }
         return migrator
     }()
 }

@@ -30,7 +30,7 @@ public final class RunLedger: Sendable {
     /// The file name of the database inside the state directory.
     public static let databaseFileName = "ledger.sqlite"
     /// The schema version this code writes and understands (`PRAGMA user_version`).
-    public static let supportedSchemaVersion = 3
+    public static let supportedSchemaVersion = 4
     /// How long runs are kept by default before ``prune(olderThan:batchSize:)`` may remove them.
     public static let defaultRetention: Duration = .seconds(90 * 24 * 3600)
 
@@ -39,16 +39,22 @@ public final class RunLedger: Sendable {
     /// The runs that were not terminal when the ledger was opened: the daemon reconciles them
     /// against the cluster before scheduling anything.
     public let runsToReconcile: [Run]
+    /// The host this ledger's writer runs on: recorded as the host that started or finished each
+    /// run it records (`started_by`, `finished_by`), so that with several hosts `history` says who.
+    public let host: String?
 
     let reader: any DatabaseReader
     let writer: DatabasePool?
     private let lock: StateDirectoryLock?
 
-    private init(path: String, reader: any DatabaseReader, writer: DatabasePool?, lock: StateDirectoryLock?) {
+    private init(
+        path: String, reader: any DatabaseReader, writer: DatabasePool?, lock: StateDirectoryLock?, host: String? = nil
+    ) {
         databasePath = path
         self.reader = reader
         self.writer = writer
         self.lock = lock
+        self.host = host
         runsToReconcile = []
     }
 
@@ -67,6 +73,7 @@ public final class RunLedger: Sendable {
         reader = ledger.reader
         writer = ledger.writer
         lock = ledger.lock
+        host = ledger.host
         self.runsToReconcile = runsToReconcile
     }
 
@@ -78,7 +85,9 @@ public final class RunLedger: Sendable {
     ///   ``LedgerError/integrityCheckFailed(path:problems:)``,
     ///   ``LedgerError/schemaFromNewerVersion(path:found:supported:)``,
     ///   ``LedgerError/stateDirectoryUnusable(path:operation:errno:)``, ``LedgerError/diskFull(path:)``.
-    public static func open(stateDirectory: String) throws(LedgerError) -> RunLedger {
+    /// - Parameter host: the host's name, recorded with every run this ledger starts or finishes
+    ///   (nil records none).
+    public static func open(stateDirectory: String, host: String? = nil) throws(LedgerError) -> RunLedger {
         let lock = try StateDirectoryLock(directory: stateDirectory, processID: getpid())
         let path = stateDirectory + "/" + databaseFileName
         try createPrivateFile(path, directory: stateDirectory)
@@ -97,7 +106,7 @@ public final class RunLedger: Sendable {
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
         let pool = try translating(path: path) { try DatabasePool(path: path, configuration: configuration) }
-        let ledger = RunLedger(path: path, reader: pool, writer: pool, lock: lock)
+        let ledger = RunLedger(path: path, reader: pool, writer: pool, lock: lock, host: host)
         try ledger.translating {
             // Every commit reaches the disk (the WAL is fsynced) before the daemon acts on it. Set
             // after the pool is open because GRDB's WAL set-up lowers it to NORMAL; the pool has a

@@ -3,10 +3,14 @@ import Glibc
 import Synchronization
 
 /// Why a child could not be started: the C call and its errno.
-struct SpawnError: Error, CustomStringConvertible {
-    var call: String
-    var code: Int32
-    var description: String { "\(call) failed: \(String(cString: strerror(code))) (errno \(code))" }
+package struct SpawnError: Error, CustomStringConvertible {
+    package var call: String
+    package var code: Int32
+    package init(call: String, code: Int32) {
+        self.call = call
+        self.code = code
+    }
+    package var description: String { "\(call) failed: \(String(cString: strerror(code))) (errno \(code))" }
 }
 
 /// A pipe whose ends are closed once, by their owner.
@@ -32,18 +36,26 @@ struct Pipe {
 /// Held while pipes for a child are made and the child is spawned.
 private let spawnLock = Mutex(())
 
-extension Pipe {
-}
-
-/// Starts `/bin/sh -c COMMAND` in its own process group, with standard input from /dev/null, the
-/// given environment, every signal at its default disposition, and stdout and stderr on pipes.
+/// Starts `/bin/sh -c COMMAND` in its own process group, with standard input from /dev/null (or
+/// from `standardInput`), the given environment, every signal at its default disposition, and
+/// stdout and stderr on pipes.
+/// - Parameters:
+///   - standardInput: a descriptor the child reads as its standard input (the caller keeps and
+///     closes it); `nil` for /dev/null. Host commands of the alerting (a failure hook, sendmail)
+///     read a message from it.
 /// - Returns: the child's pid and the read ends of its stdout and stderr pipes.
 /// - Throws: `SpawnError` naming the failing call.
-func spawnShell(command: String, environment: [String: String]) throws(SpawnError) -> (pid: pid_t, stdout: Int32, stderr: Int32) {
-    try spawnLock.withLock { _ throws(SpawnError) in try spawnShellLocked(command: command, environment: environment) }
+package func spawnShell(
+    command: String, environment: [String: String], standardInput: Int32? = nil
+) throws(SpawnError) -> (pid: Int32, stdout: Int32, stderr: Int32) {
+    try spawnLock.withLock { _ throws(SpawnError) in
+        try spawnShellLocked(command: command, environment: environment, standardInput: standardInput)
+    }
 }
 
-private func spawnShellLocked(command: String, environment: [String: String]) throws(SpawnError) -> (pid: pid_t, stdout: Int32, stderr: Int32) {
+private func spawnShellLocked(
+    command: String, environment: [String: String], standardInput: Int32?
+) throws(SpawnError) -> (pid: Int32, stdout: Int32, stderr: Int32) {
     let out = try Pipe.make()
     let err: Pipe
     do { err = try Pipe.make() } catch {
@@ -65,13 +77,17 @@ private func spawnShellLocked(command: String, environment: [String: String]) th
         defer { posix_spawn_file_actions_destroy(&actions) }
         try check("posix_spawnattr_init", posix_spawnattr_init(&attributes))
         defer { posix_spawnattr_destroy(&attributes) }
-        try check("posix_spawn_file_actions_addopen", posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0))
+        if let standardInput {
+            try check("posix_spawn_file_actions_adddup2", posix_spawn_file_actions_adddup2(&actions, standardInput, 0))
+        } else {
+            try check("posix_spawn_file_actions_addopen", posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0))
+        }
         try check("posix_spawn_file_actions_adddup2", posix_spawn_file_actions_adddup2(&actions, out.write, 1))
         try check("posix_spawn_file_actions_adddup2", posix_spawn_file_actions_adddup2(&actions, err.write, 2))
         // Cron closes every other descriptor before the command runs. Ours are close-on-exec, but the
         // daemon may have inherited some that are not (from whoever started it); a job must not hold
         // them, or its parent's parent may wait for the daemon's end until the job's end.
-        for fd in inheritedDescriptors() where fd != out.write && fd != err.write {
+        for fd in inheritedDescriptors() where fd != out.write && fd != err.write && fd != standardInput {
             try check("posix_spawn_file_actions_addclose", posix_spawn_file_actions_addclose(&actions, fd))
         }
         // Its own process group, so a timeout or a cancel reaches everything the command started;

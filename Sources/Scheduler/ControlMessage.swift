@@ -43,10 +43,12 @@ public struct ControlResponse: Hashable, Sendable, Codable {
     public var errors: [String]?
     /// For `status`: pods of ours that finished but still exist (Fargate bills them), one a line.
     public var finishedPods: [String]?
+    /// For `status`, with several hosts (`--lease`): `leader`, or `standby, leader HOST`.
+    public var leadership: String?
 
     public init(
         ok: Bool, error: String? = nil, jobs: [JobStatus]? = nil, trigger: TriggerResult? = nil, deleted: [String]? = nil,
-        errors: [String]? = nil, finishedPods: [String]? = nil
+        errors: [String]? = nil, finishedPods: [String]? = nil, leadership: String? = nil
     ) {
         self.ok = ok
         self.error = error
@@ -55,6 +57,7 @@ public struct ControlResponse: Hashable, Sendable, Codable {
         self.deleted = deleted
         self.errors = errors
         self.finishedPods = finishedPods
+        self.leadership = leadership
     }
 
     /// A refusal with its reason.

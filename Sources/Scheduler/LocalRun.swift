@@ -4,8 +4,9 @@ import Synchronization
 
 /// One run of the `local` executor: a process group it follows on threads of its own (blocking
 /// `poll` and `waitpid` must not sit on the cooperative pool), enforcing the timeout and cancels
-/// with SIGTERM, then SIGKILL after a grace period.
-final class LocalRun: Sendable {
+/// with SIGTERM, then SIGKILL after a grace period. The alerting's host commands (failure hooks,
+/// sendmail) are followed by it too, hence `package`.
+package final class LocalRun: Sendable {
     private struct Control {
         var cancelReason: String?
         var exitStatus: Int32?
@@ -18,7 +19,10 @@ final class LocalRun: Sendable {
     }
 
     let identity: ProcessIdentity
-    let outcome = Latch<RunOutcome>()
+    /// How the process ended, once it has (and its output is read).
+    package let outcome = Latch<RunOutcome>()
+    /// The process id of the run's shell (its process group's id too).
+    package var pid: Int32 { identity.pid }
     private let control = Mutex(Control())
     private let wake: Pipe
     private let stopGrace: Duration
@@ -43,8 +47,8 @@ final class LocalRun: Sendable {
     }
 
     /// Follows a child this daemon just spawned: its output, its exit status, its timeout.
-    static func follow(
-        child pid: pid_t, stdout: Int32, stderr: Int32, timeout: Duration?, stopGrace: Duration,
+    package static func follow(
+        child pid: Int32, stdout: Int32, stderr: Int32, timeout: Duration?, stopGrace: Duration,
         emit: @escaping @Sendable (OutputLine.Stream, [UInt8]) -> Void
     ) throws(SpawnError) -> LocalRun {
         // The child is not reaped before the waiter thread starts, so /proc still has it (a zombie at worst).
@@ -63,7 +67,7 @@ final class LocalRun: Sendable {
     }
 
     /// Asks the run to stop: SIGTERM to its process group, SIGKILL after the grace period.
-    func cancel(reason: String) {
+    package func cancel(reason: String) {
         control.withLock { if $0.cancelReason == nil { $0.cancelReason = reason } }
         poke()
     }

@@ -55,7 +55,7 @@ extension FileState {
         name: Substring, value: Substring, line: Int, column: (Substring) -> Int
     ) {
         let location = SourceLocation(file: path, line: line, column: column(name))
-        guard name.hasPrefix("CRON_") else {
+        guard name.hasPrefix("CRON_") || Setting.cronNames.contains(String(name)) else {
             pendingAssignments.append((String(name), location))
             // `cron_tz=UTC` is a legal variable name, so it is only a warning.
             if name.uppercased().hasPrefix("CRON_"), let setting = Setting(rawValue: name.uppercased()) {

@@ -20,7 +20,7 @@ public struct ScheduleError: Error, Hashable, Sendable, CustomStringConvertible 
     /// Whether this is only a warning: reported, but the file is still accepted.
     public var isWarning: Bool {
         switch kind {
-        case .fargateSizeJump, .settingWithoutJobs, .templateNameIgnored, .settingInLowercase, .templateFieldLeftOut: true
+        case .fargateSizeJump, .settingWithoutJobs, .templateNameIgnored, .settingInLowercase, .templateFieldLeftOut, .mailWithoutSendmail: true
         default: false
         }
     }
@@ -55,6 +55,7 @@ public struct ScheduleError: Error, Hashable, Sendable, CustomStringConvertible 
         case settingInLowercase(String, setting: String)
         case templateFieldLeftOut(path: String, JobTemplate.Note)
         case reservedLabel(String)
+        case mailWithoutSendmail(JobName, problem: String)
 
         /// The message, without location or severity.
         public var message: String {
@@ -97,6 +98,8 @@ public struct ScheduleError: Error, Hashable, Sendable, CustomStringConvertible 
                 "template '\(path)' \(note.place): \(note.field) is left out of each run's Job: \(note.why)"
             case .reservedLabel(let key):
                 "CRON_LABELS may not set '\(key)': the Job controller sets it on each run's pods, and the API server refuses a Job whose pods set it otherwise"
+            case .mailWithoutSendmail(let job, let problem):
+                "job '\(job)' has MAILTO set, but mail cannot be sent from this host: \(problem); install an MTA (such as Debian's msmtp-mta) or point --sendmail (FARGATE_CRON_SENDMAIL) at one"
             case .templateNameIgnored(let path):
                 "template '\(path)' sets metadata.name, which is ignored: each run's Job is named after the job and its slot"
             }

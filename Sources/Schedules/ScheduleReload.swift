@@ -107,3 +107,16 @@ public enum ScheduleReload {
         return diff
     }
 }
+
+extension ScheduleReload.Result {
+    /// Adds a warning at the first job of each file that would mail (`MAILTO` set, `CRON_MAIL` not
+    /// `never`), for a host where sendmail cannot be run: its runs still run, their mail fails.
+    /// - Parameter problem: why sendmail cannot be run (`/usr/sbin/sendmail is not there`).
+    public mutating func warnThatMailCannotBeSent(_ problem: String) {
+        for file in schedules.files {
+            guard let job = schedules.jobsByFile[file]?.first(where: { !$0.mailTo.isEmpty && $0.mail != .never }) else { continue }
+            diagnostics.append(ScheduleError(.mailWithoutSendmail(job.name, problem: problem), at: job.location))
+        }
+        diagnostics = diagnostics.enumerated().sorted { ($0.element.location, $0.offset) < ($1.element.location, $1.offset) }.map(\.element)
+    }
+}

@@ -23,6 +23,17 @@ public enum Setting: String, CaseIterable, Hashable, Sendable {
     case suspend = "CRON_SUSPEND"
     case labels = "CRON_LABELS"
     case annotations = "CRON_ANNOTATIONS"
+    // Alerting (#17). MAILTO and MAILFROM keep cron's names: a host crontab's MAILTO= means what it
+    // meant there, and is not passed to the container.
+    case mailTo = "MAILTO"
+    case mailFrom = "MAILFROM"
+    case mail = "CRON_MAIL"
+    case onFailure = "CRON_ON_FAILURE"
+    case onFailureTimeout = "CRON_ON_FAILURE_TIMEOUT"
+    case alertAfter = "CRON_ALERT_AFTER"
+
+    /// The settings whose names do not start with `CRON_` (cron's own).
+    static let cronNames: Set<String> = [Setting.mailTo.rawValue, Setting.mailFrom.rawValue]
 
     /// What a value must look like, as messages say it ("expected …").
     public var expected: String {
@@ -45,6 +56,12 @@ public enum Setting: String, CaseIterable, Hashable, Sendable {
         case .labels:
             "comma-separated key=value pairs; keys are [prefix/]name, values at most 63 of [A-Za-z0-9._-]"
         case .annotations: "comma-separated key=value pairs with keys [prefix/]name"
+        case .mailTo: "comma-separated mail addresses (letters, digits and @!%-._+), or \"\" for no mail"
+        case .mailFrom: "one mail address (letters, digits and @!%-._+)"
+        case .mail: "failure, always or never"
+        case .onFailure: "a command for /bin/sh"
+        case .onFailureTimeout: "a duration such as 30s or 5m, more than 0"
+        case .alertAfter: "a duration such as 26h or 1d2h, more than 0, or 'none'"
         }
     }
 

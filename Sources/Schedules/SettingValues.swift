@@ -48,6 +48,20 @@ public struct SettingValues: Hashable, Sendable {
     public var labels: [MetadataEntry] = []
     /// Annotations for the Job and its pod (`CRON_ANNOTATIONS`), in the order written.
     public var annotations: [MetadataEntry] = []
+    /// Where the job's alerts are mailed (`MAILTO`); empty: no mail (`MAILTO=""`, or none set, as
+    /// no local user owns the file here).
+    public var mailTo: [String] = []
+    /// The sender of the job's mail (`MAILFROM`); `nil` for `fargate-cron@HOST`.
+    public var mailFrom: String? = nil
+    /// When the job's runs are mailed (`CRON_MAIL`).
+    public var mail = MailPolicy.failure
+    /// A host command run after a failed, lost or unstartable run and when the job becomes overdue
+    /// (`CRON_ON_FAILURE`).
+    public var onFailure: String? = nil
+    /// How long `CRON_ON_FAILURE` may run before it is stopped (`CRON_ON_FAILURE_TIMEOUT`).
+    public var onFailureTimeout = Duration.seconds(60)
+    /// How long the job may go without a success before it is overdue (`CRON_ALERT_AFTER`); `nil`: never.
+    public var alertAfter: Duration? = nil
 
     // Foundation on Linux names TimeZone(identifier: "UTC") "GMT"; "Etc/UTC" keeps a name that
     // says UTC in messages and `check` output.
@@ -89,6 +103,12 @@ public struct SettingValues: Hashable, Sendable {
             case .suspend: isSuspended = defaults.isSuspended
             case .labels: labels = defaults.labels
             case .annotations: annotations = defaults.annotations
+            case .mailTo: mailTo = defaults.mailTo
+            case .mailFrom: mailFrom = defaults.mailFrom
+            case .mail: mail = defaults.mail
+            case .onFailure: onFailure = defaults.onFailure
+            case .onFailureTimeout: onFailureTimeout = defaults.onFailureTimeout
+            case .alertAfter: alertAfter = defaults.alertAfter
             }
             return
         }
@@ -126,6 +146,13 @@ public struct SettingValues: Hashable, Sendable {
             }
             labels = entries
         case .annotations: annotations = try require(Syntax.metadata(value, valuesAreLabels: false))
+        case .mailTo: mailTo = try require(MailPolicy.addresses(value))
+        case .mailFrom: mailFrom = try require(MailPolicy.addresses(value).flatMap { $0.count == 1 ? $0[0] : nil })
+        case .mail: mail = try require(MailPolicy(rawValue: String(value)))
+        case .onFailure: onFailure = String(value)
+        case .onFailureTimeout: onFailureTimeout = try require(DurationSyntax.parse(value).flatMap { $0 > .zero ? $0 : nil })
+        case .alertAfter:
+            alertAfter = value == "none" ? nil : try require(DurationSyntax.parse(value).flatMap { $0 > .zero ? $0 : nil })
         }
     }
 }

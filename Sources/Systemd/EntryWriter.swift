@@ -24,6 +24,8 @@ public final class EntryWriter: Sendable {
     public let destination: LogDestination
     /// The `SYSLOG_IDENTIFIER` given to entries that have none.
     public let identifier: String
+    /// `CRON_INSTANCE`, added to every entry sent to the journal; `nil` for none.
+    public let instance: String?
     private let fallback: FileDescriptor
     private let state = Mutex(Statistics())
 
@@ -31,7 +33,12 @@ public final class EntryWriter: Sendable {
     ///   - destination: the journal or standard error (see ``LogDestination/select(journalStream:standardError:)``).
     ///   - identifier: the `SYSLOG_IDENTIFIER` of every entry, normally `fargate-cron`.
     ///   - fallback: where text goes, normally standard error.
-    public init(destination: LogDestination, identifier: String = "fargate-cron", fallback: FileDescriptor = .standardError) {
+    ///   - instance: the daemon's `CRON_INSTANCE` (its state folder), on every journal entry.
+    public init(
+        destination: LogDestination, identifier: String = "fargate-cron", fallback: FileDescriptor = .standardError,
+        instance: String? = nil
+    ) {
+        self.instance = instance
         self.destination = destination
         self.identifier = identifier
         self.fallback = fallback
@@ -44,6 +51,8 @@ public final class EntryWriter: Sendable {
     /// with the reason instead.
     public func write(_ entry: JournalEntry) {
         if destination == .journal {
+            var entry = entry
+            if let instance { entry.append(JournalField.cronInstance, instance) }
             do {
                 try entry.send()
                 state.withLock { $0.sentToJournal += 1 }

@@ -36,6 +36,10 @@ public enum JournalField {
     public static let cronScheduleFile = "CRON_SCHEDULE_FILE"
     /// `1` on each piece of an over-long output line but the last (the line goes on in the next entry).
     public static let cronLineContinues = "CRON_LINE_CONTINUES"
+    /// The Lease several hosts elect their leader on, `NAMESPACE/NAME` (leadership events).
+    public static let cronLease = "CRON_LEASE"
+    /// The Lease's holder after a leadership event: `HOST_PID_NONCE`.
+    public static let cronLeader = "CRON_LEADER"
     /// The Kubernetes namespace the run's Job is in.
     public static let k8sNamespace = "K8S_NAMESPACE"
     /// The Kubernetes Job's name.
@@ -46,6 +50,10 @@ public enum JournalField {
     public static let exitCode = "EXIT_CODE"
     /// The Fargate capacity the pod ran on (from its `CapacityProvisioned` annotation).
     public static let fargateCapacity = "FARGATE_CAPACITY"
+
+    /// The daemon that wrote the entry: its state folder's absolute path, so that two daemons on
+    /// one host never mix in `fargate-cron logs --state-dir` (#17).
+    public static let cronInstance = "CRON_INSTANCE"
 
     /// The longest field name journald accepts.
     public static let maximumNameLength = 64

@@ -11,7 +11,11 @@ public struct RunEvent: Sendable {
     /// `journalctl --new-id128`; never change one, users filter on them).
     public enum Kind: String, CaseIterable, Sendable {
         case started, succeeded, failed, cancelled, skipped, missed, replaced, stuckPending, podCollected, lost
+        // Alerting (#17): CRON_ALERT_AFTER, and a failure mail or hook that did not go through.
+        case overdue, recovered, mailFailed, hookFailed
         case scheduleReloaded, scheduleRejected
+        /// With several hosts (`--lease`): this host became the leader, or stopped leading.
+        case leadershipAcquired, leadershipLost
 
         /// The `MESSAGE_ID` of this kind, 32 lower-case hex digits.
         public var messageID: String {
@@ -26,8 +30,14 @@ public struct RunEvent: Sendable {
             case .stuckPending: "75e69539f5da4c019d1b8a18365a4152"
             case .podCollected: "48a587cd6d4a430db228b82b87fff0eb"
             case .lost: "899b6eea7e6f46a1b0d811d90f325342"
+            case .overdue: "7605382783c4403ca75f821652ca5495"
+            case .recovered: "f4756d8ef7714a4ebac18fa757be3dda"
+            case .mailFailed: "e7d3c5a1dc684b2a8522db627f8c04a9"
+            case .hookFailed: "bc3d55d50ce44b3fb4a02a37d555d146"
             case .scheduleReloaded: "da6f3a731ee1461fbadcbda05ec7613a"
             case .scheduleRejected: "f4a606f4d04746c4965af2d4628d675b"
+            case .leadershipAcquired: "c3d3f66bd4df47009f5db9b0d07d67f3"
+            case .leadershipLost: "df7c22d99b174935beb0d45529fbc91d"
             }
         }
 
@@ -35,9 +45,12 @@ public struct RunEvent: Sendable {
         public var level: Logger.Level {
             switch self {
             case .started, .succeeded, .podCollected, .scheduleReloaded: .info
+            case .leadershipAcquired, .leadershipLost: .notice
             case .skipped, .replaced, .cancelled: .notice
             case .missed, .stuckPending: .warning
-            case .failed, .lost, .scheduleRejected: .error
+            case .failed, .lost, .scheduleRejected, .overdue: .error
+            case .recovered: .notice
+            case .mailFailed, .hookFailed: .warning
             }
         }
     }
@@ -64,12 +77,16 @@ public struct RunEvent: Sendable {
     public var reason: String?
     /// The schedule file, for ``Kind/scheduleReloaded`` and ``Kind/scheduleRejected``.
     public var scheduleFile: String?
+    /// The Lease elected on, `NAMESPACE/NAME`, for the leadership events.
+    public var lease: String?
+    /// The Lease's holder (`holderIdentity`) after a leadership event, when known.
+    public var leader: String?
 
     /// An event of `kind`; give every field that is known, the others stay out of the entry.
     public init(
         _ kind: Kind, job: String? = nil, runID: String? = nil, scheduledAt: Date? = nil, namespace: String? = nil,
         kubernetesJob: String? = nil, pod: String? = nil, exitCode: Int32? = nil, fargateCapacity: String? = nil,
-        reason: String? = nil, scheduleFile: String? = nil
+        reason: String? = nil, scheduleFile: String? = nil, lease: String? = nil, leader: String? = nil
     ) {
         self.kind = kind
         self.job = job
@@ -82,6 +99,8 @@ public struct RunEvent: Sendable {
         self.fargateCapacity = fargateCapacity
         self.reason = reason
         self.scheduleFile = scheduleFile
+        self.lease = lease
+        self.leader = leader
     }
 
     /// The one-line human message (`MESSAGE`).
@@ -100,9 +119,15 @@ public struct RunEvent: Sendable {
         case .replaced: return "Replaced the active run of \(job) with run \(runID ?? "?")\(slot)"
         case .stuckPending: return "Run \(runID ?? "?") of \(job) is stuck pending\(because)"
         case .lost: return "Run \(runID ?? "?") of \(job)\(slot) was lost\(because)"
+        case .overdue: return "\(job) is overdue\(because)"
+        case .recovered: return "\(job) succeeded again and is no longer overdue\(because)"
+        case .mailFailed: return "Could not mail about \(job)" + (runID.map { " (run \($0))" } ?? "") + because
+        case .hookFailed: return "The failure hook of \(job) failed" + (runID.map { " (run \($0))" } ?? "") + because
         case .podCollected: return "Deleted finished pod \(pod ?? "?")" + (self.job.map { " of \($0)" } ?? "") + because
         case .scheduleReloaded: return "Reloaded schedules" + (scheduleFile.map { " from \($0)" } ?? "") + because
         case .scheduleRejected: return "Rejected schedule file \(scheduleFile ?? "?")\(because)"
+        case .leadershipAcquired: return "Became the leader on Lease \(lease ?? "?")\(because)"
+        case .leadershipLost: return "Stopped leading on Lease \(lease ?? "?")\(because)"
         }
     }
 
@@ -120,6 +145,8 @@ public struct RunEvent: Sendable {
         set(JournalField.fargateCapacity, fargateCapacity)
         set(JournalField.cronReason, reason)
         set(JournalField.cronScheduleFile, scheduleFile)
+        set(JournalField.cronLease, lease)
+        set(JournalField.cronLeader, leader)
         return fields
     }
 

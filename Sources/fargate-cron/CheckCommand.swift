@@ -1,4 +1,6 @@
+import Alerting
 import ArgumentParser
+import Daemon
 import Foundation
 import Schedules
 
@@ -26,6 +28,9 @@ struct CheckCommand: ParsableCommand {
     @Option(help: "With --next, start after this instant (ISO 8601 with offset, as for next); default: now.")
     var after: String?
 
+    @Option(help: "The sendmail command the daemon will use for MAILTO; warn when it cannot run here (default: $FARGATE_CRON_SENDMAIL, else '/usr/sbin/sendmail -oi -t').")
+    var sendmail: String?
+
     func validate() throws {
         guard nextCount >= 0 && nextCount <= 1000 else {
             throw ValidationError("--next must be between 0 and 1000, not \(nextCount)")
@@ -37,7 +42,13 @@ struct CheckCommand: ParsableCommand {
     }
 
     func run() throws {
-        let result = ScheduleLoader.load(paths: paths)
+        var result = ScheduleLoader.load(paths: paths)
+        let environment = ProcessInfo.processInfo.environment
+        let command = sendmail ?? environment["FARGATE_CRON_SENDMAIL"].flatMap { $0.isEmpty ? nil : $0 } ?? DaemonConfiguration.defaultSendmail
+        // The PATH the daemon's commands get (Daemon.cronEnvironment), where a bare name is looked for.
+        if let problem = Sendmail(command: command).problem(path: Daemon.cronEnvironment(environment)["PATH"] ?? "/usr/bin:/bin") {
+            result.warnThatMailCannotBeSent(problem)
+        }
         let report = CheckReport(result)
         let now = after.flatMap(NextCommand.parseInstant) ?? Date()
         if json {

@@ -102,6 +102,8 @@ struct RunJSON: Encodable {
     var podDeletedAt: String?, billedSeconds: Double?, estimatedPrice: String?
     var exitCode: Int32?, reason: String?, failureKind: String?, failureCause: String?, blockedBy: Int64?
     var outputLines: Int?, reportedAt: String?
+    /// The hosts that started and finished the run (several hosts electing a leader; schema v4).
+    var startedBy: String?, finishedBy: String?
 
     init(_ run: Run) {
         func iso(_ date: Date?) -> String? { date.map(utcTimestamp) }
@@ -139,6 +141,8 @@ struct RunJSON: Encodable {
         blockedBy = run.blockedBy?.rawValue
         outputLines = run.outputLines
         reportedAt = iso(run.reportedAt)
+        startedBy = run.startedBy
+        finishedBy = run.finishedBy
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -175,6 +179,8 @@ struct RunJSON: Encodable {
         try c.encode(blockedBy, forKey: .blockedBy)
         try c.encode(outputLines, forKey: .outputLines)
         try c.encode(reportedAt, forKey: .reportedAt)
+        try c.encode(startedBy, forKey: .startedBy)
+        try c.encode(finishedBy, forKey: .finishedBy)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -182,6 +188,7 @@ struct RunJSON: Encodable {
         case executor, process, kubernetesJob, kubernetesUID, pod, podCount, node, capacity
         case podCreatedAt, podScheduledAt, podFinishedAt, podDeletedAt, billedSeconds, estimatedPrice
         case exitCode, reason, failureKind, failureCause, blockedBy, outputLines, reportedAt
+        case startedBy, finishedBy
     }
 }
 
@@ -212,9 +219,12 @@ struct HistoryTable {
             return
         }
         let showsPods = runs.contains { $0.pod != nil || $0.billedDuration != nil }
+        // Which host started and which finished each run: shown once the ledger names hosts.
+        let showsHosts = runs.contains { $0.startedBy != nil || $0.finishedBy != nil }
         let header =
             ["RUN", "JOB", "SCHEDULED", "STATE", "TRIGGER", "TOOK"]
-            + (showsPods ? ["POD", "SIZE", "BILLED", "PRICE"] : []) + ["DETAIL"]
+            + (showsPods ? ["POD", "SIZE", "BILLED", "PRICE"] : []) + (showsHosts ? ["STARTED-BY", "FINISHED-BY"] : [])
+            + ["DETAIL"]
         let rows = runs.map { run -> [String] in
             // A local run is never seen `running`: it took from its start to its end.
             let took = (run.runningAt ?? run.createdAt).flatMap { start in
@@ -243,6 +253,7 @@ struct HistoryTable {
                     run.estimatedPrice.map { "$\($0)" } ?? "-",
                 ]
             }
+            if showsHosts { row += [run.startedBy ?? "-", run.finishedBy ?? "-"] }
             return row + [detail.joined(separator: ": ")]
         }
         let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Daemon
 import Foundation
 import Glibc
 import Systemd
@@ -32,6 +33,11 @@ struct LogsCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON object per line.")
     var json = false
 
+    @Option(
+        name: .customLong("state-dir"),
+        help: "Only the entries of the daemon with this state folder (default: $FARGATE_CRON_STATE_DIR; unset: every daemon's).")
+    var stateDirectory: String?
+
     func validate() throws {
         if let since, LogsSince(since) == nil {
             throw ValidationError(
@@ -44,6 +50,12 @@ struct LogsCommand: AsyncParsableCommand {
         let reader = try JournalReader()
         try reader.addMatch(JournalField.cronJob, job)
         if let runID { try reader.addMatch(JournalField.cronRunID, runID) }
+        // Each daemon tags its entries with its state folder (CRON_INSTANCE): two daemons on one
+        // host, with jobs of the same name, never mix here.
+        let environment = ProcessInfo.processInfo.environment
+        if let folder = stateDirectory ?? environment["FARGATE_CRON_STATE_DIR"].flatMap({ $0.isEmpty ? nil : $0 }) {
+            try reader.addMatch(JournalField.cronInstance, DaemonInstance.name(stateDirectory: folder))
+        }
         if let since, let start = LogsSince(since) {
             try reader.seek(to: start.date(now: Date()))
         } else {

@@ -19,6 +19,14 @@ struct StateOptions: ParsableArguments {
         return "./state"
     }
 
+    /// The state folder when one was named (the option or `FARGATE_CRON_STATE_DIR`), else `nil`:
+    /// `logs` then reads every daemon's entries, and mails quote no `--state-dir`.
+    func explicit(in environment: [String: String]) -> String? {
+        if let stateDirectory { return stateDirectory }
+        if let configured = environment["FARGATE_CRON_STATE_DIR"], !configured.isEmpty { return configured }
+        return nil
+    }
+
     /// The control socket of the daemon using this state folder.
     func controlSocket(in environment: [String: String]) -> String {
         ControlSocket.path(in: URL(fileURLWithPath: resolved(in: environment)))

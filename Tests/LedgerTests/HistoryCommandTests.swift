@@ -75,7 +75,7 @@ import Testing
             #expect(
                 runs[1]["kubernetesJob"] as? String == "report-60" && runs[1]["kubernetesUID"] as? String == "uid-60")
             #expect(runs[0]["blockedBy"] as? Int == 1 && runs[0]["pod"] is NSNull)
-            #expect(Set(runs[0].keys) == Set(runs[1].keys) && runs[0].keys.count == 31)
+            #expect(Set(runs[0].keys) == Set(runs[1].keys) && runs[0].keys.count == 33)
         }
     }
 
@@ -185,7 +185,7 @@ import Testing
             let local = runs[2]
             #expect(local["executor"] as? String == "local" && local["process"] as? String == "pid=4242 start=987654")
             #expect(local["kubernetesJob"] is NSNull && local["kubernetesUID"] is NSNull && local["pod"] is NSNull)
-            #expect(Set(runs.map { Set($0.keys) }).count == 1 && runs[0].keys.count == 31)
+            #expect(Set(runs.map { Set($0.keys) }).count == 1 && runs[0].keys.count == 33)
         }
     }
 

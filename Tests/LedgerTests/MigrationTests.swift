@@ -74,7 +74,7 @@ import Testing
                 return try Self.schema(of: other + "/" + RunLedger.databaseFileName)
             }
             #expect(upgraded == fresh)
-            #expect(upgraded.suffix(4) == ["3", "v1: runs", "v2: pod reports", "v3: executor-neutral runs"])
+            #expect(upgraded.suffix(5) == ["4", "v1: runs", "v2: pod reports", "v3: executor-neutral runs", "v4: hosts"])
 
             // The guarantees survived: the active local run still blocks its job under forbid...
             #expect(throws: LedgerError.jobHasActiveRun(job: "backup", blocking: RunID(rawValue: 2))) {

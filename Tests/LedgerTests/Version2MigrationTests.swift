@@ -59,7 +59,7 @@ import Testing
             #expect(try Self.pragma("user_version", of: path) == 2, "a reader never migrates")
 
             let ledger = try RunLedger.open(stateDirectory: directory)
-            #expect(try Self.pragma("user_version", of: path) == 3)
+            #expect(try Self.pragma("user_version", of: path) == RunLedger.supportedSchemaVersion)
             #expect(try ledger.integrityReport() == ["ok"])
             let history = try ledger.history(limit: 1000)
             #expect(history == read, "the runs read the same before and after the migration")

@@ -50,6 +50,7 @@ import Testing
         vary { $0.catchUp = .skip }
         vary { $0.isSuspended = true }
         vary { $0.timeout = .seconds(600) }
+        vary { $0.retries = 2 }
         vary { $0.executor = .ecs }
         vary { $0.environment = ["A": "1"] }
         // One variant per setting: a setting added later must be added here too.

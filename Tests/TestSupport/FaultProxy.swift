@@ -63,6 +63,17 @@ public final class FaultProxy: @unchecked Sendable {  // immutable after init; t
         _ = try await call(.post, "/latency", .object(["ms": .integer(Int64(milliseconds))]))
     }
 
+    /// Cuts the client off (or, with false, lets it through again) as a network partition would:
+    /// requests and answers are dropped silently, connections stay open.
+    public func blackHole(_ on: Bool) async throws {
+        _ = try await call(.post, "/blackhole", .object(["on": .bool(on)]))
+    }
+
+    /// Resets every open client connection (RST).
+    public func resetConnections() async throws {
+        _ = try await call(.post, "/reset-all", nil)
+    }
+
     /// `METHOD PATH` of every request the proxy saw, in order.
     public func requests() async throws -> [String] {
         try JSONDecoder().decode([String].self, from: try await call(.get, "/requests", nil))

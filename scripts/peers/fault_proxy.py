@@ -22,7 +22,9 @@ such as nghttpx in front of the emulator): no rules, no latency, no /requests; /
 Control: GET /requests lists "METHOD PATH" of every request seen (forwarded or answered here);
 GET /connections counts the client connections accepted so far;
 POST /latency {"ms": M} adds M ms before every forwarded request; POST /reset-all resets every
-open connection.
+open connection; POST /blackhole {"on": true} cuts the client off as a network partition would:
+from then on every request is read and dropped, never forwarded nor answered, and answers still
+coming from the server are dropped too (connections stay open and silent), until {"on": false}.
 """
 import argparse
 import asyncio
@@ -40,6 +42,7 @@ class Proxy:
         self.latency_ms = 0
         self.connections: set[asyncio.StreamWriter] = set()
         self.accepted = 0
+        self.blackhole = False
 
     def take_rule(self, method: str, path: str) -> dict | None:
         for rule in self.rules:
@@ -76,6 +79,8 @@ class Proxy:
                 method, path = head.split(b" ", 2)[:2]
                 method, path = method.decode(), path.decode()
                 self.seen.append(f"{method} {path}")
+                if self.blackhole:
+                    continue  # partitioned: the request is lost on the way
                 rule = self.take_rule(method, path)
                 action = rule["action"] if rule else None
                 if action == "respond":
@@ -141,6 +146,8 @@ class Proxy:
                 if not chunk:
                     writer.close()
                     return
+                if self.blackhole:
+                    continue  # partitioned: the answer is lost on the way back
                 if mode["limit"] is not None:
                     allowed = chunk[: mode["limit"]]
                     writer.write(allowed)
@@ -172,6 +179,8 @@ class Proxy:
                 self.rules.extend(body)
             elif method == "POST" and path == "/latency":
                 self.latency_ms = int(body["ms"])
+            elif method == "POST" and path == "/blackhole":
+                self.blackhole = bool(body["on"])
             elif method == "POST" and path == "/reset-all":
                 for connection in list(self.connections):
                     self.reset(connection)

@@ -550,16 +550,19 @@ class FargateCronEmulator(kmock.KubernetesEmulator):
                 [c.get("name") for c in spec.get("containers") or []])
 
     def log_store(self, namespace: str, pod: str, container: str | None) -> dict:
-        """The lines of one container (tests and the controller write them through /_emulator/logs);
-        lines written without a container belong to the pod's first container."""
-        key = (namespace, pod, container or "")
-        if key not in self.logs and container:
-            pod_key = (kmock.resource("", "v1", "pods"), namespace, pod)
-            live = pod_key in self._objects and not self._objects[pod_key].deleted
-            first = self.container_names(self._objects[pod_key].raw)[1][:1] if live else []
-            if first == [container] and (namespace, pod, "") in self.logs:
-                return self.logs[(namespace, pod, "")]
-        return self.logs.setdefault(key, {"lines": [], "closed": False})
+        """The lines of one container (tests and the controller write them through /_emulator/logs).
+        Lines written without a container belong to the pod's first container, whether they were
+        written before the pod existed, before its log was requested, or after."""
+        pod_key = (kmock.resource("", "v1", "pods"), namespace, pod)
+        live = pod_key in self._objects and not self._objects[pod_key].deleted
+        first = (self.container_names(self._objects[pod_key].raw)[1][:1] or [None])[0] if live else None
+        name = container or first or ""
+        key = (namespace, pod, name)
+        if key not in self.logs:
+            unnamed = self.logs.get((namespace, pod, ""))
+            # Written before the pod existed, without a container: the first container's lines.
+            self.logs[key] = unnamed if unnamed is not None and name == first else {"lines": [], "closed": False}
+        return self.logs[key]
 
     def log_refusal(self, pod: dict, container: str | None) -> tuple[str | None, str | None]:
         """(the container, None) or (None, the 400 message), as the API server and the kubelet answer."""

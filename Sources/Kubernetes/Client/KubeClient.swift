@@ -14,6 +14,10 @@ public struct KubeClient: Sendable {
     let transport: any Transport
     let credentials: any CredentialSource
     let retry: RetryPolicy
+    /// Hears every request the client sends (each attempt of a retried one) with its Kubernetes verb
+    /// and whether it failed (no answer, or not 2xx): the daemon's API metrics (#17). A minimal seam
+    /// while `httploop` rewrites the transport; watch and log streams are not counted yet.
+    public var requestObserver: (@Sendable (_ verb: String, _ failed: Bool) -> Void)?
 
     /// Creates a client.
     /// - Parameters:
@@ -77,7 +81,9 @@ public struct KubeClient: Sendable {
             let response: HTTPResponse
             do {
                 response = try await transport.send(request)
+                requestObserver?(call.verb, !(200..<300).contains(response.status))
             } catch let error as CurlError {
+                requestObserver?(call.verb, true)
                 guard idempotent, error.isConnectionFailure, attempt < retry.maximumAttempts else {
                     throw .transport(error, request: call.description)
                 }
@@ -87,6 +93,7 @@ public struct KubeClient: Sendable {
             } catch is CancellationError {
                 throw .cancelled
             } catch {
+                requestObserver?(call.verb, true)
                 throw .invalidResponse("\(call.description): \(error)")
             }
             if response.status == 401 && !refreshed {

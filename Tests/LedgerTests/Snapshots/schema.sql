@@ -1,4 +1,4 @@
--- user_version 3; migrations: v1: runs, v2: pod reports, v3: executor-neutral runs
+-- user_version 4; migrations: v1: runs, v2: pod reports, v3: executor-neutral runs, v4: hosts
 CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
 CREATE TABLE "run" (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -33,7 +33,7 @@ CREATE TABLE "run" (
         CASE WHEN failure_cause IN ('evicted', 'pending-timeout') THEN 'platform'
              WHEN failure_cause IS NOT NULL THEN 'job' END) VIRTUAL,
     output_lines INTEGER CHECK (output_lines >= 0),
-    reported_at INTEGER,
+    reported_at INTEGER, started_by TEXT, finished_by TEXT,
     -- A started run knows its executor and its handle; a run that never started has neither.
     CHECK ((executor IS NULL) = (handle IS NULL)),
     -- Once per slot.

@@ -2,11 +2,14 @@ import Glibc
 import Testing
 
 /// A unix datagram socket standing in for systemd's `NOTIFY_SOCKET`; it keeps every message.
-final class NotifyListener {
-    let path: String
+/// (Shared by DaemonTests and HATests.)
+public final class NotifyListener {
+    /// The socket's path (for `NOTIFY_SOCKET`).
+    public let path: String
     private let fd: Int32
 
-    init(path: String) throws {
+    /// Binds the socket at `path`.
+    public init(path: String) throws {
         self.path = path
         fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
         try #require(fd >= 0)
@@ -23,7 +26,7 @@ final class NotifyListener {
     deinit { close(fd) }
 
     /// The messages that arrived since the last call, in order.
-    func receive() -> [String] {
+    public func receive() -> [String] {
         var messages: [String] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {

@@ -71,4 +71,11 @@ static inline CURLcode ccurl_easy_setopt_share(CURL *handle, CURLSH *share) {
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 
+// The loop's thread names itself (for `ps -L` and /proc/PID/task/*/comm): prctl is variadic, and
+// Glibc's Swift module leaves pthread_setname_np (a GNU extension) out. 0, or -1 with errno set.
+#include <sys/prctl.h>
+static inline int ccurl_name_this_thread(const char *name) {
+    return prctl(PR_SET_NAME, (unsigned long)name, 0UL, 0UL, 0UL);
+}
+
 #endif

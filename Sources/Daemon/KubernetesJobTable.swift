@@ -33,13 +33,14 @@ extension KubernetesJobSettings {
     /// A schedule file's job as the executor needs it.
     init(_ spec: JobSpec) {
         self.init(
-            jobName: spec.name.rawValue, namespace: spec.namespace, image: spec.image, cpu: spec.cpu.text,
-            memory: spec.memory.text, template: spec.template?.manifest, serviceAccount: spec.serviceAccount,
+            jobName: spec.name.rawValue, namespace: spec.namespace, image: spec.image, cpu: spec.mainContainerCPU.text,
+            memory: spec.mainContainerMemory.text, template: spec.template?.manifest, serviceAccount: spec.serviceAccount,
             retries: spec.retries, timeout: spec.timeout, keepSucceeded: spec.keepSucceeded, keepFailed: spec.keepFailed,
             podTTL: spec.podTTL, pendingTimeout: spec.pendingTimeout,
             concurrency: spec.concurrency,
             scheduleHasSeconds: spec.schedule.firesWithinMinutes,
             labels: Dictionary(spec.labels.map { ($0.key, $0.value) }, uniquingKeysWith: { _, later in later }),
-            annotations: Dictionary(spec.annotations.map { ($0.key, $0.value) }, uniquingKeysWith: { _, later in later }))
+            annotations: Dictionary(spec.annotations.map { ($0.key, $0.value) }, uniquingKeysWith: { _, later in later }),
+            mainContainer: spec.container)
     }
 }

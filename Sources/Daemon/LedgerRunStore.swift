@@ -172,6 +172,7 @@ extension RunRecord {
             }
         self.init(
             id: run.id, slot: run.slot, trigger: run.trigger, state: status, handle: run.handle, startedAt: run.createdAt,
-            endedAt: run.finishedAt)
+            endedAt: run.finishedAt,
+            notice: run.placement == .notFargate ? "not on Fargate" + (run.placementNote.map { " (\($0))" } ?? "") : nil)
     }
 }

@@ -35,24 +35,52 @@ extension PodReport {
         }
         var failure: FailureCause?
         if case .failed(let kind, _, _) = report.verdict { failure = FailureCause(kind) }
+        var placement: Placement?
+        var note: String?
+        switch report.placement {
+        case .unknown: break
+        case .fargate: placement = .fargate
+        case .notFargate(_, let why):
+            placement = .notFargate
+            note = why
+        }
         self.init(
             kubernetesUID: report.jobUID, pod: last?.pod, podCount: report.pods.count, node: last?.node,
             capacity: last?.capacityProvisioned, podCreatedAt: last?.createdAt, podScheduledAt: last?.scheduledAt,
             runningAt: last?.runningAt, podFinishedAt: last?.finishedAt, podDeletedAt: last?.deletedAt,
             billedDuration: costs.isEmpty ? nil : .seconds(costs.reduce(0) { $0 + $1.billedSeconds }),
-            estimatedPrice: price, failure: failure, outputLines: report.linesWritten)
+            estimatedPrice: price, failure: failure, outputLines: report.linesWritten, placement: placement,
+            placementNote: note, startFailure: report.startBlocker.map(StartFailure.init))
     }
 }
 
 extension FailureCause {
-    /// The ledger's name for the executor's classification of a failure.
-    init(_ kind: FargateExecutor.FailureKind) {
+    /// The ledger's name for the executor's classification of a failure; `nil` for a run that never
+    /// started because the cluster kept it from starting (the ledger's ``StartFailure`` names why).
+    init?(_ kind: FargateExecutor.FailureKind) {
         switch kind {
+        case .cannotStart: return nil
         case .exitStatus: self = .exitStatus
         case .outOfMemory: self = .outOfMemory
         case .deadlineExceeded: self = .deadlineExceeded
         case .platformEviction: self = .evicted
         case .pendingTimeout: self = .pendingTimeout
+        }
+    }
+}
+
+extension StartFailure {
+    /// The ledger's name for what kept a run from starting.
+    init(_ cause: StartBlocker.Cause) {
+        switch cause {
+        case .admissionRefused: self = .admissionRefused
+        case .quotaExceeded: self = .quotaExceeded
+        case .serviceAccountMissing: self = .serviceAccountMissing
+        case .podRefused: self = .podRefused
+        case .imagePull: self = .imagePull
+        case .invalidImage: self = .invalidImage
+        case .containerConfig: self = .containerConfig
+        case .unschedulable: self = .unschedulable
         }
     }
 }

@@ -73,25 +73,38 @@ public enum JobManifest {
         }
         pod.restartPolicy = "Never"
         if let account = settings.serviceAccount { pod.serviceAccountName = account }
-        pod.containers[0] = try container(pod.containers[0], for: request, settings: settings)
+        let main = try mainIndex(in: pod, settings: settings)
+        pod.containers[main] = try container(pod.containers[main], for: request, settings: settings)
         template.spec = pod
         spec.template = template
         job.spec = spec
         // The typed container is authoritative for `args` (dropped for the command) and `env` (which
         // keeps `valueFrom` itself): without this, the template's JSON under them would survive the
         // overlay that writes the Job back.
-        job.decodedJSON = job.decodedJSON.map { removingArgsAndEnv(fromFirstContainerOf: $0) }
+        job.decodedJSON = job.decodedJSON.map { removingArgsAndEnv(fromContainer: main, of: $0) }
         return job
     }
 
-    static func removingArgsAndEnv(fromFirstContainerOf json: JSONValue) -> JSONValue {
+    /// Where the main container (`CRON_CONTAINER`, else the first) is among the pod's containers.
+    static func mainIndex(in pod: PodSpec, settings: KubernetesJobSettings) throws(ManifestError) -> Int {
+        guard let name = settings.mainContainer else { return 0 }
+        if settings.template == nil { return 0 }  // the minimal Job's one container, named after it
+        guard let index = pod.containers.firstIndex(where: { $0.name == name }) else {
+            throw ManifestError("\(settings.jobName): CRON_CONTAINER '\(name)' names no container of the template: "
+                + pod.containers.map(\.name).joined(separator: ", "))
+        }
+        return index
+    }
+
+    static func removingArgsAndEnv(fromContainer index: Int, of json: JSONValue) -> JSONValue {
         guard case .object(var root) = json, case .object(var spec)? = root["spec"],
             case .object(var template)? = spec["template"], case .object(var pod)? = template["spec"],
-            case .array(var containers)? = pod["containers"], case .object(var first)? = containers.first
+            case .array(var containers)? = pod["containers"], containers.indices.contains(index),
+            case .object(var first) = containers[index]
         else { return json }
         first["args"] = nil
         first["env"] = nil
-        containers[0] = .object(first)
+        containers[index] = .object(first)
         pod["containers"] = .array(containers)
         template["spec"] = .object(pod)
         spec["template"] = .object(template)
@@ -102,7 +115,7 @@ public enum JobManifest {
     /// The template decoded, or a minimal Job with one container.
     static func base(_ settings: KubernetesJobSettings) throws(ManifestError) -> Job {
         guard let data = settings.template else {
-            let container = Container(name: containerName, image: settings.image)
+            let container = Container(name: settings.mainContainer ?? containerName, image: settings.image)
             return Job(metadata: ObjectMeta(), spec: JobSpec(template: PodTemplateSpec(spec: PodSpec(containers: [container]))))
         }
         let job: Job

@@ -3,6 +3,7 @@ import Kubernetes
 import Logging
 public import RunModel
 public import Scheduler
+import Synchronization
 
 /// Why one attempt to start a run failed, and whether another attempt may succeed.
 struct StartFailure: Error {
@@ -18,6 +19,11 @@ struct StartFailure: Error {
     init(refusing message: String) {
         self.message = message
         self.isTransient = false
+    }
+
+    init(cacheUnavailable reason: ClusterCache.Unavailable, job: String) {
+        self.message = "reading the Jobs of \(job) from the cache: \(reason)"
+        self.isTransient = reason.isTransient
     }
 }
 
@@ -61,7 +67,7 @@ extension KubernetesExecutor {
         while true {
             let created: Job
             do {
-                created = try await createOrAdopt(manifest, named: name, for: request, settings: settings)
+                created = try await createOrAdopt(manifest, named: name, for: request, settings: settings, deadline: deadline)
             } catch {
                 guard error.isTransient else { throw ExecutorError(error.message) }
                 retries += 1
@@ -90,6 +96,9 @@ extension KubernetesExecutor {
         }
     }
 
+    /// The least a start waits for its namespace's cache to be listed. Somewhat arbitrarily 5 s.
+    static let shortestSyncWait: TimeInterval = 5
+
     /// The pause before retry number `retries` (1 for the first) of a start or a re-attachment.
     /// Somewhat arbitrarily 250 ms, doubling to 8 s: long enough for a throttled API to recover, short
     /// enough that a slot with a one-minute deadline gets several more tries.
@@ -99,9 +108,9 @@ extension KubernetesExecutor {
 
     /// One attempt: the concurrency check, then the create, or the adoption of our own Job of that name.
     func createOrAdopt(
-        _ manifest: Job, named name: String, for request: RunRequest, settings: KubernetesJobSettings
+        _ manifest: Job, named name: String, for request: RunRequest, settings: KubernetesJobSettings, deadline: Date
     ) async throws(StartFailure) -> Job {
-        try await checkConcurrency(of: settings, startingJob: name)
+        try await checkConcurrency(of: settings, startingJob: name, deadline: deadline)
         Failpoint.reach("before-create")
         do {
             let created = try await client.create(manifest, in: settings.namespace)
@@ -154,14 +163,46 @@ extension KubernetesExecutor {
 
     /// Under `forbid`, an active Job of the job in the cluster blocks the slot (even if the ledger
     /// was lost); under `replace`, active Jobs are deleted (Background, uid precondition) first.
-    func checkConcurrency(of settings: KubernetesJobSettings, startingJob name: String) async throws(StartFailure) {
+    ///
+    /// The Jobs are read from the synced cache (waited for until the start's deadline), not listed:
+    /// a herd of starts costs no list each; the Jobs this executor made and follows count too, as the
+    /// cache may not show them yet. A cache a moment behind the server can still miss a Job another
+    /// client made that moment; the ledger's no-overlap guarantee and the Job's deterministic name
+    /// (one slot, one Job, 409 on a second create) are the fence, as they are against a lost ledger. An executor
+    /// that keeps no cache (``readsCache`` false) lists the Jobs.
+    func checkConcurrency(
+        of settings: KubernetesJobSettings, startingJob name: String, deadline: Date
+    ) async throws(StartFailure) {
         guard settings.concurrency != .allow else { return }
         let jobs: [Job]
-        do {
-            jobs = try await client.list(Job.self, in: settings.namespace,
-                                         labelSelector: OwnershipLabels.selector(forJob: settings.jobName)).items
-        } catch {
-            throw StartFailure("listing the Jobs of \(settings.jobName)", after: error)
+        if readsCache {
+            do {
+                // At least a few seconds, as an attempt's requests have: a start whose deadline has
+                // passed still gets one attempt (the namespace's first list takes milliseconds).
+                let syncBy = max(deadline, clock.now().addingTimeInterval(Self.shortestSyncWait))
+                try await cache.waitForSync(of: settings.namespace, until: syncBy, clock: clock)
+            } catch {
+                throw StartFailure(cacheUnavailable: error, job: settings.jobName)
+            }
+            let cached = cache.jobs(in: settings.namespace).objects.filter {
+                $0.metadata.labels?[OwnershipLabels.job] == settings.jobName
+            }
+            // The Jobs this executor made and still follows, which the cache may not show yet (its
+            // watch event is a moment behind the create's answer), as client-go's mutation cache adds them.
+            let known = Set(cached.compactMap(\.metadata.name))
+            let made = followers.withLock { followers in
+                followers.values.filter {
+                    $0.settings.jobName == settings.jobName && $0.settings.namespace == settings.namespace && $0.outcome.value == nil
+                }.map(\.created)
+            }
+            jobs = cached + made.filter { !known.contains($0.metadata.name ?? "") }
+        } else {
+            do {
+                jobs = try await client.list(Job.self, in: settings.namespace,
+                                             labelSelector: OwnershipLabels.selector(forJob: settings.jobName)).items
+            } catch {
+                throw StartFailure("listing the Jobs of \(settings.jobName)", after: error)
+            }
         }
         let active = jobs.filter {
             $0.metadata.name != name && $0.status?.isFinished != true && $0.metadata.deletionTimestamp == nil

@@ -13,10 +13,15 @@ import Synchronization
 /// The run's intent is in the run store before ``start(_:output:)`` is called (the scheduler's core
 /// does that); the Job's name comes from the job and the slot, so a create retried after a crash
 /// meets 409 AlreadyExists and adopts the Job it already made, after checking its labels.
+///
+/// Runs are followed from one cache of the cluster (``ClusterCache``: per namespace one watch of the
+/// Jobs and one of the pods fargate-cron owns), which ``followRuns()`` keeps; a run costs its create,
+/// its log stream and its pod's delete, whatever the number of runs.
 public final class KubernetesExecutor: Executor {
     public var runsSurviveShutdown: Bool { true }
 
     let client: KubeClient
+    let cache: ClusterCache
     let settingsOf: @Sendable (String) -> KubernetesJobSettings?
     let journal: EntryWriter?
     let clock: any WallClock
@@ -24,6 +29,10 @@ public final class KubernetesExecutor: Executor {
     let logGrace: Duration
     let startRetryLimit: Duration
     let resyncInterval: Duration
+    let startBounds: StartBounds
+    /// Whether ``followRuns()`` keeps the cache (the daemon): starts and sweeps then read it, waiting
+    /// for its first lists if they must; without it (`fargate-cron gc`) they list.
+    let readsCache: Bool
     let onReport: @Sendable (RunReport) async -> Void
     /// The host this executor runs on, written into each Job it creates (``OwnershipLabels/startedBy``).
     let host: String?
@@ -44,18 +53,26 @@ public final class KubernetesExecutor: Executor {
     ///   - logGrace: how long after a pod finished its output may still be read before the pod is deleted anyway.
     ///   - startRetryLimit: how long ``start(_:output:)`` retries transient API failures (429, 5xx, dropped
     ///     connections) when the request has no ``RunRequest/startDeadline``.
-    ///   - resyncInterval: how often an undecided run reads its Job and pods afresh, besides its watches, so
-    ///     that a watch connection gone silent (a stall the idle timeout has not noticed yet) delays nothing longer.
+    ///   - resyncInterval: how long the cache's watches may say nothing (no event, no bookmark) before a
+    ///     run reads its Job and pods afresh, so that a watch connection gone silent (a stall the idle
+    ///     timeout has not noticed yet) delays nothing longer. Longer than the server's bookmark interval
+    ///     (about a minute), so that a healthy quiet watch costs no request.
+    ///   - startBounds: how long each cause that keeps a run from starting (``StartBlocker``) may last
+    ///     before the run is failed for it (README, "Why a run cannot start").
+    ///   - followsRuns: whether ``followRuns()`` will run (the daemon, where it is a service started
+    ///     beside the scheduler): a start or a sweep that comes before it has begun waits for the
+    ///     cache rather than listing. False for a sweep alone (`fargate-cron gc`), which lists.
     ///   - onReport: called once per followed run with its pods' timelines and costs (for the ledger).
     ///   - host: this host's name, written into each Job it creates (nil: none).
     public init(
         client: KubeClient, settings: @escaping @Sendable (String) -> KubernetesJobSettings?, journal: EntryWriter?,
         clock: any WallClock, logger: Logger, logGrace: Duration = .seconds(10), startRetryLimit: Duration = .seconds(60),
-        resyncInterval: Duration = .seconds(30), onReport: @escaping @Sendable (RunReport) async -> Void = { _ in },
-        host: String? = nil
+        resyncInterval: Duration = .seconds(90), startBounds: StartBounds = .default, followsRuns: Bool = true,
+        onReport: @escaping @Sendable (RunReport) async -> Void = { _ in }, host: String? = nil
     ) {
         self.host = host
         self.client = client
+        self.cache = ClusterCache(client: client, logger: logger)
         self.settingsOf = settings
         self.journal = journal
         self.clock = clock
@@ -63,17 +80,21 @@ public final class KubernetesExecutor: Executor {
         self.logGrace = logGrace
         self.startRetryLimit = startRetryLimit
         self.resyncInterval = resyncInterval
+        self.startBounds = startBounds
+        self.readsCache = followsRuns
         self.onReport = onReport
         (queued, queue) = AsyncStream.makeStream()
     }
 
-    /// Follows every run this executor starts or re-attaches, each in a child task of one task group
-    /// (its watches, tick and log streams in a group of its own), until cancelled; then every child
-    /// is cancelled and awaited. The daemon runs it as a service of its `ServiceGroup`, so a SIGTERM
-    /// reaches every run's watches and none outlives the daemon. A run cancelled before it was decided
-    /// keeps running in the cluster and is re-attached by the next start. Call it once.
+    /// Keeps the cache of the cluster (its informers) and follows every run this executor starts or
+    /// re-attaches, each in a child task of one task group (its timers and log streams in a group of
+    /// its own), until cancelled; then every child is cancelled and awaited. The daemon runs it as a
+    /// service of its `ServiceGroup`, so a SIGTERM reaches every watch and stream and none outlives the
+    /// daemon. A run cancelled before it was decided keeps running in the cluster and is re-attached
+    /// by the next start. Call it once.
     public func followRuns() async {
         await withDiscardingTaskGroup { group in
+            group.addTask { [cache] in await cache.run() }
             for await follower in queued {
                 group.addTask { [onReport] in
                     await follower.run()
@@ -88,24 +109,24 @@ public final class KubernetesExecutor: Executor {
     func follow(_ created: Job, request: RunRequest, settings: KubernetesJobSettings, handle: RunHandle, output: (any OutputSink)?) {
         let write = lineWriter(request: request, settings: settings, jobName: created.metadata.name ?? "", output: output)
         let follower = RunFollower(
-            client: client, settings: settings, request: request, created: created, clock: clock, logger: logger,
-            logGrace: logGrace, resyncInterval: resyncInterval, write: write)
+            client: client, cache: cache, settings: settings, request: request, created: created, clock: clock, logger: logger,
+            logGrace: logGrace, resyncInterval: resyncInterval, startBounds: startBounds, write: write)
         followers.withLock { $0[handle.reference] = follower }
         queue.yield(follower)
     }
 
     func lineWriter(
         request: RunRequest, settings: KubernetesJobSettings, jobName: String, output: (any OutputSink)?
-    ) -> @Sendable (String, String, Date?) -> Void {
+    ) -> @Sendable (_ pod: String, _ container: String, _ text: String, _ timestamp: Date?) -> Void {
         guard let journal else {
-            return { _, text, _ in
+            return { _, _, text, _ in
                 output?.write(OutputLine(slot: request.slot, run: request.run, stream: .stdout, bytes: Array(text.utf8)))
             }
         }
-        return { pod, text, stamp in
+        return { pod, container, text, stamp in
             let run = JobOutputSink.Run(
                 job: settings.jobName, runID: request.run.description, scheduledAt: request.slot.scheduledAt,
-                namespace: settings.namespace, kubernetesJob: jobName, pod: pod)
+                namespace: settings.namespace, kubernetesJob: jobName, pod: pod, container: container)
             JobOutputSink(run: run, writer: journal).write(
                 line: Array(text.utf8), stream: .stdout, timestamp: stamp.map(OwnershipLabels.rfc3339))
         }
@@ -123,7 +144,10 @@ public final class KubernetesExecutor: Executor {
     /// Keeps the job's finished Jobs to its history limits, once the run's outcome is recorded.
     public func cleanUp(_ handle: RunHandle) async {
         guard let follower = followers.withLock({ $0.removeValue(forKey: handle.reference) }) else { return }
-        _ = await sweep(jobs: [follower.settings], dryRun: false, onlyTheseJobs: true)
+        // The pods the run deleted may still be in the cache (their watch event a moment behind the
+        // delete's answer): not deleted twice (a herd of 500 sent ~250 such deletes, each a 404).
+        let deleted = Set(follower.report.value?.pods.filter { $0.deletedAt != nil }.map(\.pod) ?? [])
+        _ = await sweep(jobs: [follower.settings], dryRun: false, onlyTheseJobs: true, leaving: deleted)
     }
 
     /// After a restart: a run with a handle is followed again if its Job still exists; one without

@@ -42,6 +42,9 @@ public struct KubernetesJobSettings: Hashable, Sendable {
     public var labels: [String: String]
     /// Extra annotations for the Job and its pod (`CRON_ANNOTATIONS`).
     public var annotations: [String: String]
+    /// The container that runs the job's command and whose end is the run's (`CRON_CONTAINER`);
+    /// `nil` for the template's first (or, without a template, the one container, named `job`).
+    public var mainContainer: String?
 
     /// Creates settings; the defaults are those of the schedule files (`JobDefaults`).
     public init(
@@ -50,7 +53,8 @@ public struct KubernetesJobSettings: Hashable, Sendable {
         timeout: Duration? = JobDefaults.timeout, keepSucceeded: Int = JobDefaults.keepSucceeded,
         keepFailed: Int = JobDefaults.keepFailed, podTTL: Duration = JobDefaults.podTTL,
         pendingTimeout: Duration = JobDefaults.pendingTimeout, concurrency: ConcurrencyPolicy = JobDefaults.concurrency,
-        scheduleHasSeconds: Bool = false, labels: [String: String] = [:], annotations: [String: String] = [:]
+        scheduleHasSeconds: Bool = false, labels: [String: String] = [:], annotations: [String: String] = [:],
+        mainContainer: String? = nil
     ) {
         self.jobName = jobName
         self.namespace = namespace
@@ -69,5 +73,6 @@ public struct KubernetesJobSettings: Hashable, Sendable {
         self.scheduleHasSeconds = scheduleHasSeconds
         self.labels = labels
         self.annotations = annotations
+        self.mainContainer = mainContainer
     }
 }

@@ -1,20 +1,28 @@
 import Foundation
 import Kubernetes
 import Logging
+import Scheduler
 import Synchronization
 
-/// Follows one pod's output into the journal until the container has ended and its output is read.
+/// Follows one container's output into the journal until the container has ended and its output is read.
 ///
+/// The stream is a transfer on the process's one HTTP event loop: it costs no thread. What it knows
+/// of the pod comes from the executor's cache (``podState``, ``finished``), never from requests of its own.
 /// - A dropped connection is resumed with `sinceTime` (whole seconds, so the lines of that second are
 ///   replayed by the server and dropped here by their timestamp and text).
+/// - A stream the server ends while the container still reads as running is not asked for again at
+///   once: a real kubelet closes it when the container exits, about a second before the pod's status
+///   says so. It waits for the cache to show the container ended (which ends it), at most 2 s, then
+///   4 s, 8 s … 30 s between requests, so a long lag costs a few requests, not a burst. The first wait
+///   is longer than the kubelet's usual lag, so that the usual run costs one log request, not two.
 /// - A refused request (such as 400 "container is waiting to start: ContainerCreating") is retried
 ///   with backoff while the pod runs, and ends the stream once the pod has finished or is gone.
-/// - A followed stream that stays silent for ``drainTimeout`` after the follower saw the pod finish is
-///   given up, and what is left is read once more without `follow`: a stream the server never closes
+/// - A followed stream that stays silent for ``drainTimeout`` after the follower saw the container end
+///   is given up, and what is left is read once more without `follow`: a stream the server never closes
 ///   (or whose connection died silently) cannot hold the pod, and its bill, until the log grace runs out.
 struct PodLogStream: Sendable {
-    /// What the API says of the pod when a stream ends or is refused.
-    enum PodState: Sendable { case running, finished, gone, unknown }
+    /// What the cache says of the pod when a stream ends or is refused.
+    enum PodState: Sendable { case running, finished, gone }
 
     let client: KubeClient
     let namespace: String
@@ -24,34 +32,47 @@ struct PodLogStream: Sendable {
     /// Where each line goes (the journal, through ``JobOutputSink``), with its timestamp.
     let write: @Sendable (_ text: String, _ timestamp: Date?) -> Void
     let logger: Logger
-    /// Asks the API whether the pod has finished, to tell an end from a drop.
-    let podState: @Sendable () async -> PodState
-    /// Set by the follower as soon as its watch shows the pod finished.
+    /// What the cache says of the pod now: whether a stream's end is the container's.
+    let podState: @Sendable () -> PodState
+    /// Set by the follower as soon as the cache shows the container ended (or the pod finished or gone).
     let finished: PodEndSignal
-    /// How long a followed stream may stay silent after the pod finished. Somewhat arbitrarily 2 s: a
-    /// healthy server ends the stream within moments of the container's end.
+    /// How long a followed stream may stay silent after the container ended. Somewhat arbitrarily 2 s:
+    /// a healthy server ends the stream within moments of the container's end.
     var drainTimeout: Duration = .seconds(2)
+    /// The longest wait between requests after the server ended a stream early. Somewhat arbitrarily
+    /// 30 s: an early end that is not the container's (an API server restarting) is rare.
+    var longestQuietWait: Duration = .seconds(30)
 
     /// Streams until the output is complete; returns the number of lines written.
     func run() async -> Int {
         var reader = LineReader()
         var failures = 0
-        var following = true  // false once a followed stream went silent after the pod finished
-        var podFinished = false  // known from the follower's watch or the API
+        var earlyEnds = 0  // streams the server ended while the container still read as running
+        var following = true  // false once a followed stream went silent after the container ended
+        var podFinished = false  // known from the cache
         while !Task.isCancelled {
             // A refusal is final only if the pod had already finished when the request went out: one
             // refused while the container was still waiting may succeed once it has run.
             let knewFinished = podFinished || finished.isFinished
             let attempt = await readOnce(follow: following, from: reader)
             reader = attempt.reader
-            if attempt.wroteLines { failures = 0 }
+            if attempt.wroteLines {
+                failures = 0
+                earlyEnds = 0
+            }
             switch attempt.ending {
             case .ended:
                 if !following || finished.isFinished { return reader.written }
-                switch await podState() {
-                case .finished, .gone: return reader.written
-                case .running, .unknown: break  // the server ended the stream early: resume
-                }
+                if podState() != .running { return reader.written }
+                // Ended while the cache still says running: most likely the container's end, which
+                // the pod's status shows a moment later. Wait for that, not for the next request.
+                earlyEnds += 1
+                let wait = min(Duration.seconds(2 << min(earlyEnds - 1, 4)), longestQuietWait)
+                if await finished.wait(upTo: wait) { return reader.written }
+                if Task.isCancelled { return reader.written }
+                logger.debug("log stream of pod \(namespace)/\(pod) ended while it still runs: resuming after \(wait)")
+                reader.resume()
+                continue
             case .silentAfterFinish:
                 logger.notice("log stream of pod \(namespace)/\(pod) silent \(drainTimeout) after the pod finished: reading the rest")
                 following = false
@@ -65,13 +86,13 @@ struct PodLogStream: Sendable {
                         // Refused, as for a container still waiting to start; if the pod had finished
                         // before we asked, its container never ran and there is nothing to read.
                         if knewFinished { return reader.written }
-                        switch await podState() {
+                        switch podState() {
                         case .gone: return reader.written
                         case .finished:
                             podFinished = true
                             reader.resume()
                             continue  // once more, at once: the container may have run meanwhile
-                        case .running, .unknown: break
+                        case .running: break
                         }
                     }
                 }
@@ -99,7 +120,7 @@ struct PodLogStream: Sendable {
     }
 
     /// One request: its lines, until the server ends it, it fails, or it stays silent too long after
-    /// the pod finished (a watchdog beside the reading task).
+    /// the container ended (a watchdog beside the reading task, asleep until the follower's signal).
     private func readOnce(follow: Bool, from start: LineReader) async -> Attempt {
         let lastLine = Activity()
         return await withTaskGroup(of: Attempt?.self) { group in
@@ -118,12 +139,13 @@ struct PodLogStream: Sendable {
                 }
             }
             group.addTask { [finished, drainTimeout] in
+                guard await finished.wait(), let end = finished.finishedAt else { return nil }
                 while !Task.isCancelled {
-                    do { try await Task.sleep(for: .milliseconds(200)) } catch { return nil }
-                    guard let end = finished.finishedAt else { continue }
-                    if ContinuousClock.now - max(end, lastLine.last) >= drainTimeout {
+                    let quietSince = max(end, lastLine.last)
+                    if ContinuousClock.now - quietSince >= drainTimeout {
                         return Attempt(reader: start, ending: .silentAfterFinish, wroteLines: false)
                     }
+                    do { try await Task.sleep(until: quietSince + drainTimeout, clock: .continuous) } catch { return nil }
                 }
                 return nil
             }
@@ -174,15 +196,44 @@ struct LineReader: Sendable {
     mutating func resume() { replaying = since != nil }
 }
 
-/// When the follower saw the pod finished (or gone), for its log stream's watchdog.
+/// What the follower knows of one pod, for its log stream: whether the pod runs, finished or went,
+/// and when the followed container was first seen ended.
 final class PodEndSignal: Sendable {
-    private let state = Mutex<ContinuousClock.Instant?>(nil)
+    private let end = Latch<ContinuousClock.Instant>()
+    private let state = Mutex(PodLogStream.PodState.running)
 
-    /// Records the first time the pod is seen finished.
-    func markFinished() { state.withLock { if $0 == nil { $0 = .now } } }
+    /// Records the first time the container is seen ended.
+    func markFinished() { end.set(.now) }
 
-    var finishedAt: ContinuousClock.Instant? { state.withLock { $0 } }
+    /// Records the pod's state as the follower last saw it; a finished or gone pod's container has ended.
+    func record(_ podState: PodLogStream.PodState) {
+        state.withLock { $0 = podState }
+        if podState != .running { markFinished() }
+    }
+
+    /// The pod's state as the follower last saw it.
+    var podState: PodLogStream.PodState { state.withLock { $0 } }
+
+    var finishedAt: ContinuousClock.Instant? { end.value }
     var isFinished: Bool { finishedAt != nil }
+
+    /// Returns once the container is seen ended (true), or false if the waiting task is cancelled first.
+    func wait() async -> Bool { await end.wait() != nil }
+
+    /// Waits at most `limit` for the container's end; whether it came.
+    func wait(upTo limit: Duration) async -> Bool {
+        if isFinished { return true }
+        return await withTaskGroup(of: Bool.self) { group in
+            group.addTask { await self.wait() }
+            group.addTask {
+                do { try await Task.sleep(for: limit) } catch { return false }
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first || isFinished
+        }
+    }
 }
 
 /// When a stream last delivered a line.

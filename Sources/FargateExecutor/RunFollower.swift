@@ -3,21 +3,31 @@ import Kubernetes
 import Logging
 import RunModel
 import Scheduler
+import Synchronization
 import Systemd
 
 /// Follows one run's Job and pods to the end: streams each pod's output, deletes each finished pod
 /// as soon as its output is read (plus `CRON_POD_TTL`), fails a run left Pending too long, and
-/// reports the verdict. Driven by watches of the Job and its pods, plus a one-second tick for timeouts.
+/// reports the verdict.
+///
+/// Driven by the executor's ``ClusterCache``: it subscribes to the changes of its own Job (by name)
+/// and its own pods (by their Job's name), so following a run costs no request of its own, only its
+/// log stream and its pod's delete. Every change of every pod (each container's state included)
+/// comes through ``see(_:in:)``: the one place to read more from them. A timer wakes it for what
+/// time alone decides (the pending timeout, the log grace, a retried delete); it reads its Job and
+/// pods afresh only when the cache has heard nothing from the server for ``resyncInterval`` (a watch
+/// connection stalled without failing).
 final class RunFollower: Sendable {
     enum Change: Sendable {
-        case job(WatchEvent<Job>)
-        case pod(WatchEvent<Pod>)
-        case logsEnded(pod: String, lines: Int)
+        case job(InformerEvent<Job>)
+        case pod(InformerEvent<Pod>)
+        case logsEnded(StreamKey, lines: Int)
         case cancel(reason: String)
         case tick
     }
 
     let client: KubeClient
+    let cache: ClusterCache
     let settings: KubernetesJobSettings
     let request: RunRequest
     let created: Job
@@ -25,17 +35,31 @@ final class RunFollower: Sendable {
     let logger: Logger
     let logGrace: Duration
     let resyncInterval: Duration
-    let write: @Sendable (_ pod: String, _ text: String, _ timestamp: Date?) -> Void
+    let startBounds: StartBounds
+    let write: @Sendable (_ pod: String, _ container: String, _ text: String, _ timestamp: Date?) -> Void
     let changes: AsyncStream<Change>
     let continuation: AsyncStream<Change>.Continuation
     let outcome = Latch<RunOutcome>()
     let report = Latch<RunReport>()
+    /// Every line of the run's pods written so far, counted as it is written: a stream still reading
+    /// when its pod is deleted (its log grace over, the server slow to send) reports its count only
+    /// after the run is decided; counting at its end lost those (76 of 1,000 runs under load read "0
+    /// lines" with all 5 in the journal).
+    let linesWritten = Atomic<Int>(0)
+
+    /// How long a decided Job may wait for the cache's pods to catch up (the Job and pod watches are
+    /// separate streams) before the pods are listed. Somewhat arbitrarily 1 s: events come in milliseconds.
+    static let podCatchUp: TimeInterval = 1
+    /// How soon a failed delete is tried again when nothing else happens.
+    static let retryDelay: TimeInterval = 1
 
     init(
-        client: KubeClient, settings: KubernetesJobSettings, request: RunRequest, created: Job, clock: any WallClock,
-        logger: Logger, logGrace: Duration, resyncInterval: Duration, write: @escaping @Sendable (String, String, Date?) -> Void
+        client: KubeClient, cache: ClusterCache, settings: KubernetesJobSettings, request: RunRequest, created: Job,
+        clock: any WallClock, logger: Logger, logGrace: Duration, resyncInterval: Duration, startBounds: StartBounds = .default,
+        write: @escaping @Sendable (String, String, String, Date?) -> Void
     ) {
         self.client = client
+        self.cache = cache
         self.settings = settings
         self.request = request
         self.created = created
@@ -43,6 +67,7 @@ final class RunFollower: Sendable {
         self.logger = logger
         self.logGrace = logGrace
         self.resyncInterval = resyncInterval
+        self.startBounds = startBounds
         self.write = write
         (changes, continuation) = AsyncStream.makeStream(of: Change.self)
     }
@@ -54,56 +79,66 @@ final class RunFollower: Sendable {
 
     /// Runs until the run has ended and its pods are gone; sets ``outcome`` and ``report``.
     ///
-    /// The watches, the one-second tick and each pod's log stream are child tasks of one task group,
-    /// so that cancelling the caller (the daemon stopping) stops every one of them and none outlives
-    /// the run. The outcome and the report are set as soon as the run is decided, before the
-    /// children are cancelled and awaited: a watch connection slow to notice its cancellation does
-    /// not hold the run's outcome back. When cancelled before the run is decided, it sets neither:
-    /// the run goes on in the cluster and the next start re-attaches it.
+    /// The timers and each pod's log stream are child tasks of one task group, so that cancelling the
+    /// caller (the daemon stopping) stops every one of them and none outlives the run. The outcome and
+    /// the report are set as soon as the run is decided, before the children are cancelled and
+    /// awaited. When cancelled before the run is decided, it sets neither: the run goes on in the
+    /// cluster and the next start re-attaches it.
     func run() async {
-        let selector = "\(OwnershipLabels.job)=\(settings.jobName),"
-            + "\(OwnershipLabels.scheduledAt)=\(OwnershipLabels.labelValue(of: request.slot.scheduledAt))"
+        let jobs = cache.jobs(in: settings.namespace), pods = cache.pods(in: settings.namespace)
+        // The cache's objects now, then every change: no gap, no repeat (see Informer.subscribe).
+        let subscriptions = [
+            jobs.subscribe(indexedAs: name) { [continuation] in continuation.yield(.job($0)) },
+            pods.subscribe(indexedAs: name) { [continuation] in continuation.yield(.pod($0)) },
+        ]
         await withDiscardingTaskGroup { group in
-            group.addTask { [client, continuation, settings] in
-                do {
-                    for try await event in Watcher<Job>(client: client, namespace: settings.namespace, labelSelector: selector) {
-                        continuation.yield(.job(event))
-                    }
-                } catch {
-                    continuation.yield(.tick)
-                }
-            }
-            group.addTask { [client, continuation, settings, name] in
-                do {
-                    for try await event in Watcher<Pod>(client: client, namespace: settings.namespace, labelSelector: "job-name=\(name)") {
-                        continuation.yield(.pod(event))
-                    }
-                } catch {
-                    continuation.yield(.tick)
-                }
-            }
-            group.addTask { [clock, continuation] in
-                while !Task.isCancelled {
-                    do { try await clock.sleep(until: clock.now().addingTimeInterval(1)) } catch { return }
-                    continuation.yield(.tick)
-                }
-            }
             await follow(in: &group)
             group.cancelAll()
         }
+        for subscription in subscriptions { subscription.cancel() }
         continuation.finish()
     }
 
-    private struct State {
+    /// One container's output stream.
+    struct StreamKey: Hashable, Sendable {
+        var pod: String
+        var container: String
+    }
+
+    struct State {
         var job: Job
         var jobGone = false
         var pods: [String: Pod] = [:]
         var timelines: [String: PodTimeline] = [:]
-        /// The pods whose output is being read, each with the signal that stops its stream.
-        var streaming: [String: Latch<Void>] = [:]
-        var ends: [String: PodEndSignal] = [:]
+        /// The containers whose output is being read (or was), each with the signal that stops its stream.
+        var streaming: [StreamKey: Latch<Void>] = [:]
+        var ends: [StreamKey: PodEndSignal] = [:]
+        var streamsEnded: Set<StreamKey> = []
+        /// The finished pods whose every started container's output is read.
         var logsDone: Set<String> = []
         var deleted: Set<String> = []
+        var cancelled: String?
+        var verdict: RunVerdict?
+        /// Why the Job is to be deleted (a cancel, a pending timeout), until a delete has gone through.
+        var jobDeletion: String?
+        var lastResync: Date
+        /// Since when a decided Job waits for its pods to show in the cache.
+        var awaitingPodsSince: Date?
+        /// When something failed that only time will retry (a delete).
+        var retryAt: Date?
+        /// The instant the earliest timer child wakes at.
+        var timerAt: Date?
+        /// What keeps the run from starting, and since when (``StartDiagnosis``, ``StartWatch``).
+        var startWatch: StartWatch
+        /// The Events last read about the Job and its pending pod, and when.
+        var events: [Event] = []
+        var eventsReadAt: Date?
+        /// When this follower began (a Job without a pod after a moment has its Events read).
+        var followingSince: Date
+        /// Why the run could not start, when it failed for it.
+        var startBlocker: StartBlocker.Cause?
+        /// Where each pod ran, judged once it ran.
+        var placements: [String: FargatePlacement] = [:]
 
         /// Whether following the pods is over: each is deleted, or — when the job keeps finished pods
         /// for a while (`CRON_POD_TTL`) — finished with its output read; the sweep deletes those once
@@ -113,79 +148,153 @@ final class RunFollower: Sendable {
                 deleted.contains(name) || (keepingFinishedPods && pod.status?.isFinished == true && logsDone.contains(name))
             }
         }
-        var lines = 0
-        var cancelled: String?
-        var verdict: RunVerdict?
-        /// Why the Job is to be deleted (a cancel, a pending timeout), until a delete has gone through.
-        var jobDeletion: String?
-        var lastResync: Date
+
+        /// Whether the pods a finished Job ran are all known, and finished or gone: what its verdict
+        /// (an exit code, OOM, an eviction) and the follower's end rest on.
+        var podsAccountedFor: Bool {
+            let counted = (job.status?.succeeded ?? 0) + (job.status?.failed ?? 0)
+            let ended = pods.filter { name, pod in deleted.contains(name) || pod.status?.isFinished == true }
+            return ended.count == pods.count && ended.count >= max(counted, 1)
+        }
     }
 
     private func follow(in group: inout DiscardingTaskGroup) async {
-        var state = State(job: created, lastResync: clock.now())
+        let start = clock.now()
+        var state = State(job: created, lastResync: start, startWatch: StartWatch(bounds: startBounds), followingSince: start)
         continuation.yield(.tick)
         for await change in changes {
             logger.trace("run \(request.run): \(String(describing: change).prefix(60))")
+            let now = clock.now()
             switch change {
-            case .job(.added(let job)), .job(.modified(let job)): if job.metadata.uid == created.metadata.uid { state.job = job }
+            case .job(.added(let job)), .job(.updated(_, let job)): if job.metadata.uid == created.metadata.uid { state.job = job }
             case .job(.deleted(let job)): if job.metadata.uid == created.metadata.uid { state.jobGone = true }
-            case .pod(.added(let pod)), .pod(.modified(let pod)): see(pod, in: &state)
+            case .pod(.added(let pod)), .pod(.updated(_, let pod)): see(pod, in: &state)
             case .pod(.deleted(let pod)):
                 see(pod, in: &state)
                 if let pod = pod.metadata.name { markDeleted(pod, in: &state) }
-            case .logsEnded(let pod, let lines):
-                state.logsDone.insert(pod)
-                state.timelines[pod]?.logsEndedAt = clock.now()
-                state.lines += lines
+            case .logsEnded(let key, _):
+                state.streamsEnded.insert(key)
+                noteLogsRead(of: key.pod, in: &state)
             case .cancel(let reason):
                 if state.cancelled == nil, state.verdict == nil {
                     state.cancelled = reason
                     state.jobDeletion = reason
                 }
             case .tick:
-                // Until the run is over: undecided, or decided with pods not yet gone (a cancel's cascade).
-                let over = state.verdict != nil && state.podsAreDone(keepingFinishedPods: settings.podTTL > .zero)
-                if !over, clock.now().timeIntervalSince(state.lastResync) >= seconds(resyncInterval) {
-                    await resync(&state)
-                }
-            case .job, .pod: break
-            }
-            startStreams(&state, in: &group)
-            await deleteFinishedPods(&state)
-            if state.verdict == nil {
-                let now = clock.now()
-                let verdict = RunClassifier.verdict(job: state.job, pods: Array(state.pods.values), now: now,
-                                                    pendingTimeout: settings.pendingTimeout)
-                if verdict.outcome != nil {
-                    // The Job and pod watches are separate streams: read the pods afresh before judging,
-                    // so the verdict sees the pod state that led to the Job's condition.
-                    await refreshPods(&state)
-                    let verdict = RunClassifier.verdict(job: state.job, pods: Array(state.pods.values), now: now,
-                                                        pendingTimeout: settings.pendingTimeout)
-                    state.verdict = verdict
-                    if case .failed(.pendingTimeout, _, let reason) = verdict {
-                        logger.log(RunEvent(
-                            .stuckPending, job: settings.jobName, runID: request.run.description,
-                            scheduledAt: request.slot.scheduledAt, namespace: settings.namespace, kubernetesJob: name,
-                            reason: "\(reason); its Job is deleted"))
-                        state.jobDeletion = reason
-                    }
-                } else if state.cancelled != nil || state.jobGone {
-                    state.verdict = .failed(.exitStatus, exitCode: nil, reason: state.cancelled ?? "its Job \(name) was deleted")
+                if let at = state.timerAt, at <= now { state.timerAt = nil }
+                if let at = state.retryAt, at <= now { state.retryAt = nil }
+                if isOver(state) { break }
+                if now.timeIntervalSince(state.lastResync) >= seconds(resyncInterval) {
+                    state.lastResync = now
+                    if cacheIsSilent { await resync(&state) }
                 }
             }
-            if let why = state.jobDeletion, !state.jobGone, await deleteJob(state.job, why: why) {
-                state.jobDeletion = nil
-            }
-            if state.verdict != nil {
-                startStreams(&state, in: &group)
-                await deleteFinishedPods(&state)
-                if state.podsAreDone(keepingFinishedPods: settings.podTTL > .zero) { break }
-            }
+            await advance(&state, in: &group)
+            if isOver(state) { break }
+            armTimer(&state, in: &group)
         }
         for stop in state.streaming.values { stop.set(()) }
         // Cancelled (the daemon is stopping) before the run was decided: nothing is known of its end.
         if Task.isCancelled && state.verdict == nil { return }
+        finish(state)
+    }
+
+    /// Everything the present state calls for: log streams, deletions, the verdict.
+    private func advance(_ state: inout State, in group: inout DiscardingTaskGroup) async {
+        startStreams(&state, in: &group)
+        await deleteFinishedPods(&state)
+        if state.verdict == nil {
+            let now = clock.now()
+            let verdict = RunClassifier.verdict(job: state.job, pods: Array(state.pods.values), now: now,
+                                                pendingTimeout: settings.pendingTimeout, mainContainer: settings.mainContainer)
+            if verdict.outcome != nil {
+                await decide(verdict, &state, now: now)
+            } else if state.cancelled != nil || state.jobGone {
+                state.verdict = .failed(.exitStatus, exitCode: nil, reason: state.cancelled ?? "its Job \(name) was deleted")
+            } else {
+                await diagnose(&state, now: now)
+            }
+        }
+        if let why = state.jobDeletion, !state.jobGone, state.retryAt == nil {
+            if await deleteJob(state.job, why: why) { state.jobDeletion = nil } else { state.retryAt = clock.now() + Self.retryDelay }
+        }
+        if state.verdict != nil {
+            startStreams(&state, in: &group)
+            await deleteFinishedPods(&state)
+        }
+    }
+
+    /// The Job reads as decided: the verdict is given once its pods are known (or after a short wait
+    /// and one list of them), since the pod watch may lag the Job watch.
+    private func decide(_ verdict: RunVerdict, _ state: inout State, now: Date) async {
+        var verdict = verdict
+        if state.job.status?.isFinished == true, !state.podsAccountedFor {
+            let since = state.awaitingPodsSince ?? now
+            state.awaitingPodsSince = since
+            guard now.timeIntervalSince(since) >= Self.podCatchUp else { return }
+            await refreshPods(&state)
+            verdict = RunClassifier.verdict(job: state.job, pods: Array(state.pods.values), now: now,
+                                            pendingTimeout: settings.pendingTimeout, mainContainer: settings.mainContainer)
+            guard verdict.outcome != nil else { return }
+        }
+        state.verdict = verdict
+        // The main container ended while an ordinary container beside it runs on: the pod would never
+        // finish by itself (nor the Job), billed all along; deleting the Job stops it.
+        let held = RunClassifier.podsHeldBySidecars(Array(state.pods.values), mainContainer: settings.mainContainer)
+        if !held.isEmpty, state.job.status?.isFinished != true, !state.jobGone {
+            state.jobDeletion = "its main container ended while another container of pod \(held.joined(separator: ", ")) still ran"
+        }
+        if case .failed(.pendingTimeout, _, let reason) = verdict {
+            logger.log(RunEvent(
+                .stuckPending, job: settings.jobName, runID: request.run.description,
+                scheduledAt: request.slot.scheduledAt, namespace: settings.namespace, kubernetesJob: name,
+                reason: "\(reason); its Job is deleted"))
+            state.jobDeletion = reason
+        }
+    }
+
+    /// Until the run is over: undecided, or decided with pods not yet gone (a cancel's cascade).
+    private func isOver(_ state: State) -> Bool {
+        state.verdict != nil && state.podsAreDone(keepingFinishedPods: settings.podTTL > .zero)
+    }
+
+    /// Whether either informer of the namespace has heard nothing from the server for a resync
+    /// interval: its watch may have stalled without failing (noticed only at the transport's idle
+    /// timeout), and the run must not wait for that. A healthy watch gets events or bookmarks.
+    private var cacheIsSilent: Bool {
+        let jobs = cache.jobs(in: settings.namespace), pods = cache.pods(in: settings.namespace)
+        return [jobs.timeSinceContact, pods.timeSinceContact].contains { ($0 ?? .seconds(Int64.max / 2)) >= resyncInterval }
+    }
+
+    /// The earliest instant time alone changes something, and a timer child that wakes the run then.
+    private func armTimer(_ state: inout State, in group: inout DiscardingTaskGroup) {
+        var due: [Date] = []
+        if !isOver(state) { due.append(state.lastResync + seconds(resyncInterval)) }
+        if let retry = state.retryAt { due.append(retry) }
+        if let since = state.awaitingPodsSince, state.verdict == nil { due.append(since + Self.podCatchUp) }
+        if state.verdict == nil, !state.pods.values.contains(where: { $0.status?.phase == "Running" || $0.status?.isFinished == true }),
+            let created = state.job.metadata.creationTimestamp ?? state.job.status?.startTime
+        {
+            // Just past it: the classifier's comparison is strict.
+            due.append(created + seconds(settings.pendingTimeout) + 0.001)
+        }
+        if state.verdict == nil, let look = nextDiagnosis(state) { due.append(look) }
+        for (podName, pod) in state.pods where !state.deleted.contains(podName) && pod.status?.isFinished == true {
+            let finished = state.timelines[podName]?.finishedAt ?? state.job.status?.completionTime
+            guard let finished else { continue }
+            if !state.logsDone.contains(podName) { due.append(finished + seconds(logGrace)) }
+            if settings.podTTL > .zero { due.append(finished + seconds(settings.podTTL)) }
+        }
+        guard let next = due.min() else { return }
+        if let armed = state.timerAt, armed <= next { return }
+        state.timerAt = next
+        group.addTask { [clock, continuation] in
+            do { try await clock.sleep(until: next) } catch { return }
+            continuation.yield(.tick)
+        }
+    }
+
+    private func finish(_ state: State) {
         let verdict = state.verdict ?? .failed(.exitStatus, exitCode: nil, reason: "following the run was stopped")
         let result: RunOutcome = state.cancelled.map { .cancelled(reason: $0) } ?? verdict.outcome ?? .failed(exitCode: nil, reason: "unknown")
         let ordered = state.timelines.values.sorted { ($0.createdAt ?? .distantPast) < ($1.createdAt ?? .distantPast) }
@@ -193,14 +302,14 @@ final class RunFollower: Sendable {
         report.set(RunReport(
             slot: request.slot, run: request.run, namespace: settings.namespace, jobName: name, jobUID: created.metadata.uid,
             pods: ordered, verdict: verdict, costs: ordered.compactMap { FargateCost(timeline: $0, rates: nil) },
-            linesWritten: state.lines))
+            linesWritten: linesWritten.load(ordering: .relaxed), placement: ordered.last.flatMap { state.placements[$0.pod] } ?? .unknown,
+            startBlocker: state.startBlocker))
         outcome.set(result)
     }
 
     /// Reads the Job and its pods afresh: a watch that went silent without the connection failing
     /// (a stall) is only noticed at the transport's idle timeout, and the run must not wait for it.
     private func resync(_ state: inout State) async {
-        state.lastResync = clock.now()
         do {
             if let job = try await client.find(Job.self, named: name, in: settings.namespace), job.metadata.uid == created.metadata.uid {
                 state.job = job
@@ -208,7 +317,7 @@ final class RunFollower: Sendable {
                 state.jobGone = true  // deleted, or replaced by another of the same name
             }
         } catch {
-            logger.warning("reading Job \(settings.namespace)/\(name) afresh failed; the watch's view is used: \(error)")
+            logger.warning("reading Job \(settings.namespace)/\(name) afresh failed; the cache's view is used: \(error)")
         }
         await refreshPods(&state)
     }
@@ -216,77 +325,33 @@ final class RunFollower: Sendable {
     private func refreshPods(_ state: inout State) async {
         do {
             let listed = try await client.list(Pod.self, in: settings.namespace, labelSelector: "job-name=\(name)").items
-            for pod in listed { see(pod, in: &state) }
+            for pod in listed { see(pod.trimmedForCache(), in: &state) }
             // A pod known but no longer listed is gone (deleted with its Job while a watch was silent).
             let present = Set(listed.compactMap(\.metadata.name))
             for pod in state.pods.keys where !present.contains(pod) { markDeleted(pod, in: &state) }
         } catch {
-            logger.warning("listing the pods of Job \(settings.namespace)/\(name) failed; the watch's view is used: \(error)")
+            logger.warning("listing the pods of Job \(settings.namespace)/\(name) failed; the cache's view is used: \(error)")
         }
     }
 
+    /// Takes a pod's new state: the timeline, and whether its output's end can be trusted.
     private func see(_ pod: Pod, in state: inout State) {
         guard let podName = pod.metadata.name else { return }
         state.pods[podName] = pod
-        if pod.status?.isFinished == true { endSignal(of: podName, in: &state).markFinished() }
+        for (key, signal) in state.ends where key.pod == podName { Self.sync(signal, of: key.container, with: pod) }
         let reading = PodTimeline(pod: pod)
         if state.timelines[podName] == nil { state.timelines[podName] = reading } else { state.timelines[podName]?.update(with: reading) }
+        judgePlacement(of: pod, in: &state)
+        noteLogsRead(of: podName, in: &state)
     }
 
     private func markDeleted(_ pod: String, in state: inout State) {
         guard !state.deleted.contains(pod) else { return }
         state.deleted.insert(pod)
         if state.timelines[pod]?.deletedAt == nil { state.timelines[pod]?.deletedAt = clock.now() }
-        endSignal(of: pod, in: &state).markFinished()
-        state.streaming[pod]?.set(())
-    }
-
-    private func endSignal(of pod: String, in state: inout State) -> PodEndSignal {
-        if let signal = state.ends[pod] { return signal }
-        let signal = PodEndSignal()
-        state.ends[pod] = signal
-        return signal
-    }
-
-    /// Starts following the output of every pod whose container has started, each stream a child
-    /// task of the run's group that ends with the pod's output, or when its stop signal is set.
-    private func startStreams(_ state: inout State, in group: inout DiscardingTaskGroup) {
-        for (podName, pod) in state.pods where state.streaming[podName] == nil && !state.deleted.contains(podName) {
-            guard pod.status?.phase == "Running" || pod.status?.isFinished == true else { continue }
-            Failpoint.reach("running")
-            let stream = PodLogStream(
-                // The run's container (the one whose command is the job's): a pod with a sidecar or
-                // several containers answers 400 to a log request that names none.
-                client: client, namespace: settings.namespace, pod: podName, container: pod.spec?.containers.first?.name,
-                write: { [write] text, stamp in write(podName, text, stamp) }, logger: logger,
-                podState: { [client, settings] in
-                    do {
-                        guard let current = try await client.find(Pod.self, named: podName, in: settings.namespace) else { return .gone }
-                        return current.status?.isFinished == true ? .finished : .running
-                    } catch {
-                        return .unknown  // not known to have ended: the stream is resumed, never cut short
-                    }
-                },
-                finished: endSignal(of: podName, in: &state))
-            let stop = Latch<Void>()
-            state.streaming[podName] = stop
-            group.addTask { [continuation] in
-                let lines = await withTaskGroup(of: Int?.self) { race in
-                    race.addTask { await stream.run() }
-                    race.addTask {
-                        _ = await stop.wait()
-                        return nil
-                    }
-                    // The stream's count, whether it ended by itself or was stopped (then cancelled).
-                    var lines = 0
-                    for await result in race {
-                        if let result { lines = result }
-                        race.cancelAll()
-                    }
-                    return lines
-                }
-                continuation.yield(.logsEnded(pod: podName, lines: lines))
-            }
+        for (key, signal) in state.ends where key.pod == pod {
+            signal.record(.gone)
+            state.streaming[key]?.set(())
         }
     }
 
@@ -297,6 +362,7 @@ final class RunFollower: Sendable {
             let finished = state.timelines[podName]?.finishedAt ?? now
             let read = state.logsDone.contains(podName) || now.timeIntervalSince(finished) >= seconds(logGrace)
             guard read, now.timeIntervalSince(finished) >= seconds(settings.podTTL) || settings.podTTL == .zero else { continue }
+            guard state.retryAt == nil || state.retryAt! <= now else { continue }
             Failpoint.reach("finished")
             do {
                 try await client.delete(Pod.self, named: podName, in: settings.namespace, uid: pod.metadata.uid)
@@ -305,12 +371,13 @@ final class RunFollower: Sendable {
             } catch let error where error.isNotFound {
                 markDeleted(podName, in: &state)
             } catch {
-                logger.error("deleting finished pod \(settings.namespace)/\(podName) failed (retried on the next change): \(error)")
+                logger.error("deleting finished pod \(settings.namespace)/\(podName) failed (retried in a second): \(error)")
+                state.retryAt = clock.now() + Self.retryDelay
             }
         }
     }
 
-    /// - Returns: whether the Job is gone; if not, the delete is tried again on the next change or tick.
+    /// - Returns: whether the Job is gone; if not, the delete is tried again a second later.
     private func deleteJob(_ job: Job, why: String) async -> Bool {
         do {
             try await client.delete(Job.self, named: name, in: settings.namespace, uid: job.metadata.uid, propagation: .background)
@@ -318,7 +385,7 @@ final class RunFollower: Sendable {
         } catch let error where error.isNotFound {
             return true
         } catch {
-            logger.error("deleting Job \(settings.namespace)/\(name) (\(why)) failed (retried on the next change): \(error)")
+            logger.error("deleting Job \(settings.namespace)/\(name) (\(why)) failed (retried in a second): \(error)")
             return false
         }
     }

@@ -22,4 +22,8 @@ public struct RunReport: Hashable, Sendable {
     public var costs: [FargateCost]
     /// How many output lines reached the journal.
     public var linesWritten: Int
+    /// Where the last pod ran: on Fargate, elsewhere (with the warning given), or not known.
+    public var placement: FargatePlacement = .unknown
+    /// What kept the run from starting, when it failed for it (the verdict is then ``FailureKind/cannotStart``).
+    public var startBlocker: StartBlocker.Cause? = nil
 }

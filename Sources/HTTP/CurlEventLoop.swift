@@ -110,6 +110,11 @@ final class CurlEventLoop: @unchecked Sendable {  // state below `inbox` belongs
     // MARK: - The loop's thread
 
     private func run() -> Never {
+        // Named from inside the thread: Foundation's `Thread.name` does not reach the kernel on Linux,
+        // so `ps -L` and /proc/PID/task/*/comm showed the name of the thread that started the loop
+        // (a Swift concurrency worker, "…default-qos"). It cannot fail for a name this short.
+        let named = ccurl_name_this_thread("http-loop")
+        precondition(named == 0, "prctl(PR_SET_NAME) failed: \(errnoText())")
         var events = [epoll_event](repeating: epoll_event(), count: 64)
         while true {
             let count = epoll_wait(poller, &events, Int32(events.count), timeoutMilliseconds())

@@ -32,13 +32,20 @@ public struct PodReport: Hashable, Sendable {
     public var failure: FailureCause?
     /// How many lines of output reached the journal.
     public var outputLines: Int?
+    /// Whether the last pod ran on Fargate, when known.
+    public var placement: Placement?
+    /// Why it is known not to have, in words.
+    public var placementNote: String?
+    /// What kept the run from starting, when it failed for it.
+    public var startFailure: StartFailure?
 
     /// A report; every fact defaults to unknown.
     public init(
         kubernetesUID: String? = nil, pod: String? = nil, podCount: Int = 0, node: String? = nil,
         capacity: String? = nil, podCreatedAt: Date? = nil, podScheduledAt: Date? = nil, runningAt: Date? = nil,
         podFinishedAt: Date? = nil, podDeletedAt: Date? = nil, billedDuration: Duration? = nil,
-        estimatedPrice: EstimatedPrice? = nil, failure: FailureCause? = nil, outputLines: Int? = nil
+        estimatedPrice: EstimatedPrice? = nil, failure: FailureCause? = nil, outputLines: Int? = nil,
+        placement: Placement? = nil, placementNote: String? = nil, startFailure: StartFailure? = nil
     ) {
         self.kubernetesUID = kubernetesUID
         self.pod = pod
@@ -54,6 +61,9 @@ public struct PodReport: Hashable, Sendable {
         self.estimatedPrice = estimatedPrice
         self.failure = failure
         self.outputLines = outputLines
+        self.placement = placement
+        self.placementNote = placementNote
+        self.startFailure = startFailure
     }
 }
 

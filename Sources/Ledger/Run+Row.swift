@@ -9,8 +9,8 @@ extension Date {
 }
 
 extension Run {
-    /// The columns of schema v3, in the order ``init(row:)`` reads them: the run, its executor's
-    /// handle, then the pod report (v2).
+    /// The columns of schema v5, in the order ``init(row:)`` reads them: the run, its executor's
+    /// handle, then the pod report (v2), the hosts (v4), the placement (v5).
     private static let runColumns = [
         "id", "job", "scheduled_at", "trigger", "policy", "state", "recorded_at", "created_at", "running_at",
         "finished_at",
@@ -24,8 +24,11 @@ extension Run {
 
     private static let hostColumns = ["started_by", "finished_by"]
 
+    /// Where the last pod ran and what kept the run from starting (v5, ``RunLedger/migrateToPlacement(_:)``).
+    private static let placementColumns = ["placement", "placement_note", "start_failure"]
+
     /// The columns, in the order `SELECT \(Run.columns) FROM run` returns them.
-    static let columns = (runColumns + handleColumns + outcomeColumns + reportColumns + hostColumns)
+    static let columns = (runColumns + handleColumns + outcomeColumns + reportColumns + hostColumns + placementColumns)
         .joined(separator: ", ")
 
     /// How a file of schema v1 or v2 said what v3's handle columns say: the Kubernetes Job's name
@@ -40,14 +43,17 @@ extension Run {
 
     /// The select list for a file of schema `version`: a reader may meet an older file that a daemon
     /// of a previous release still has open (only the writer migrates). Its handle is read as the
-    /// migration would carry it over; v2's report columns read as NULL in a v1 file, v4's hosts in any older one.
+    /// migration would carry it over; v2's report columns read as NULL in a v1 file, v4's hosts and v5's placement in any older one.
     static func columns(forSchemaVersion version: Int) -> String {
-        guard version < 4 else { return columns }
-        let hosts = hostColumns.map { "NULL AS \($0)" }
-        guard version < 3 else { return (runColumns + handleColumns + outcomeColumns + reportColumns + hosts).joined(separator: ", ") }
+        guard version < 5 else { return columns }
+        let placement = placementColumns.map { "NULL AS \($0)" }
+        let hosts = version >= 4 ? hostColumns : hostColumns.map { "NULL AS \($0)" }
+        guard version < 3 else {
+            return (runColumns + handleColumns + outcomeColumns + reportColumns + hosts + placement).joined(separator: ", ")
+        }
         let handle = zip(handleFromVersion2, handleColumns).map { "\($0) AS \($1)" }
         let report = version >= 2 ? reportColumns : reportColumns.map { "NULL AS \($0)" }
-        return (runColumns + handle + outcomeColumns + report + hosts).joined(separator: ", ")
+        return (runColumns + handle + outcomeColumns + report + hosts + placement).joined(separator: ", ")
     }
 
     /// Decodes a row selected with ``columns``, by position (looking columns up by name cost a
@@ -92,5 +98,8 @@ extension Run {
         reportedAt = date(28)
         startedBy = row[29]
         finishedBy = row[30]
+        if let _: String = row[31] { placement = try decode(31, "placement") as Placement }
+        placementNote = row[32]
+        if let _: String = row[33] { startFailure = try decode(33, "start_failure") as StartFailure }
     }
 }

@@ -58,6 +58,13 @@ public struct Run: Hashable, Sendable, Identifiable {
     public var startedBy: String?
     /// The host that recorded how the run ended (or that the slot never ran).
     public var finishedBy: String?
+    /// Whether the last pod ran on Fargate, once reported (`nil` when not known: a `local` run, a
+    /// pod never placed, a run recorded before schema v5).
+    public var placement: Placement?
+    /// Why the pod is known not to have run on Fargate, in words.
+    public var placementNote: String?
+    /// What kept the run from starting, when it failed for it.
+    public var startFailure: StartFailure?
 
     public var job: String { slot.job }
     public var scheduledAt: Date { slot.scheduledAt }

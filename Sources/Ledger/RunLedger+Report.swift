@@ -4,8 +4,9 @@ public import RunModel
 
 extension RunLedger {
     /// Records what the executor reported of run `id`'s pods, in one write: the last pod, its node,
-    /// size and timeline, the billed duration and estimated price of all its pods, and whose fault a
-    /// failure was. The run's state does not change.
+    /// size and timeline, the billed duration and estimated price of all its pods, whose fault a
+    /// failure was, whether the pod ran on Fargate and what kept the run from starting. The run's
+    /// state does not change.
     ///
     /// Allowed in any state of a run that started or was meant to (the report usually arrives just
     /// before or after the outcome is recorded), and idempotent: recording the same report again
@@ -39,7 +40,8 @@ extension RunLedger {
                             node = :node, pod_count = :podCount, pod_created_at = :podCreatedAt,
                             pod_scheduled_at = :podScheduledAt, pod_finished_at = :podFinishedAt,
                             pod_deleted_at = :podDeletedAt, price_micros = :price, failure_cause = :failure,
-                            output_lines = :outputLines, reported_at = coalesce(reported_at, :now)
+                            output_lines = :outputLines, reported_at = coalesce(reported_at, :now),
+                            placement = :placement, placement_note = :placementNote, start_failure = :startFailure
                         WHERE id = :id AND state NOT IN (\(neverRan))
                         RETURNING \(Run.columns)
                         """)
@@ -54,6 +56,8 @@ extension RunLedger {
                     "podDeletedAt": report.podDeletedAt?.ledgerMilliseconds,
                     "price": report.estimatedPrice?.microdollars, "failure": report.failure?.rawValue,
                     "outputLines": report.outputLines.map { Int64($0) }, "now": now.ledgerMilliseconds,
+                    "placement": report.placement?.rawValue, "placementNote": report.placementNote,
+                    "startFailure": report.startFailure?.rawValue,
                     "id": id.rawValue,
                 ]
                 guard let row = try Row.fetchOne(update, arguments: StatementArguments(arguments)) else {

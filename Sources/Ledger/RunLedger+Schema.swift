@@ -86,6 +86,7 @@ extension RunLedger {
                     PRAGMA user_version = 4;
                     """)
         }
+        migrator.registerMigration("v5: placement and start failures", migrate: migrateToPlacement)
         return migrator
     }()
 }

@@ -30,7 +30,7 @@ public final class RunLedger: Sendable {
     /// The file name of the database inside the state directory.
     public static let databaseFileName = "ledger.sqlite"
     /// The schema version this code writes and understands (`PRAGMA user_version`).
-    public static let supportedSchemaVersion = 4
+    public static let supportedSchemaVersion = 5
     /// How long runs are kept by default before ``prune(olderThan:batchSize:)`` may remove them.
     public static let defaultRetention: Duration = .seconds(90 * 24 * 3600)
 

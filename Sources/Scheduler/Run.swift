@@ -116,10 +116,12 @@ public struct RunRecord: Hashable, Sendable, Codable {
     /// When the run was started, and when it ended.
     public var startedAt: Date?
     public var endedAt: Date?
+    /// A warning the executor reported about the run, for `status` (its pod ran outside Fargate).
+    public var notice: String?
 
     public init(
         id: RunID, slot: Slot, trigger: Trigger, state: RunStatus, handle: RunHandle? = nil,
-        startedAt: Date? = nil, endedAt: Date? = nil
+        startedAt: Date? = nil, endedAt: Date? = nil, notice: String? = nil
     ) {
         self.id = id
         self.slot = slot
@@ -128,5 +130,6 @@ public struct RunRecord: Hashable, Sendable, Codable {
         self.handle = handle
         self.startedAt = startedAt
         self.endedAt = endedAt
+        self.notice = notice
     }
 }

@@ -9,15 +9,55 @@ struct PlannedStart: Sendable {
     var replacing: [RunID]
 }
 
+/// The starts of one wake-up, handled in a task of their own.
+struct Herd: Sendable {
+    var id: Int
+    var starts: [PlannedStart]
+    /// Per job, the latches of the earlier herd with a slot of that job: this herd's start calls of
+    /// the job wait for that herd's calls of it, and a slot that replaces waits for that whole herd.
+    var after: [String: JobStartTail]
+    /// Per job of this herd, set once its start calls have returned (or it was dropped before them).
+    var callsDone: [String: Latch<Void>]
+    /// Set when this herd is done: its starts recorded and their runs followed.
+    var done: Latch<Void>
+}
+
+/// What the next herd with a slot of a job waits for: the latest herd's start calls of that job
+/// (so the job's slots start in order, whatever else that herd holds), and that whole herd (so that a
+/// run a slot replaces is recorded and followed before it is cancelled).
+struct JobStartTail: Sendable {
+    var calls: Latch<Void>
+    var herd: Latch<Void>
+}
+
 extension Scheduler {
+    /// Starts a herd and then says it is done (to ``settle()``, to the next herd of its jobs, and to
+    /// a stopping loop).
+    func start(_ herd: Herd) async {
+        await start(herd.starts, after: herd.after, callsDone: herd.callsDone)
+        for latch in herd.callsDone.values { latch.set(()) }  // jobs dropped before their calls
+        herd.done.set(())
+        for (job, tail) in jobStartTails where tail.herd === herd.done { jobStartTails[job] = nil }
+        herdsInFlight[herd.id] = nil
+        resumeSettled()
+        if herdsInFlight.isEmpty {
+            herdDrainWaiter?.resume()
+            herdDrainWaiter = nil
+        }
+    }
+
     /// Records the intents of a herd (the starts of one wake-up) in one durable write, replaces what
     /// their policies replace, calls the executors' `start` for all of them concurrently, and records
     /// the runs that started in one more write.
     ///
     /// The global limits hold as before: the core hands out at most `maxStartsPerSecond` starts a
-    /// second and `maxActiveRuns` active runs, and the loop waits for a herd's start calls before it
-    /// looks at the clock again, so no more start calls are in flight than one second's share.
-    func start(_ herd: [PlannedStart]) async {
+    /// second and `maxActiveRuns` active runs. The loop does not wait for a herd: the next second's
+    /// herd starts while this one's creates are in flight, so a slow API server delays only the runs
+    /// it is slow for. Slots of one job keep their order across herds: a herd's start calls of a job
+    /// wait until the earlier herd's calls of that job have returned (`after`), so a catch-up's slots
+    /// start oldest first, while its other jobs go ahead; a slot that replaces waits for that whole
+    /// herd, so that the run it replaces is known (followed) before it is cancelled.
+    private func start(_ herd: [PlannedStart], after: [String: JobStartTail], callsDone: [String: Latch<Void>]) async {
         var ready: [(planned: PlannedStart, job: ScheduledJob)] = []
         for planned in herd {
             guard let job = state.job(named: planned.slot.job) else {
@@ -25,6 +65,7 @@ extension Scheduler {
                 triggerWaiters.removeValue(forKey: planned.slot)?.resume(returning: .unknownJob(planned.slot.job))
                 continue
             }
+            if !planned.replacing.isEmpty { _ = await after[planned.slot.job]?.herd.wait() }
             await replace(planned.replacing, by: planned.slot)
             ready.append((planned, job))
         }
@@ -54,7 +95,7 @@ extension Scheduler {
         }
         if !refused.isEmpty { wake.signal() }
 
-        let outcomes = await callStart(requests)
+        let outcomes = await callStart(requests, after: after.mapValues(\.calls), callsDone: callsDone)
         var starts: [RunStart] = []
         for (request, outcome) in zip(requests.map(\.request), outcomes) {
             switch outcome.result {
@@ -75,7 +116,7 @@ extension Scheduler {
             }
             let observation = Observation(slot: request.slot, id: start.run, handle: start.handle)
             following[start.run] = observation
-            observationSink.yield(observation)
+            workSink.yield(.follow(observation))
             logger.debug(
                 "run started",
                 metadata: metadata(request.slot, start.run, ["trigger": "\(request.trigger.rawValue)", "handle": "\(start.handle)"]))
@@ -86,10 +127,12 @@ extension Scheduler {
     }
 
     /// Calls `start` on each request's executor, the jobs all at once and each job's slots oldest
-    /// first (a catch-up under `allow` starts its slots in order); returns each result, in order,
-    /// with the instant its call returned.
+    /// first (a catch-up under `allow` starts its slots in order), each job after the earlier herd's
+    /// calls of it (`after`), setting the job's `callsDone` once its calls have returned; returns each
+    /// result, in order, with the instant its call returned.
     private func callStart(
-        _ requests: [(request: RunRequest, executor: ExecutorKind)]
+        _ requests: [(request: RunRequest, executor: ExecutorKind)], after: [String: Latch<Void>],
+        callsDone: [String: Latch<Void>]
     ) async -> [(result: Result<RunHandle, ExecutorError>, returnedAt: Date)] {
         let executors = self.executors, output = self.output, clock = self.clock
         var byJob: [String: [Int]] = [:]
@@ -101,7 +144,10 @@ extension Scheduler {
         return await withTaskGroup(of: [(Int, Result<RunHandle, ExecutorError>, Date)].self) { group in
             for job in jobOrder {
                 let calls = byJob[job, default: []].map { (index: $0, request: requests[$0].request, kind: requests[$0].executor) }
+                let earlier = after[job], done = callsDone[job]
                 group.addTask {
+                    _ = await earlier?.wait()
+                    defer { done?.set(()) }
                     var results: [(Int, Result<RunHandle, ExecutorError>, Date)] = []
                     for call in calls {
                         let result: Result<RunHandle, ExecutorError>

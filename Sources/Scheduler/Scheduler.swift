@@ -16,6 +16,14 @@ public actor Scheduler: Service, CustomStringConvertible {
         var handle: RunHandle
     }
 
+    /// Work the loop hands to the scheduler's task group, so that it does not wait for it.
+    enum Work: Sendable {
+        /// Follow a started or adopted run to its end.
+        case follow(Observation)
+        /// Start one wake-up's herd (see ``start(_:)``).
+        case herd(Herd)
+    }
+
     var state: SchedulerState
     private var configuredJobs: [ScheduledJob]
     private var isLoaded = false
@@ -33,8 +41,16 @@ public actor Scheduler: Service, CustomStringConvertible {
     private var settleWaiters: [(target: Date, continuation: CheckedContinuation<Void, Never>)] = []
     var triggerWaiters: [Slot: CheckedContinuation<TriggerResult, Never>] = [:]
     var drainWaiter: CheckedContinuation<Void, Never>?
-    private let observations: AsyncStream<Observation>
-    let observationSink: AsyncStream<Observation>.Continuation
+    private let work: AsyncStream<Work>
+    let workSink: AsyncStream<Work>.Continuation
+    /// The herds whose starts are in flight, by id, with the instant of the wake-up that made each.
+    var herdsInFlight: [Int: Date] = [:]
+    private var nextHerdID = 0
+    /// Per job, the latches of the latest herd with a slot of it: the next herd's start calls of that
+    /// job wait for that herd's calls of it (a catch-up's slots start in order), and a slot that
+    /// replaces waits for that whole herd (the replaced run is known).
+    var jobStartTails: [String: JobStartTail] = [:]
+    var herdDrainWaiter: CheckedContinuation<Void, Never>?
 
     /// - Parameters:
     ///   - executors: by kind; a job whose executor is missing fails when it fires, with that reason.
@@ -52,7 +68,7 @@ public actor Scheduler: Service, CustomStringConvertible {
         self.output = output
         self.hooks = hooks
         self.logger = logger
-        (observations, observationSink) = AsyncStream.makeStream()
+        (work, workSink) = AsyncStream.makeStream()
     }
 
     /// Reconciles the run store, loads the jobs, then schedules until a graceful shutdown or cancellation.
@@ -62,8 +78,11 @@ public actor Scheduler: Service, CustomStringConvertible {
         hooks.ready()
         await withDiscardingTaskGroup { group in
             group.addTask { await self.loop() }
-            for await observation in observations {
-                group.addTask { await self.follow(observation) }
+            for await item in work {
+                switch item {
+                case .follow(let observation): group.addTask { await self.follow(observation) }
+                case .herd(let herd): group.addTask { await self.start(herd) }
+                }
             }
             group.cancelAll()
         }
@@ -125,13 +144,25 @@ public actor Scheduler: Service, CustomStringConvertible {
     /// The instant the loop wakes at next for a slot or a queued start, if any.
     public func nextWake() -> Date? { state.nextWake }
 
-    /// Returns once the loop has handled everything due at the clock's current time (tests advance
-    /// a manual clock, then settle).
+    /// Returns once the loop has handled everything due at the clock's current time, the start calls
+    /// of its herds included (tests advance a manual clock, then settle).
     public func settle() async {
         let target = clock.now()
-        if let lastTick, lastTick >= target { return }
+        if isSettled(at: target) { return }
         wake.signal()
         await withCheckedContinuation { settleWaiters.append((target, $0)) }
+    }
+
+    private func isSettled(at target: Date) -> Bool {
+        guard let lastTick, lastTick >= target else { return false }
+        return !herdsInFlight.values.contains { $0 <= target }
+    }
+
+    /// Resumes the ``settle()`` calls whose instant is handled, herds included.
+    func resumeSettled() {
+        let settled = settleWaiters.filter { isSettled(at: $0.target) }
+        settleWaiters.removeAll { isSettled(at: $0.target) }
+        for waiter in settled { waiter.continuation.resume() }
     }
 
     /// A short name: ServiceLifecycle describes each service, and the default reflection would print
@@ -166,7 +197,7 @@ public actor Scheduler: Service, CustomStringConvertible {
                 state.adopt(run.slot, id: run.id)
                 let observation = Observation(slot: run.slot, id: run.id, handle: handle)
                 following[run.id] = observation
-                observationSink.yield(observation)
+                workSink.yield(.follow(observation))
                 logger.debug("run adopted", metadata: metadata(run.slot, run.id, ["handle": "\(handle)"]))
                 hooks.event(.adopted(run.slot, run: run.id, handle: handle))
             case .ended(let outcome):
@@ -194,11 +225,9 @@ public actor Scheduler: Service, CustomStringConvertible {
         await withGracefulShutdownHandler {
             while !stopping.load(ordering: .relaxed), !Task.isCancelled {
                 let now = clock.now()
-                await perform(state.tick(now: now))
+                await perform(state.tick(now: now), at: now)
                 lastTick = now
-                let settled = settleWaiters.filter { $0.target <= now }
-                settleWaiters.removeAll { $0.target <= now }
-                for waiter in settled { waiter.continuation.resume() }
+                resumeSettled()
                 hooks.heartbeat?.beat()
                 var deadline = state.nextWake
                 if let interval = hooks.heartbeat?.interval {
@@ -210,12 +239,15 @@ public actor Scheduler: Service, CustomStringConvertible {
         } onGracefulShutdown: {
             self.stop()
         }
+        // The herds' start calls go on to their end (as a start the loop awaited did): their runs are
+        // then followed, or stopped below if they do not survive the daemon.
+        if !herdsInFlight.isEmpty { await withCheckedContinuation { herdDrainWaiter = $0 } }
         await stopRunsThatDoNotSurvive()
         for waiter in settleWaiters { waiter.continuation.resume() }
         settleWaiters = []
         for (_, waiter) in triggerWaiters { waiter.resume(returning: .refused("the daemon is stopping")) }
         triggerWaiters = [:]
-        observationSink.finish()
+        workSink.finish()
     }
 
     private func waitForWake(until deadline: Date?) async {
@@ -235,14 +267,28 @@ public actor Scheduler: Service, CustomStringConvertible {
         }
     }
 
-    private func perform(_ actions: [SchedulerAction]) async {
+    private func perform(_ actions: [SchedulerAction], at now: Date) async {
         // The starts of one wake-up go first, as one herd: their intents in one durable write, their
-        // executors' start calls concurrently. Skips and misses are recorded after them: they delay no run.
-        let herd = actions.compactMap { action -> PlannedStart? in
+        // executors' start calls concurrently, in a task of the scheduler's group, so that the next
+        // second's herd does not wait for this one's creates (the start cap is the only throttle).
+        // Skips and misses are recorded after them, by the loop: they delay no run.
+        let planned = actions.compactMap { action -> PlannedStart? in
             guard case .start(let slot, let trigger, let replacing) = action else { return nil }
             return PlannedStart(slot: slot, trigger: trigger, replacing: replacing)
         }
-        if !herd.isEmpty { await start(herd) }
+        if !planned.isEmpty {
+            nextHerdID += 1
+            let done = Latch<Void>()
+            var after: [String: JobStartTail] = [:], callsDone: [String: Latch<Void>] = [:]
+            for job in Set(planned.map(\.slot.job)) {
+                after[job] = jobStartTails[job]
+                let calls = Latch<Void>()
+                callsDone[job] = calls
+                jobStartTails[job] = JobStartTail(calls: calls, herd: done)
+            }
+            herdsInFlight[nextHerdID] = now
+            workSink.yield(.herd(Herd(id: nextHerdID, starts: planned, after: after, callsDone: callsDone, done: done)))
+        }
         for action in actions {
             switch action {
             case .start:

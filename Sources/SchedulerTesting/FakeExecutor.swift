@@ -27,8 +27,8 @@ public final class FakeExecutor: Executor {
     private let waiters = Mutex<[RunHandle: [Int: CheckedContinuation<RunOutcome?, Never>]]>([:])
     private let nextWaiter = Atomic<Int>(0)
     private let setup = Mutex<(reattachments: [RunID: Reattachment], failingJobs: Set<String>, output: [String])>(([:], [], []))
-    /// While starts are held: the start calls waiting for `releaseStarts()`.
-    private let gate = Mutex<(isHolding: Bool, waiting: [CheckedContinuation<Void, Never>])>((false, []))
+    /// While starts are held (all, or those of some jobs): the start calls waiting for `releaseStarts()`.
+    private let gate = Mutex<(isHolding: Bool, heldJobs: Set<String>, waiting: [CheckedContinuation<Void, Never>])>((false, [], []))
 
     public init(kind: ExecutorKind = .local, runsSurviveShutdown: Bool = true) {
         self.kind = kind
@@ -58,10 +58,14 @@ public final class FakeExecutor: Executor {
     /// Makes every start call wait, once entered, until `releaseStarts()` (as a slow API call would).
     public func holdStarts() { gate.withLock { $0.isHolding = true } }
 
+    /// Makes every start call of `job` wait, once entered, until `releaseStarts()`; other jobs' return.
+    public func holdStarts(of job: String) { gate.withLock { _ = $0.heldJobs.insert(job) } }
+
     /// Lets the held start calls, and every later one, return.
     public func releaseStarts() {
         let waiting = gate.withLock { gate in
             gate.isHolding = false
+            gate.heldJobs = []
             defer { gate.waiting = [] }
             return gate.waiting
         }
@@ -96,8 +100,9 @@ public final class FakeExecutor: Executor {
         state.updateIgnoringErrors { $0.entered.append(request) }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let isHeld = gate.withLock { gate in
-                if gate.isHolding { gate.waiting.append(continuation) }
-                return gate.isHolding
+                let isHeld = gate.isHolding || gate.heldJobs.contains(request.slot.job)
+                if isHeld { gate.waiting.append(continuation) }
+                return isHeld
             }
             if !isHeld { continuation.resume() }
         }

@@ -35,10 +35,7 @@ public struct FargateSize: Hashable, Sendable, Comparable, CustomStringConvertib
     public static func billed(
         cpu: ResourceQuantity, memory: ResourceQuantity, overheadMiB: Int = kubernetesOverheadMiB
     ) -> FargateSize? {
-        let mebibyte: Int64 = 1 << 20
-        let requestedMiB = memory.value / mebibyte + (memory.value % mebibyte == 0 ? 0 : 1)
-        let neededMiB = requestedMiB + Int64(overheadMiB)
-        return all.first { Int64($0.milliCPU) >= cpu.milliValue && Int64($0.memoryMiB) >= neededMiB }
+        billed(milliCPU: cpu.milliValue, memoryBytes: memory.value, overheadMiB: overheadMiB)
     }
 
     /// The memory Fargate adds for an executor; `nil` for one that does not run on Fargate.
@@ -51,8 +48,11 @@ public struct FargateSize: Hashable, Sendable, Comparable, CustomStringConvertib
     }
 
     /// The smallest vCPU Fargate offers that is at least `cpu`, ignoring memory; `nil` above 16 vCPU.
-    static func smallestCPU(atLeast cpu: ResourceQuantity) -> Int? {
-        all.first { Int64($0.milliCPU) >= cpu.milliValue }?.milliCPU
+    static func smallestCPU(atLeast cpu: ResourceQuantity) -> Int? { smallestCPU(atLeastMilli: cpu.milliValue) }
+
+    /// The smallest vCPU Fargate offers that is at least `milliCPU` thousandths.
+    static func smallestCPU(atLeastMilli milliCPU: Int64) -> Int? {
+        all.first { Int64($0.milliCPU) >= milliCPU }?.milliCPU
     }
 
     public static func < (lhs: FargateSize, rhs: FargateSize) -> Bool {

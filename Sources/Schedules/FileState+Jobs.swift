@@ -104,6 +104,7 @@ extension FileState {
         let errorsBeforeExecutorChecks = diagnostics.count
         checkExecutorSettings(job: name, line: line, column: nameToken.column)
         guard !diagnostics[errorsBeforeExecutorChecks...].contains(where: { !$0.isWarning }) else { return }
+        guard checkMainContainer(of: name, line: line, column: nameToken.column) else { return }
         // ECS sizes are checked exactly by checkExecutorSettings; EKS pods are rounded up here.
         if settings.executor != .ecs { checkFargateSize(line: line, column: nameToken.column) }
         // The jobs below one block of settings share them (see JobSpec.inherited).
@@ -141,18 +142,24 @@ extension FileState {
         return String(decoding: result, as: UTF8.self)
     }
 
-    /// Reports, once per size, a Fargate job whose requests fit no Fargate size or jump a vCPU size.
+    /// Reports, once per size, a Fargate job whose pod fits no Fargate size or jumps a vCPU size;
+    /// the pod's every container counts, as Fargate counts them (``PodRequests``).
     private mutating func checkFargateSize(line: Int, column: Int) {
         guard let overhead = FargateSize.overheadMiB(for: settings.executor) else { return }
-        let (cpu, memory) = (settings.cpu, settings.memory)
-        let key = [cpu.milliValue, memory.milliValue, Int64(overhead)]
+        let pod = settings.podRequests
+        let key = [pod.milliCPU, pod.memoryBytes, Int64(overhead)]
         guard !reportedSizes.contains(key) else { return }
         reportedSizes.insert(key)
-        guard let billed = FargateSize.billed(cpu: cpu, memory: memory, overheadMiB: overhead) else {
+        // A pod of several containers is named by its total, with where it comes from.
+        let (cpu, memory) = pod.hasSeveralContainers
+            ? (ResourceQuantity.cpu(milli: pod.milliCPU, text: " (the pod's, of \(pod.breakdown(\.cpu)))"),
+               ResourceQuantity.memory(bytes: pod.memoryBytes, text: " (the pod's, of \(pod.breakdown(\.memory)))"))
+            : (settings.mainContainerCPU, settings.mainContainerMemory)
+        guard let billed = FargateSize.billed(pod: pod, overheadMiB: overhead) else {
             report(.noFargateSize(cpu: cpu, memory: memory, overheadMiB: overhead), line: line, column: column)
             return
         }
-        if let smallest = FargateSize.smallestCPU(atLeast: cpu), billed.milliCPU > smallest {
+        if let smallest = FargateSize.smallestCPU(atLeastMilli: pod.milliCPU), billed.milliCPU > smallest {
             report(.fargateSizeJump(cpu: cpu, memory: memory, overheadMiB: overhead, billed: billed),
                    line: line, column: column)
         }

@@ -32,10 +32,20 @@ public struct JobSpec: Hashable, Sendable {
         self.inherited = inherited
     }
 
-    /// The size Fargate bills a run of this job as; `nil` when none fits or the executor is `local`.
+    /// The size Fargate bills a run of this job as, counting every container of its pod as Fargate
+    /// does (``PodRequests``); `nil` when none fits or the executor is `local`.
     public var fargateSize: FargateSize? {
-        FargateSize.overheadMiB(for: self.executor).flatMap { FargateSize.billed(cpu: self.cpu, memory: self.memory, overheadMiB: $0) }
+        FargateSize.overheadMiB(for: self.executor).flatMap { FargateSize.billed(pod: podRequests, overheadMiB: $0) }
     }
+
+    /// Each run's pod as Fargate sizes it (see `SettingValues+Pod.swift`).
+    public var podRequests: PodRequests { inherited.values.podRequests }
+
+    /// The CPU each run's main container gets: `CRON_CPU` if assigned, else the template's, else the default.
+    public var mainContainerCPU: ResourceQuantity { inherited.values.mainContainerCPU }
+
+    /// The memory each run's main container gets, chosen as ``mainContainerCPU`` is.
+    public var mainContainerMemory: ResourceQuantity { inherited.values.mainContainerMemory }
 
     public static func == (a: JobSpec, b: JobSpec) -> Bool {
         a.name == b.name && a.schedule == b.schedule && a.command == b.command && a.location == b.location

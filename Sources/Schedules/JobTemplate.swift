@@ -17,6 +17,8 @@ public struct JobTemplate: Hashable, Sendable {
     public var setsName: Bool
     /// Fields the API server sets itself, left out of the manifest (each a warning in `check`).
     public var notes: [Note] = []
+    /// The pod's containers, init containers first, with their requests (see `JobTemplate+Containers.swift`).
+    public var containers: [ContainerRequests] = []
 
     /// A line and column in the template file (1-based, as YAML parsers count them).
     public struct Place: Hashable, Sendable, CustomStringConvertible {
@@ -75,6 +77,7 @@ public struct JobTemplate: Hashable, Sendable {
         let podSpec = (((object as? [String: Any])?["spec"] as? [String: Any])?["template"] as? [String: Any])?["spec"]
         let first = ((podSpec as? [String: Any])?["containers"] as? [Any])?.first as? [String: Any]
         self.image = (first?["image"] as? String).flatMap { $0.isEmpty ? nil : $0 }
+        self.containers = (object as? [String: Any]).map(JobTemplate.containers(of:)) ?? []
         let metadata = (object as? [String: Any])?["metadata"] as? [String: Any]
         self.setsName = metadata?["name"] != nil || metadata?["generateName"] != nil
     }

@@ -19,6 +19,23 @@ public struct ResourceQuantity: Hashable, Sendable, CustomStringConvertible {
         self.text = String(text)
     }
 
+    /// A quantity of `milliValue` thousandths, written as `text` (a total fargate-cron computed, for messages).
+    init(milliValue: Int64, text: String) {
+        self.milliValue = milliValue
+        self.text = text
+    }
+
+    /// A CPU total as Kubernetes would write it: `2`, `1250m`.
+    static func cpu(milli: Int64, text suffix: String = "") -> ResourceQuantity {
+        ResourceQuantity(milliValue: milli, text: (milli % 1000 == 0 ? "\(milli / 1000)" : "\(milli)m") + suffix)
+    }
+
+    /// A memory total as Kubernetes would write it: `2Gi`, `768Mi`, or bytes.
+    static func memory(bytes: Int64, text suffix: String = "") -> ResourceQuantity {
+        let text = bytes % (1 << 30) == 0 ? "\(bytes >> 30)Gi" : bytes % (1 << 20) == 0 ? "\(bytes >> 20)Mi" : "\(bytes)"
+        return ResourceQuantity(milliValue: bytes * 1000, text: text + suffix)
+    }
+
     /// The value rounded up to a whole unit (Kubernetes' `Value()`): bytes for memory.
     public var value: Int64 { milliValue / 1000 + (milliValue % 1000 == 0 ? 0 : 1) }
 

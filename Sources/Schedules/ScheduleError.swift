@@ -63,6 +63,7 @@ public struct ScheduleError: Error, Hashable, Sendable, CustomStringConvertible 
         case templateFieldLeftOut(path: String, JobTemplate.Note)
         case reservedLabel(String)
         case mailWithoutSendmail(JobName, problem: String)
+        case unknownContainer(String, template: String, containers: [String], isInitContainer: Bool)
 
         /// The message, without location or severity.
         public var message: String {
@@ -91,7 +92,7 @@ public struct ScheduleError: Error, Hashable, Sendable, CustomStringConvertible 
             case .invalidSettingValue(let setting, let value, let expected):
                 "\(setting.rawValue) '\(value)' is not valid; expected \(expected)"
             case .missingImage(let name):
-                "job '\(name)' has no image; set CRON_IMAGE above it, or CRON_TEMPLATE to a manifest whose first container has one"
+                "job '\(name)' has no image; set CRON_IMAGE above it, or CRON_TEMPLATE to a manifest whose main container (CRON_CONTAINER, by default the first) has one"
             case .templateUnreadable(let path, let reason): "cannot read template '\(path)': \(reason)"
             case .templateInvalid(let path, let problem): "template '\(path)' \(problem)"
             case .noFargateSize(let cpu, let memory, let overhead):
@@ -120,6 +121,10 @@ public struct ScheduleError: Error, Hashable, Sendable, CustomStringConvertible 
                 "CRON_LABELS may not set '\(key)': the Job controller sets it on each run's pods, and the API server refuses a Job whose pods set it otherwise"
             case .mailWithoutSendmail(let job, let problem):
                 "job '\(job)' has MAILTO set, but mail cannot be sent from this host: \(problem); install an MTA (such as Debian's msmtp-mta) or point --sendmail (FARGATE_CRON_SENDMAIL) at one"
+            case .unknownContainer(let name, let template, let containers, let isInit):
+                isInit
+                    ? "CRON_CONTAINER '\(name)' is an init container of template '\(template)'; it must name one of the pod's containers: \(containers.joined(separator: ", "))"
+                    : "CRON_CONTAINER '\(name)' names no container of template '\(template)'; its containers are: \(containers.joined(separator: ", "))"
             case .templateNameIgnored(let path):
                 "template '\(path)' sets metadata.name, which is ignored: each run's Job is named after the job and its slot"
             }

@@ -47,6 +47,7 @@ public enum Setting: String, CaseIterable, Hashable, Sendable {
 
     /// The settings whose names do not start with `CRON_` (cron's own).
     static let cronNames: Set<String> = [Setting.mailTo.rawValue, Setting.mailFrom.rawValue]
+    case container = "CRON_CONTAINER"
 
     /// What a value must look like, as messages say it ("expected …").
     public var expected: String {
@@ -87,6 +88,7 @@ public enum Setting: String, CaseIterable, Hashable, Sendable {
         case .onFailure: "a command for /bin/sh"
         case .onFailureTimeout: "a duration such as 30s or 5m, more than 0"
         case .alertAfter: "a duration such as 26h or 1d2h, more than 0, or 'none'"
+        case .container: "the name of a container of the job's template (a DNS-1123 label)"
         }
     }
 

@@ -17,9 +17,16 @@ public struct SettingValues: Hashable, Sendable {
     public var image: String? = nil
     /// The container's CPU request and limit (`CRON_CPU`). With the memory default, the smallest
     /// Fargate size: 0.25 vCPU, and 256Mi + 256Mi for Kubernetes = 0.5 GB.
-    public var cpu = ResourceQuantity("250m")!
+    public var cpu = ResourceQuantity("250m")! { didSet { cpuIsAssigned = true } }
     /// The container's memory request and limit (`CRON_MEMORY`).
-    public var memory = ResourceQuantity("256Mi")!
+    public var memory = ResourceQuantity("256Mi")! { didSet { memoryIsAssigned = true } }
+    /// Whether the file assigns `CRON_CPU` (then it wins over the template's main container's own CPU).
+    public private(set) var cpuIsAssigned = false
+    /// Whether the file assigns `CRON_MEMORY`.
+    public private(set) var memoryIsAssigned = false
+    /// The template's container that runs the job's command and whose end is the run's
+    /// (`CRON_CONTAINER`); `nil` for the first.
+    public var container: String? = nil
     /// The Job manifest to start from (`CRON_TEMPLATE`).
     public var template: JobTemplate? = nil
     /// The pod's service account (`CRON_SERVICE_ACCOUNT`); `nil` for the namespace's default.
@@ -92,8 +99,12 @@ public struct SettingValues: Hashable, Sendable {
             case .executor: executor = defaults.executor
             case .namespace: namespace = defaults.namespace
             case .image: image = defaults.image
-            case .cpu: cpu = defaults.cpu
-            case .memory: memory = defaults.memory
+            case .cpu:
+                cpu = defaults.cpu
+                cpuIsAssigned = false
+            case .memory:
+                memory = defaults.memory
+                memoryIsAssigned = false
             case .template: template = defaults.template
             case .serviceAccount: serviceAccount = defaults.serviceAccount
             case .concurrency: concurrency = defaults.concurrency
@@ -114,6 +125,7 @@ public struct SettingValues: Hashable, Sendable {
             case .onFailure: onFailure = defaults.onFailure
             case .onFailureTimeout: onFailureTimeout = defaults.onFailureTimeout
             case .alertAfter: alertAfter = defaults.alertAfter
+            case .container: container = defaults.container
             default: preconditionFailure("\(setting.rawValue) is assigned by assignECS")
             }
             return
@@ -159,6 +171,7 @@ public struct SettingValues: Hashable, Sendable {
         case .onFailureTimeout: onFailureTimeout = try require(DurationSyntax.parse(value).flatMap { $0 > .zero ? $0 : nil })
         case .alertAfter:
             alertAfter = value == "none" ? nil : try require(DurationSyntax.parse(value).flatMap { $0 > .zero ? $0 : nil })
+        case .container: container = try require(Syntax.isDNSLabel(value) ? String(value) : nil)
         default: preconditionFailure("\(setting.rawValue) is assigned by assignECS")
         }
     }

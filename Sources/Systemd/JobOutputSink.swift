@@ -5,9 +5,9 @@ public import Foundation
 ///
 /// Each entry has `MESSAGE` (the line's bytes exactly, without the newline: invalid UTF-8 and NUL
 /// bytes pass through), `PRIORITY` (6 for stdout, 3 for stderr), `CRON_STREAM`, the run's
-/// `CRON_JOB`, `CRON_RUN_ID`, `CRON_SCHEDULED_AT`, `K8S_NAMESPACE`, `K8S_JOB`, `K8S_POD` (or, for an
-/// ECS task, `ECS_TASK_ARN` and `ECS_CONTAINER`) as far as known, and `CRON_OUTPUT_TIMESTAMP` when the
-/// log gave the line's time.
+/// `CRON_JOB`, `CRON_RUN_ID`, `CRON_SCHEDULED_AT`, `K8S_NAMESPACE`, `K8S_JOB`, `K8S_POD`,
+/// `K8S_CONTAINER` (or, for an ECS task, `ECS_TASK_ARN` and `ECS_CONTAINER`) as far as known, and
+/// `CRON_OUTPUT_TIMESTAMP` when the log gave the line's time.
 public struct JobOutputSink: Sendable {
     /// Which of the container's streams a line came from.
     public enum Stream: String, Sendable, CaseIterable {
@@ -34,11 +34,14 @@ public struct JobOutputSink: Sendable {
         public var ecsTaskARN: String?
         /// `ECS_CONTAINER`, the task's container the output came from.
         public var ecsContainer: String?
+        /// `K8S_CONTAINER`: which of the pod's containers wrote the output (a pod's every container,
+        /// init containers and sidecars too, has its own output).
+        public var container: String?
 
         /// The run's identity; the Kubernetes names as far as known.
         public init(
             job: String, runID: String, scheduledAt: Date, namespace: String? = nil, kubernetesJob: String? = nil,
-            pod: String? = nil
+            pod: String? = nil, container: String? = nil
         ) {
             self.job = job
             self.runID = runID
@@ -46,6 +49,7 @@ public struct JobOutputSink: Sendable {
             self.namespace = namespace
             self.kubernetesJob = kubernetesJob
             self.pod = pod
+            self.container = container
         }
 
         /// An ECS task's identity.
@@ -82,6 +86,7 @@ public struct JobOutputSink: Sendable {
         if let pod = run.pod { fields.append(JournalField.k8sPod, pod) }
         if let task = run.ecsTaskARN { fields.append(JournalField.ecsTaskARN, task) }
         if let container = run.ecsContainer { fields.append(JournalField.ecsContainer, container) }
+        if let container = run.container { fields.append(JournalField.k8sContainer, container) }
         runFields = fields
     }
 

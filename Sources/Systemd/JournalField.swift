@@ -50,6 +50,8 @@ public enum JournalField {
     public static let ecsTaskARN = "ECS_TASK_ARN"
     /// The name of the ECS container the line came from.
     public static let ecsContainer = "ECS_CONTAINER"
+    /// The container a line of output came from (init containers and sidecars too).
+    public static let k8sContainer = "K8S_CONTAINER"
     /// The container's exit code.
     public static let exitCode = "EXIT_CODE"
     /// The Fargate capacity the pod ran on (from its `CapacityProvisioned` annotation).

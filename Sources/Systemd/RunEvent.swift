@@ -16,6 +16,8 @@ public struct RunEvent: Sendable {
         case scheduleReloaded, scheduleRejected
         /// With several hosts (`--lease`): this host became the leader, or stopped leading.
         case leadershipAcquired, leadershipLost
+        /// A run's pod was not placed by Fargate (an EC2 node, no `CapacityProvisioned`).
+        case notOnFargate
 
         /// The `MESSAGE_ID` of this kind, 32 lower-case hex digits.
         public var messageID: String {
@@ -38,6 +40,7 @@ public struct RunEvent: Sendable {
             case .scheduleRejected: "f4a606f4d04746c4965af2d4628d675b"
             case .leadershipAcquired: "c3d3f66bd4df47009f5db9b0d07d67f3"
             case .leadershipLost: "df7c22d99b174935beb0d45529fbc91d"
+            case .notOnFargate: "91021071f8a9481396b84f7e9fdebd87"
             }
         }
 
@@ -47,7 +50,7 @@ public struct RunEvent: Sendable {
             case .started, .succeeded, .podCollected, .scheduleReloaded: .info
             case .leadershipAcquired, .leadershipLost: .notice
             case .skipped, .replaced, .cancelled: .notice
-            case .missed, .stuckPending: .warning
+            case .missed, .stuckPending, .notOnFargate: .warning
             case .failed, .lost, .scheduleRejected, .overdue: .error
             case .recovered: .notice
             case .mailFailed, .hookFailed: .warning
@@ -128,6 +131,7 @@ public struct RunEvent: Sendable {
         case .scheduleRejected: return "Rejected schedule file \(scheduleFile ?? "?")\(because)"
         case .leadershipAcquired: return "Became the leader on Lease \(lease ?? "?")\(because)"
         case .leadershipLost: return "Stopped leading on Lease \(lease ?? "?")\(because)"
+        case .notOnFargate: return "Run \(runID ?? "?") of \(job) ran its pod \(pod ?? "?") outside Fargate\(because)"
         }
     }
 

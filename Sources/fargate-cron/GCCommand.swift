@@ -76,7 +76,8 @@ struct GCCommand: AsyncParsableCommand {
         let client = try await cluster.connect(environment: environment)
         let logger = Logger(label: "fargate-cron-gc") { StreamLogHandler.standardError(label: $0) }
         let executor = KubernetesExecutor(
-            client: client, settings: { jobs.settings(of: $0) }, journal: nil, clock: SystemWallClock(), logger: logger)
+            client: client, settings: { jobs.settings(of: $0) }, journal: nil, clock: SystemWallClock(), logger: logger,
+            followsRuns: false)
         return await executor.sweep(jobs: jobs.all, dryRun: dryRun)
     }
 }

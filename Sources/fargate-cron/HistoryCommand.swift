@@ -104,6 +104,7 @@ struct RunJSON: Encodable {
     var outputLines: Int?, reportedAt: String?
     /// The hosts that started and finished the run (several hosts electing a leader; schema v4).
     var startedBy: String?, finishedBy: String?
+    var placement: String?, placementNote: String?, startFailure: String?
 
     init(_ run: Run) {
         func iso(_ date: Date?) -> String? { date.map(utcTimestamp) }
@@ -144,6 +145,9 @@ struct RunJSON: Encodable {
         reportedAt = iso(run.reportedAt)
         startedBy = run.startedBy
         finishedBy = run.finishedBy
+        placement = run.placement?.rawValue
+        placementNote = run.placementNote
+        startFailure = run.startFailure?.rawValue
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -183,6 +187,9 @@ struct RunJSON: Encodable {
         try c.encode(reportedAt, forKey: .reportedAt)
         try c.encode(startedBy, forKey: .startedBy)
         try c.encode(finishedBy, forKey: .finishedBy)
+        try c.encode(placement, forKey: .placement)
+        try c.encode(placementNote, forKey: .placementNote)
+        try c.encode(startFailure, forKey: .startFailure)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -191,6 +198,7 @@ struct RunJSON: Encodable {
         case podCreatedAt, podScheduledAt, podFinishedAt, podDeletedAt, billedSeconds, estimatedPrice
         case exitCode, reason, failureKind, failureCause, blockedBy, outputLines, reportedAt
         case startedBy, finishedBy
+        case placement, placementNote, startFailure
     }
 }
 
@@ -244,6 +252,8 @@ struct HistoryTable {
             if let code = run.exitCode, run.state != .succeeded { detail.append("exit \(code)") }
             if let reason = run.reason { detail.append(reason) }
             if let task = run.ecsTaskARN { detail.append("task \(task)") }
+            // First: the run may have succeeded, but it was billed and isolated as something else than Fargate.
+            if run.placement == .notFargate { detail.insert("not on Fargate" + (run.placementNote.map { " (\($0))" } ?? ""), at: 0) }
             if run.state.isActive, let process = run.localProcess {
                 // `pid=4242 start=987654` shows as `pid 4242`: the start time only tells a reused pid apart.
                 detail.append(process.split(separator: " ").first?.replacingOccurrences(of: "=", with: " ") ?? process)

@@ -108,7 +108,7 @@ struct StatusReport {
         let next: String = job.isSuspended ? "suspended" : job.nextFireDate.map(time) ?? "never"
         let active: String = job.activeRuns.isEmpty ? "none" : job.activeRuns.map { "run \($0)" }.joined(separator: ", ")
         var last = "never ran"
-        if let run = job.lastRun { last = "run \(run.id) at \(time(run.slot.scheduledAt)): \(run.state)" }
+        if let run = job.lastRun { last = "run \(run.id) at \(time(run.slot.scheduledAt)): \(run.state)" + (run.notice.map { ", \($0)" } ?? "") }
         var success = "none"
         if let run = state?.lastSuccess { success = "run \(run.id) at \(time(run.at))" }
         var lines: [String] = []
@@ -140,7 +140,7 @@ struct StatusReport {
         for job in jobs {
             let next = job.isSuspended ? "suspended" : job.nextFireDate.map { $0.formatted(.iso8601) } ?? "never"
             let active = job.activeRuns.isEmpty ? "idle" : "active: run " + job.activeRuns.map(\.description).joined(separator: ", ")
-            let last = job.lastRun.map { "last: run \($0.id) at \($0.slot.scheduledAt.formatted(.iso8601)) \($0.state)" } ?? "never ran"
+            let last = job.lastRun.map { "last: run \($0.id) at \($0.slot.scheduledAt.formatted(.iso8601)) \($0.state)" + ($0.notice.map { ", \($0)" } ?? "") } ?? "never ran"
             let overdue = alerting[job.name]?.overdueSince.map { "\tOVERDUE since \($0.formatted(.iso8601))" } ?? ""
             lines.append("\(job.name)\t\(job.schedule)\tnext \(next)\t\(active)\t\(last)\(overdue)")
         }
@@ -170,7 +170,8 @@ struct StatusReport {
             object["overdueSince"] = state?.overdueSince.map { $0.formatted(.iso8601) } ?? NSNull()
             object["lastRun"] =
                 job.lastRun.map { run -> [String: Any] in
-                    ["run": run.id.rawValue, "scheduledAt": run.slot.scheduledAt.formatted(.iso8601), "state": run.state.description]
+                    ["run": run.id.rawValue, "scheduledAt": run.slot.scheduledAt.formatted(.iso8601), "state": run.state.description,
+                     "notice": run.notice ?? NSNull()]
                 } ?? NSNull()
             return object
         }

@@ -116,7 +116,38 @@ import Testing
         FargateExecutor.FailureKind.exitStatus, .outOfMemory, .deadlineExceeded, .platformEviction, .pendingTimeout,
     ])
     func failureOwnersAgree(_ kind: FargateExecutor.FailureKind) {
-        #expect((FailureCause(kind).origin == .platform) == kind.isPlatformFailure)
+        #expect((FailureCause(kind)?.origin == .platform) == kind.isPlatformFailure)
+    }
+
+    /// A run the cluster kept from starting has no failure cause (its command never ran): the
+    /// ledger's start failure names why, and a pod that ran elsewhere than Fargate says so.
+    @Test func aStartFailureAndThePlacementAreRecorded() throws {
+        try Self.withStartedRun { ledger, id in
+            let verdict = RunVerdict.failed(.cannotStart, exitCode: nil, reason: "cannot start: an image cannot be pulled")
+            var report = Self.report(run: id.rawValue, pods: [], verdict: verdict)
+            report.startBlocker = .imagePull
+            let run = try ledger.record(report, at: Self.at(91))
+            #expect(run.startFailure == .imagePull && run.failureCause == nil && run.placement == nil)
+        }
+        try Self.withStartedRun { ledger, id in
+            let pod = Self.timeline(
+                "nightly-report-29400000-x7k2p", capacity: nil, created: 1, scheduled: 2, running: 3, finished: 4, deleted: 5)
+            var report = Self.report(run: id.rawValue, pods: [pod], verdict: .succeeded)
+            report.placement = .notFargate(node: "ip-10-0-1-2.ec2.internal", why: "its node ip-10-0-1-2.ec2.internal is not a Fargate node")
+            let run = try ledger.record(report, at: Self.at(6))
+            #expect(run.placement == .notFargate)
+            #expect(run.placementNote == "its node ip-10-0-1-2.ec2.internal is not a Fargate node")
+            #expect(run.startFailure == nil)
+            // `status` shows it with the job's last run, from the daemon (over the control socket)
+            // or from the ledger: both build the run record from the ledger's row.
+            #expect(RunRecord(run).notice == "not on Fargate (its node ip-10-0-1-2.ec2.internal is not a Fargate node)")
+        }
+    }
+
+    /// Every cause the executor finds has its ledger name, spelt the same.
+    @Test(arguments: StartBlocker.Cause.allCases)
+    func startFailureNamesAgree(_ cause: StartBlocker.Cause) {
+        #expect(StartFailure(cause).rawValue == cause.rawValue)
     }
 
     @Test func recordingTheSameReportTwiceIsHarmless() throws {

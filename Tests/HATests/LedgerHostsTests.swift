@@ -87,7 +87,7 @@ import Testing
             let ledger = try RunLedger.open(stateDirectory: directory, host: "host-a")
             #expect(try ledger.history(limit: 10) == before, "the run reads the same after the migration")
             let version = try DatabaseQueue(path: path, configuration: { var c = Configuration(); c.readonly = true; return c }())
-            #expect(try version.read { try Int.fetchOne($0, sql: "PRAGMA user_version") } == 4)
+            #expect(try version.read { try Int.fetchOne($0, sql: "PRAGMA user_version") } == RunLedger.supportedSchemaVersion)
             try version.close()
             let next = try ledger.recordIntent(for: slot(1), policy: .forbid, at: Self.t0)
             #expect(try ledger.record(.started(handle("tick-2")), for: next.id, at: Self.t0).startedBy == "host-a")

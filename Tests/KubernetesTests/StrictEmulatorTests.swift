@@ -362,6 +362,10 @@ struct StrictEmulatorTests {
         #expect(fargate?.metadata.labels?["eks.amazonaws.com/fargate-profile"] == "batch")
         #expect(stuck?.status?.phase == "Pending")
         #expect(stuck?.metadata.annotations?["CapacityProvisioned"] == nil)
+        // The scheduler records through events.k8s.io/v1: read as core/v1, only eventTime is set.
+        let scheduling = try await client.events(aboutPodsOfJob: "nowhere", in: namespace).first { $0.reason == "FailedScheduling" }
+        #expect(scheduling?.eventTime != nil && scheduling?.lastTimestamp == nil && scheduling?.firstTimestamp == nil)
+        #expect(scheduling?.source?.component == nil)
 
         let withNodes = Peer.namespace("ec2")
         try await Self.configure(withNodes, ["fargateProfiles": .array([]), "ec2Nodes": .integer(2)])
@@ -399,5 +403,30 @@ struct StrictEmulatorTests {
         #expect(events.contains { $0.reason == "Failed" && $0.message == "Error: ErrImagePull" })
         #expect(events.contains { $0.reason == "Failed" && $0.message?.contains(#"Failed to pull image "app:missing""#) == true })
         #expect(events.contains { $0.reason == "BackOff" && $0.message == #"Back-off pulling image "app:missing""# })
+        // The kubelet keeps retrying; its recorder aggregates each repeat into the Event it made.
+        var backOffs: [Event] = []
+        #expect(try await poll(within: .seconds(20)) {
+            backOffs = try await client.events(aboutPodsOfJob: "pull", in: namespace).filter { $0.reason == "BackOff" }
+            return backOffs.first.map { ($0.count ?? 0) >= 2 } ?? false
+        })
+        #expect(backOffs.count == 1, "one Event, its count grown: \(backOffs.map { ($0.count ?? 0, $0.lastTimestamp as Any) })")
+        #expect((backOffs.first?.lastTimestamp ?? .distantPast) > (backOffs.first?.firstTimestamp ?? .distantFuture))
+    }
+
+    /// A field selector on a field the resource cannot be selected by is refused with 400, as the
+    /// API server's field label conversion refuses it; the ones the daemon uses are answered.
+    @Test func fieldSelectorsAreLimitedToTheResourcesFields() async throws {
+        let namespace = Peer.namespace("fields")
+        let client = try Peer.client()
+        do {
+            _ = try await client.list(Event.self, in: namespace, fieldSelector: "involvedObject.labels=x")
+            Issue.record("an unsupported field was answered")
+        } catch {
+            guard case .api(let status, _, let message) = error else { throw error }
+            #expect(status == 400)
+            #expect(message.contains("field label not supported: involvedObject.labels"), "\(message)")
+        }
+        let events = try await client.list(Event.self, in: namespace, fieldSelector: "involvedObject.name=x,involvedObject.kind=Job")
+        #expect(events.items.isEmpty)
     }
 }

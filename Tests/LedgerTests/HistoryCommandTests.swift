@@ -75,7 +75,7 @@ import Testing
             #expect(
                 runs[1]["kubernetesJob"] as? String == "report-60" && runs[1]["kubernetesUID"] as? String == "uid-60")
             #expect(runs[0]["blockedBy"] as? Int == 1 && runs[0]["pod"] is NSNull)
-            #expect(Set(runs[0].keys) == Set(runs[1].keys) && runs[0].keys.count == 34)
+            #expect(Set(runs[0].keys) == Set(runs[1].keys) && runs[0].keys.count == 37)
         }
     }
 
@@ -186,7 +186,39 @@ import Testing
             #expect(local["executor"] as? String == "local" && local["process"] as? String == "pid=4242 start=987654")
             #expect(local["kubernetesJob"] is NSNull && local["kubernetesUID"] is NSNull && local["pod"] is NSNull)
             #expect(local["ecsTask"] is NSNull)
-            #expect(Set(runs.map { Set($0.keys) }).count == 1 && runs[0].keys.count == 34)
+            #expect(Set(runs.map { Set($0.keys) }).count == 1 && runs[0].keys.count == 37)
+        }
+    }
+
+    /// A run whose pod ran outside Fargate says so first in its detail, and one the cluster kept
+    /// from starting names why; `--json` has both as fields.
+    @Test func notOnFargateAndCannotStart() throws {
+        try withStateDirectory { directory in
+            do {
+                let ledger = try RunLedger.open(stateDirectory: directory)
+                var run = try ledger.recordIntent(for: Slot(job: "report", scheduledAt: minute(0)), policy: .forbid, at: minute(0))
+                try ledger.record(.started(RunHandle(executor: .kubernetes, reference: "batch/report-1")), for: run.id, at: minute(0))
+                try ledger.record(.succeeded, for: run.id, at: minute(2))
+                try ledger.recordReport(
+                    PodReport(pod: "report-1-x7k2p", podCount: 1, node: "ip-10-0-1-7.ec2.internal",
+                              placement: .notFargate, placementNote: "its node ip-10-0-1-7.ec2.internal is not a Fargate node"),
+                    for: run.id, at: minute(2))
+                run = try ledger.recordIntent(for: Slot(job: "report", scheduledAt: minute(60)), policy: .forbid, at: minute(60))
+                try ledger.record(.started(RunHandle(executor: .kubernetes, reference: "batch/report-2")), for: run.id, at: minute(60))
+                let reason = "cannot start: a ResourceQuota refused the pod (Job batch/report-2, FailedCreate) for 60 s: exceeded quota"
+                try ledger.record(.failed(exitCode: nil, reason: reason), for: run.id, at: minute(61))
+                try ledger.recordReport(PodReport(podCount: 0, startFailure: .quotaExceeded), for: run.id, at: minute(61))
+            }
+            let output = try Self.history(["--state-dir", directory])
+            let lines = output.stdout.split(separator: "\n")
+            #expect(lines.count == 3, "\(output.stdout)")
+            #expect(lines[1].hasSuffix("cannot start: a ResourceQuota refused the pod (Job batch/report-2, FailedCreate) for 60 s: exceeded quota"))
+            #expect(lines[2].hasSuffix("not on Fargate (its node ip-10-0-1-7.ec2.internal is not a Fargate node)"))
+            let json = try Self.history(["--json", "--state-dir", directory])
+            let runs = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
+            #expect(runs[0]["startFailure"] as? String == "quota-exceeded" && runs[0]["failureCause"] is NSNull)
+            #expect(runs[1]["placement"] as? String == "not-fargate" && runs[1]["startFailure"] is NSNull)
+            #expect(runs[1]["placementNote"] as? String == "its node ip-10-0-1-7.ec2.internal is not a Fargate node")
         }
     }
 

@@ -74,7 +74,9 @@ import Testing
                 return try Self.schema(of: other + "/" + RunLedger.databaseFileName)
             }
             #expect(upgraded == fresh)
-            #expect(upgraded.suffix(5) == ["4", "v1: runs", "v2: pod reports", "v3: executor-neutral runs", "v4: hosts"])
+            #expect(upgraded.suffix(6) == [
+                "5", "v1: runs", "v2: pod reports", "v3: executor-neutral runs", "v4: hosts", "v5: placement and start failures",
+            ])
 
             // The guarantees survived: the active local run still blocks its job under forbid...
             #expect(throws: LedgerError.jobHasActiveRun(job: "backup", blocking: RunID(rawValue: 2))) {

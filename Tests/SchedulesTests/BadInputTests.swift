@@ -170,9 +170,9 @@ let badInputs: [Bad] = [
                    "comma-separated key=value pairs with keys [prefix/]name")),
     // Images and Fargate sizes.
     Bad("no image", "0 3 * * * backup run\n",
-        "t.cron:1:11: error: job 'backup' has no image; set CRON_IMAGE above it, or CRON_TEMPLATE to a manifest whose first container has one"),
+        "t.cron:1:11: error: job 'backup' has no image; set CRON_IMAGE above it, or CRON_TEMPLATE to a manifest whose main container (CRON_CONTAINER, by default the first) has one"),
     Bad("image reset to none", image + "CRON_IMAGE=\n0 3 * * * backup run\n",
-        "t.cron:3:11: error: job 'backup' has no image; set CRON_IMAGE above it, or CRON_TEMPLATE to a manifest whose first container has one"),
+        "t.cron:3:11: error: job 'backup' has no image; set CRON_IMAGE above it, or CRON_TEMPLATE to a manifest whose main container (CRON_CONTAINER, by default the first) has one"),
     Bad("more CPU than Fargate has", image + "CRON_CPU=32\n" + job,
         "t.cron:3:11: error: no Fargate size fits CPU 32 and memory 256Mi (+256Mi for Kubernetes); the largest is 16 vCPU / 120 GB"),
     Bad("more memory than Fargate has", image + "CRON_MEMORY=121Gi\n" + job,

@@ -29,6 +29,23 @@ struct JobOutputTests {
         ("UTF-8 text", Array("日本語のログ ✓".utf8)),
     ]
 
+    /// Each container of a pod has its own output: its lines carry `K8S_CONTAINER`, so that
+    /// `journalctl CRON_RUN_ID=… K8S_CONTAINER=proxy` shows one container's alone.
+    @Test func eachLineNamesItsContainer() async throws {
+        for container in ["migrate", "main", "proxy"] {
+            let sink = JobOutputSink(
+                run: .init(job: job, runID: runID, scheduledAt: Date(timeIntervalSince1970: 1_795_923_000), namespace: "batch",
+                           kubernetesJob: "output-test-29400000", pod: "output-test-29400000-x1", container: container),
+                writer: writer)
+            sink.write(line: Array("\(container) says hello".utf8), stream: .stdout)
+        }
+        let entries = try await Journal.entries(["CRON_RUN_ID=\(runID)"])
+        #expect(entries.map { $0[text: "K8S_CONTAINER"] } == ["migrate", "main", "proxy"])
+        #expect(entries.map { $0[text: "MESSAGE"] } == ["migrate says hello", "main says hello", "proxy says hello"])
+        let one = try await Journal.entries(["CRON_RUN_ID=\(runID)", "K8S_CONTAINER=proxy"])
+        #expect(one.count == 1 && one.first?[text: "MESSAGE"] == "proxy says hello")
+    }
+
     @Test func awkwardLinesArriveByteForByte() async throws {
         // As the pod log endpoint sends them with ?timestamps=true, cut at odd places.
         var stream: [UInt8] = []

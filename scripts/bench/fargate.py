@@ -26,7 +26,10 @@ CONTROLLER = os.path.join(HERE, "..", "peers", "fargate_controller.py")
 NAMESPACE = "bench"
 DAEMON_TOKEN = "fargate-cron-bench"  # the emulator's stats tell clients apart by bearer token
 PEER_TOKEN = "peer-bench"
-SCRIPT = {"run-seconds": "1", "lines": "3"}  # what fargate_controller.py does with each run
+OBSERVER_TOKEN = "observer-bench"  # this script's own reads, so that they are not counted as the daemon's
+# What fargate_controller.py does with each run (RUN_SECONDS, LINES: a longer run keeps all of a herd's
+# pods running, each with its log stream open, at once).
+SCRIPT = {"run-seconds": os.environ.get("RUN_SECONDS", "1"), "lines": os.environ.get("LINES", "3")}
 TICKS = os.sysconf("SC_CLK_TCK")
 FINAL = ("succeeded", "failed", "cancelled", "replaced", "skipped", "missed", "suspended")
 
@@ -108,17 +111,34 @@ def peak(seconds, key=None):
     return second, count(seconds[second]), seconds[second]
 
 
+def thread_names(pid):
+    """{name: count} of the process's threads (/proc/PID/task/*/comm, what `ps -L` shows)."""
+    names = {}
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/comm") as f:
+                name = f.read().strip()
+        except FileNotFoundError:
+            continue  # the thread ended meanwhile
+        names[name] = names.get(name, 0) + 1
+    return names
+
+
 class Sampler(threading.Thread):
-    """Samples the daemon's RSS every 100 ms while the herd runs."""
+    """Samples the daemon's RSS and thread count every 100 ms while the herd runs (and the threads' names
+    at the peak)."""
 
     def __init__(self, pid):
         super().__init__(daemon=True)
-        self.pid, self.peak_rss, self.running = pid, 0, True
+        self.pid, self.peak_rss, self.peak_threads, self.peak_thread_names, self.running = pid, 0, 0, {}, True
 
     def run(self):
         while self.running:
             try:
                 self.peak_rss = max(self.peak_rss, status_kib(self.pid, "VmRSS"))
+                threads = status_kib(self.pid, "Threads")
+                if threads > self.peak_threads:
+                    self.peak_threads, self.peak_thread_names = threads, thread_names(self.pid)
             except (FileNotFoundError, ProcessLookupError):
                 return
             time.sleep(0.1)
@@ -152,7 +172,8 @@ def start_daemon(binary, folder, server, cap):
     log = open(os.path.join(folder, "daemon.log"), "w")
     daemon = subprocess.Popen(
         [binary, "daemon", "--crontabs", os.path.join(folder, "crontabs"), "--state-dir", os.path.join(folder, "state"),
-         "--max-starts-per-second", str(cap)],
+         "--max-starts-per-second", str(cap)]
+        + (["--max-active-runs", os.environ["MAX_ACTIVE_RUNS"]] if os.environ.get("MAX_ACTIVE_RUNS") else []),
         env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
     listener.settimeout(30)
     while b"READY=1" not in listener.recv(4096).split(b"\n"):
@@ -167,7 +188,8 @@ def ledger_rows(folder, slot):
         return []
     with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=10) as db:
         return db.execute(
-            "SELECT job, state, recorded_at, created_at, pod_finished_at, pod_deleted_at, reported_at, pod "
+            "SELECT job, state, recorded_at, created_at, pod_finished_at, pod_deleted_at, reported_at, pod, "
+            "pod_scheduled_at, output_lines "
             "FROM run WHERE scheduled_at = ?", (slot * 1000,)).fetchall()
 
 
@@ -183,6 +205,7 @@ def herd(binary, server, cap, jobs, lead):
         if time.time() > slot - 2:
             raise RuntimeError(f"the daemon was ready less than 2 s before the slot; raise LEAD (now {lead} s)")
         rss_ready = status_kib(daemon.pid, "VmRSS")
+        threads_ready = thread_names(daemon.pid)
         time.sleep(max(0.0, slot - 1 - time.time()))
         pids = {"daemon": daemon.pid, "emulator": emulator_pid(), "controller": controller.pid}
         cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
@@ -207,8 +230,8 @@ def herd(binary, server, cap, jobs, lead):
         rss_peak = max(sampler.peak_rss, status_kib(daemon.pid, "VmHWM"))
         load_after = load_average()
         rows = ledger_rows(folder, slot)
-        pods_left = len(get_json(f"{server}/api/v1/namespaces/{NAMESPACE}/pods", DAEMON_TOKEN)["items"])
-        jobs_in_cluster = len(get_json(f"{server}/apis/batch/v1/namespaces/{NAMESPACE}/jobs", DAEMON_TOKEN)["items"])
+        pods_left = len(get_json(f"{server}/api/v1/namespaces/{NAMESPACE}/pods", OBSERVER_TOKEN)["items"])
+        jobs_in_cluster = len(get_json(f"{server}/apis/batch/v1/namespaces/{NAMESPACE}/jobs", OBSERVER_TOKEN)["items"])
         ours = requests_by_second(server, DAEMON_TOKEN)
         everyone = requests_by_second(server, None)
         lists = {}
@@ -234,14 +257,24 @@ def herd(binary, server, cap, jobs, lead):
     for r in rows:
         if r[3] is not None:
             starts[r[3] // 1000] = starts.get(r[3] // 1000, 0) + 1
+    # Pods running at once (scheduled to finished, from the ledger): how many log streams were open together.
+    edges = sorted([(r[8], 1) for r in rows if r[8] is not None and r[4] is not None]
+                   + [(r[4], -1) for r in rows if r[8] is not None and r[4] is not None])
+    running, running_peak = 0, 0
+    for _, step in edges:
+        running += step
+        running_peak = max(running_peak, running)
     herd_seconds = {s: v for s, v in ours.items() if s >= slot - 1}
     ours_peak = peak(herd_seconds)
     creates_peak = peak(herd_seconds, "create jobs")
     all_peak = peak({s: v for s, v in everyone.items() if s >= slot - 1})
-    totals = {}
+    totals, whole_life = {}, {}
     for verbs in herd_seconds.values():
         for key, count in verbs.items():
             totals[key] = totals.get(key, 0) + count
+    for verbs in ours.values():  # from the daemon's start: its caches list and watch before the herd
+        for key, count in verbs.items():
+            whole_life[key] = whole_life.get(key, 0) + count
     keep = exit_code != 0 or os.environ.get("KEEP_STATE") == "1"
     if not keep:
         shutil.rmtree(folder, ignore_errors=True)
@@ -254,15 +287,21 @@ def herd(binary, server, cap, jobs, lead):
         "peak_daemon_requests_per_second": ours_peak[1], "peak_daemon_second_verbs": ours_peak[2],
         "peak_job_creates_per_second": creates_peak[1],
         "peak_all_clients_requests_per_second": all_peak[1], "peak_all_clients_second_verbs": all_peak[2],
-        "daemon_requests_by_verb": totals, "daemon_lists": lists,
+        "daemon_requests_by_verb": totals, "daemon_requests_whole_life": whole_life, "daemon_lists": lists,
         "finished_to_deleted_ms": {"n": len(deleted), "p50": percentile(deleted, 50), "p99": percentile(deleted, 99),
                                    "max": deleted[-1] if deleted else None},
         "runs_without_pod_times": sorted(f"{r[0]} (pod {r[7]}, finished {r[4]}, deleted {r[5]})"
                                          for r in rows if r[3] is not None and (r[4] is None or r[5] is None)),
+        "runs_missing_lines": sorted(f"{r[0]} ({r[9]} lines)" for r in rows
+                                     if r[3] is not None and r[9] != int(SCRIPT["lines"])),
+        "pods_running_at_once_peak": running_peak,
         "pods_left": pods_left, "jobs_in_cluster": jobs_in_cluster,
         "herd_wall_s": round(settled - (slot - 1), 1),
         "cpu_s": {k: round(v, 2) for k, v in cpu.items()},
         "daemon_rss_ready_mib": round(rss_ready / 1024, 1), "daemon_rss_peak_mib": round(rss_peak / 1024, 1),
+        "daemon_threads_ready": sum(threads_ready.values()), "daemon_threads_peak": sampler.peak_threads,
+        "daemon_thread_names_ready": threads_ready, "daemon_thread_names_peak": sampler.peak_thread_names,
+        "script": SCRIPT, "max_active_runs": os.environ.get("MAX_ACTIVE_RUNS") or "the daemon's default",
         "load_before": load_before, "load_after": load_after, "daemon_exit": exit_code,
         "kept_folder": folder if keep else None,
     }
@@ -305,6 +344,16 @@ def peer(server, jobs, concurrency):
             "peak_job_creates_per_second": creates}
 
 
+def per_run(h):
+    """(requests per run besides the watches, the log streams and the first list of each kind; log streams per run),
+    from the daemon's start."""
+    verbs = h["daemon_requests_whole_life"]
+    started = sum(n for s, n in h["states"].items() if s not in ("skipped", "missed")) or 1
+    first_lists = sum(1 for k in verbs if k.startswith("list "))
+    rest = sum(v for k, v in verbs.items() if not k.startswith("watch ") and not k.startswith("log ")) - first_lists
+    return rest / started, sum(v for k, v in verbs.items() if k.startswith("log ")) / started
+
+
 def table(herds, ceiling):
     print("| measure | " + " | ".join(f"cap {h['cap']}/s" for h in herds) + " |")
     print("|---|" + "---|" * len(herds))
@@ -333,11 +382,24 @@ def table(herds, ceiling):
         lambda h: "{p50} / {p99} / {max} ms (n={n})".format(**h["finished_to_deleted_ms"]))
     row("runs with no pod in their report (no output lines, no pod times)",
         lambda h: str(len(h["runs_without_pod_times"])))
+    row("runs without all their output lines (ledger `output_lines`)", lambda h: str(len(h.get("runs_missing_lines", []))))
+    row("pods running at once, peak (ledger `pod_scheduled_at` to `pod_finished_at`)",
+        lambda h: str(h.get("pods_running_at_once_peak", "–")))
+    row("daemon's requests from its start to the herd's end (its caches list and watch at start-up)",
+        lambda h: f"{sum(h['daemon_requests_whole_life'].values())}: " + ", ".join(
+            f"{k} {v}" for k, v in sorted(h["daemon_requests_whole_life"].items(), key=lambda kv: -kv[1])))
+    row("daemon's watches from its start to the herd's end (one namespace)",
+        lambda h: str(sum(v for k, v in h["daemon_requests_whole_life"].items() if k.startswith("watch "))))
+    row("daemon's requests per run besides the watches and the first list of each kind: the rest / log streams",
+        lambda h: "{:.2f} / {:.2f}".format(*per_run(h)))
     row("pods left in the cluster after the herd / Jobs kept", lambda h: f"{h['pods_left']} / {h['jobs_in_cluster']}")
     row("herd wall time (slot − 1 s to every run reported)", lambda h: f"{h['herd_wall_s']} s")
     row("CPU seconds in that time: daemon / emulator / controller", lambda h: " / ".join(
         str(h["cpu_s"][k]) for k in ("daemon", "emulator", "controller")))
     row("daemon RSS at READY / peak", lambda h: f"{h['daemon_rss_ready_mib']} / {h['daemon_rss_peak_mib']} MiB")
+    row("daemon threads at READY / peak (`/proc/PID/status`), by name at the peak", lambda h: "{} / **{}**: {}".format(
+        h.get("daemon_threads_ready", "–"), h.get("daemon_threads_peak", "–"),
+        ", ".join(f"{n} {c}" for n, c in sorted(h.get("daemon_thread_names_peak", {}).items(), key=lambda kv: -kv[1]))))
     row("load average before / after", lambda h: f"{h['load_before']} / {h['load_after']}")
     row("daemon exit status on SIGTERM", lambda h: str(h["daemon_exit"]))
     print()

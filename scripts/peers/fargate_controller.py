@@ -31,6 +31,10 @@ What each run does is scripted by annotations on the Job (the executor copies CR
                                      (default 3): "line N of JOB"; every other container prints one line,
                                      "NAME of JOB"
   test.fargate-cron/exit-code        the first container's exit status (default 0)
+  test.fargate-cron/outlives         the name of an ordinary container that never ends by itself: the others
+                                     end, the pod stays Running until deleted
+  test.fargate-cron/exit-codes       other containers' exit statuses, "name=code,..." (default 0 each); the pod
+                                     fails when any container does
   test.fargate-cron/outcome          exit (default) | oom | evict
   test.fargate-cron/capacity         the CapacityProvisioned value (default "0.25vCPU 0.5GB")
   test.fargate-cron/phase-lag-seconds  time between the logs' end and the phase change (default 1.0)
@@ -68,6 +72,9 @@ class Controller:
         self.server = server.rstrip("/")
         self.namespace = namespace
         self.seen: set[str] = set()
+        # The core/v1 recorder's aggregation: an Event repeated (same object, reason, message, source) is
+        # one Event whose count grows and whose lastTimestamp moves, not a new one.
+        self.recorded: dict[tuple, tuple[str, int]] = {}
         self.tasks: set[asyncio.Task] = set()
 
     def jobs_url(self, name: str = "") -> str:
@@ -126,17 +133,38 @@ class Controller:
             return await response.json() if response.status == 200 else {}
 
     async def event(self, about: dict, kind: str, reason: str, message: str, source: str, type_: str = "Warning") -> None:
-        """Records a core/v1 Event about an object, as the component named `source` would."""
+        """Records a core/v1 Event about an object, as the component named `source` would.
+
+        The kubelet and the Job controller record with the core/v1 recorder (whole-second
+        firstTimestamp/lastTimestamp, `source.component`, a count). The scheduler records through
+        events.k8s.io/v1, which a core/v1 reader sees with only `eventTime` (microseconds), null
+        first/lastTimestamp, an empty `source` and `reportingComponent` instead. The core/v1 recorder
+        aggregates a repeat (same object, reason, message and source) into the Event it already made:
+        count + 1 and a new lastTimestamp. (Not done: the events.k8s.io `series`, and the recorder's
+        further merging of similar Events whose messages differ.)"""
         meta = about["metadata"]
         stamp = now_seconds()
+        key = (kind, meta["name"], meta.get("uid"), reason, message, source)
+        if source != "default-scheduler" and key in self.recorded:
+            name, count = self.recorded[key]
+            url = f"{self.server}/api/v1/namespaces/{self.namespace}/events/{name}"
+            if await self.patch(url, {"count": count + 1, "lastTimestamp": stamp}):
+                self.recorded[key] = (name, count + 1)
+                return
         event = {"apiVersion": "v1", "kind": "Event",
                  "metadata": {"name": f"{meta['name']}.{random.getrandbits(64):016x}", "namespace": self.namespace},
                  "involvedObject": {"apiVersion": "batch/v1" if kind == "Job" else "v1", "kind": kind,
                                     "name": meta["name"], "namespace": self.namespace, "uid": meta.get("uid")},
                  "reason": reason, "message": message, "type": type_, "count": 1,
                  "firstTimestamp": stamp, "lastTimestamp": stamp, "source": {"component": source}}
+        if source == "default-scheduler":
+            event.update({"eventTime": now(), "firstTimestamp": None, "lastTimestamp": None, "count": None,
+                          "source": {}, "reportingComponent": source, "reportingInstance": f"{source}-emulated",
+                          "action": "Scheduling"})
         async with self.session.post(f"{self.server}/api/v1/namespaces/{self.namespace}/events", json=event) as response:
             await response.read()
+            if response.status < 300:
+                self.recorded[key] = (event["metadata"]["name"], 1)
 
     async def alive(self, pod_url: str) -> bool:
         """Whether the pod is still there and not being deleted (then the kubelet stops it, not us)."""
@@ -223,7 +251,8 @@ class Controller:
             return
         init = list(spec.get("initContainers") or [])
         containers = list(spec["containers"])
-        waiting = {"waiting": {"reason": "ContainerCreating"}}
+        # While init containers run, the containers wait with PodInitializing (the kubelet's reason).
+        waiting = {"waiting": {"reason": "PodInitializing" if init else "ContainerCreating"}}
         scheduled = now()
         if not await self.patch(pod_url, dict(placed, spec={"nodeName": node}, status={
                 "conditions": [{"type": "PodScheduled", "status": "True", "lastTransitionTime": scheduled}],
@@ -273,6 +302,10 @@ class Controller:
             await self.logs(pod_name, [f"line {index + 1} of {meta['name']}"], container=main)
         if count == 0:
             await asyncio.sleep(run_seconds)
+        outlives = script.get("outlives")
+        if outlives:
+            await self.outlive(pod_url, pod_name, containers, sidecars, outlives, started, script)
+            return
         # The kubelet: every container's log ends, then (its status sync lagging) the phase changes.
         for container in containers + sidecars:
             await self.logs(pod_name, [], close=True, container=container["name"])
@@ -295,18 +328,30 @@ class Controller:
         def terminated(exit_code: int, why: str) -> dict:
             return {"terminated": {"exitCode": exit_code, "reason": why, "startedAt": started, "finishedAt": finished}}
 
-        status = {"phase": "Succeeded" if code == 0 else "Failed",
-                  "containerStatuses": [{"name": c["name"], "ready": False, "restartCount": 0,
-                                         "state": terminated(code, reason) if i == 0 else terminated(0, "Completed")}
-                                        for i, c in enumerate(containers)]}
+        # test.fargate-cron/exit-codes ("name=code,..."): the exit status of containers besides the first.
+        others = {k.strip(): int(v) for k, v in (part.split("=", 1) for part in
+                                                 filter(None, script.get("exit-codes", "").split(",")))}
+
+        def final(index: int, container: dict) -> dict:
+            if index == 0:
+                return terminated(code, reason)
+            other = others.get(container["name"], 0)
+            return terminated(other, "Completed" if other == 0 else "Error")
+
+        statuses = [{"name": c["name"], "ready": False, "restartCount": 0, "state": final(i, c)}
+                    for i, c in enumerate(containers)]
+        failed = any(s["state"]["terminated"]["exitCode"] != 0 for s in statuses)
+        status = {"phase": "Failed" if failed else "Succeeded", "containerStatuses": statuses}
         if sidecars:
+            # The kubelet stops native sidecars once the containers end (SIGTERM): a sidecar that does not
+            # handle it ends with 143, which never decides the pod's phase (nor the run's verdict).
             status["initContainerStatuses"] = [
-                dict(s, ready=False, state=terminated(0, "Completed")) if s.get("started") else s for s in init_statuses]
+                dict(s, ready=False, state=terminated(143, "Error")) if s.get("started") else s for s in init_statuses]
         if pod_reason:
             status["reason"], status["message"] = pod_reason, pod_message
         if not await self.patch(pod_url, {"status": status}):
             return
-        if code == 0:
+        if not failed:
             conditions = [{"type": "Complete", "status": "True", "reason": "CompletionsReached",
                            "lastTransitionTime": now_seconds()}]
             counts = {"succeeded": 1, "active": 0}
@@ -320,12 +365,40 @@ class Controller:
             counts = {"failed": 1, "active": 0}
         await self.patch(job_url, {"status": dict(counts, conditions=conditions, completionTime=now_seconds())})
 
+    async def outlive(self, pod_url: str, pod_name: str, containers: list, sidecars: list, outlives: str, started: str,
+                      script: dict) -> None:
+        """An ordinary container that never ends by itself (a sidecar written before Kubernetes had native
+        ones): the other containers end, their logs close and their statuses say so; the pod stays Running
+        (and the Job active) until someone deletes it."""
+        for container in containers + sidecars:
+            if container["name"] != outlives:
+                await self.logs(pod_name, [], close=True, container=container["name"])
+        await asyncio.sleep(float(script.get("phase-lag-seconds", "1.0")))
+        code = int(script.get("exit-code", "0"))
+        finished = now()
+
+        def state(index: int, container: dict) -> dict:
+            if container["name"] == outlives:
+                return {"running": {"startedAt": started}}
+            return {"terminated": {"exitCode": code if index == 0 else 0, "reason": "Completed" if index or not code else "Error",
+                                   "startedAt": started, "finishedAt": finished}}
+
+        if await self.alive(pod_url):
+            await self.patch(pod_url, {"status": {"containerStatuses": [
+                {"name": c["name"], "ready": c["name"] == outlives, "restartCount": 0, "state": state(i, c)}
+                for i, c in enumerate(containers)]}})
+
     async def image_pull_fails(self, pod: dict, pod_url: str, container: dict, init: list, containers: list) -> None:
-        """The kubelet cannot pull an image: ErrImagePull, then ImagePullBackOff, with the kubelet's Events."""
+        """The kubelet cannot pull an image: ErrImagePull, then ImagePullBackOff, again and again (the kubelet
+        retries with a growing back-off; here 0.5 s doubling to 4 s) for as long as the pod exists, with the
+        kubelet's Events, each repeat aggregated into the Event it already made (count + 1)."""
         image = container["image"]
         detail = (f'rpc error: code = NotFound desc = failed to pull and unpack image "{image}": failed to resolve '
                   f'reference "{image}": {image}: not found')
-        for reason, message in (("ErrImagePull", detail), ("ImagePullBackOff", f'Back-off pulling image "{image}"')):
+        attempts = (("ErrImagePull", detail), ("ImagePullBackOff", f'Back-off pulling image "{image}"'))
+        pause = 0.5
+        for attempt in range(1000):
+            reason, message = attempts[attempt % 2]
             def statuses(group: list) -> list:
                 return [{"name": c["name"], "ready": False, "restartCount": 0, "image": c.get("image"),
                          "state": {"waiting": {"reason": reason, "message": message} if c is container
@@ -340,7 +413,8 @@ class Controller:
             else:
                 await self.event(pod, "Pod", "BackOff", message, "kubelet", "Normal")
                 await self.event(pod, "Pod", "Failed", "Error: ImagePullBackOff", "kubelet")
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 4.0)
 
 
 async def main() -> int:

@@ -150,6 +150,29 @@ class FargateCronEmulator(kmock.KubernetesEmulator):
         return [obj.raw for (res, ns, _), obj in self._objects.items()
                 if res == resource and (namespace is None or ns == namespace) and not obj.deleted]
 
+    # The fields each resource may be selected by (the API server's field label conversion funcs):
+    # any other answers 400 "field label not supported", as a real server does.
+    SELECTABLE_FIELDS = {
+        "events": {"involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
+                   "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath",
+                   "reason", "reportingComponent", "source", "type"},
+        "pods": {"spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName",
+                 "spec.hostNetwork", "status.phase", "status.podIP", "status.podIPs", "status.nominatedNodeName"},
+        "jobs": {"status.successful"},
+    }
+
+    def check_field_selector(self, request: kmock.Request) -> None:
+        """400 for a field selector naming a field the resource cannot be selected by."""
+        allowed = {"metadata.name", "metadata.namespace"} | self.SELECTABLE_FIELDS.get(request.resource.plural, set())
+        for requirement in filter(None, request.params.get("fieldSelector", "").split(",")):
+            field = requirement.replace("!=", "=").replace("==", "=").split("=", 1)[0].strip()
+            if field not in allowed:
+                raise status_error(400, "BadRequest", f'Unable to find "{request.resource.group}/{request.resource.version}, '
+                                                      f'Resource={request.resource.plural}" that match label selector '
+                                                      f'"{request.params.get("labelSelector", "")}", field selector '
+                                                      f'"{request.params.get("fieldSelector", "")}": field label not '
+                                                      f'supported: {field}')
+
     def matches(self, request: kmock.Request, obj: dict) -> bool:
         labels = obj.get("metadata", {}).get("labels") or {}
         if not all(test(labels) for test in parse_selector(request.params.get("labelSelector", ""))):
@@ -157,7 +180,8 @@ class FargateCronEmulator(kmock.KubernetesEmulator):
         for requirement in filter(None, request.params.get("fieldSelector", "").split(",")):
             negate = "!=" in requirement
             path, value = requirement.replace("!=", "=").replace("==", "=").split("=", 1)
-            if (str(field_value(obj, path.strip())) == value.strip()) == negate:
+            path = "source.component" if path.strip() == "source" else path.strip()
+            if (str(field_value(obj, path)) == value.strip()) == negate:
                 return False
         return True
 
@@ -450,9 +474,19 @@ class FargateCronEmulator(kmock.KubernetesEmulator):
         status = pod.setdefault("status", {})
         finished = now_rfc3339()
         for entry in status.get("containerStatuses") or []:
-            started = ((entry.get("state") or {}).get("running") or {}).get("startedAt")
-            entry["state"] = {"terminated": {"exitCode": 143, "reason": "Error", "startedAt": started or finished,
-                                             "finishedAt": finished}}
+            state = entry.get("state") or {}
+            if "terminated" in state:
+                continue
+            started = (state.get("running") or {}).get("startedAt")
+            if started:
+                entry["state"] = {"terminated": {"exitCode": 143, "reason": "Error", "startedAt": started,
+                                                 "finishedAt": finished}}
+            else:
+                # A container that never started (still pulling its image, say): the kubelet reports it
+                # so, with no startedAt, and it has no output to read.
+                entry["state"] = {"terminated": {"exitCode": 137, "reason": "ContainerStatusUnknown",
+                                                 "message": "The container could not be located when the pod was terminated",
+                                                 "finishedAt": finished}}
             entry["ready"] = False
         status["phase"] = "Failed"
         pod["metadata"]["resourceVersion"] = self.next_revision()
@@ -479,6 +513,7 @@ class FargateCronEmulator(kmock.KubernetesEmulator):
                 await self.delete_gracefully(key, obj.raw, None)
 
     def serve_list(self, request: kmock.Request) -> aiohttp.web.StreamResponse:
+        self.check_field_selector(request)
         items = [obj for obj in self.live_objects(request.resource, request.namespace) if self.matches(request, obj)]
         items.sort(key=lambda o: (o["metadata"].get("namespace") or "", o["metadata"].get("name") or ""))
         self.list_sizes[(self.client(request), request.resource.plural, len(items))] += 1
@@ -490,6 +525,7 @@ class FargateCronEmulator(kmock.KubernetesEmulator):
     # -- watch ------------------------------------------------------------------------------------
 
     async def serve_watch(self, request: kmock.Request) -> aiohttp.web.StreamResponse:
+        self.check_field_selector(request)
         params = request.params
         since = params.get("resourceVersion") or "0"
         bookmarks = params.get("allowWatchBookmarks") == "true"

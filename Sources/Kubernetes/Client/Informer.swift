@@ -9,13 +9,16 @@ import Synchronization
 /// bookmark), so nothing is lost or seen twice; on 410 Gone it lists once more and tells its
 /// subscribers only the difference. Failures back off (jittered, exponential, from the client's
 /// ``RetryPolicy``; each request already honours `Retry-After`). Consumers read the cache by name
-/// (``object(named:in:)``), wait for the first list (``waitForSync()``), and subscribe to changes
-/// (``events()``), any number of them, each with its own buffer.
+/// (``object(named:in:)``) or by the one index (``objects(indexedAs:)``, client-go's indexer),
+/// wait for the first list (``waitForSync()``), and subscribe to changes: to all of them
+/// (``events()``, each subscriber with its own buffer), or to those of the objects under one index
+/// value (``subscribe(indexedAs:_:)``, a handler: what a run follows of its own Job and pods, so
+/// that a thousand runs do not each filter every event).
 ///
-/// The cache and the subscriber list sit behind a `Mutex`, not in an actor: reads are synchronous
-/// look-ups by name from any context (as client-go's listers are), and a new subscriber must get
-/// the current objects and then every later change with no gap and no repeat, which one lock
-/// around "apply and publish" and "replay and register" guarantees.
+/// The cache and the subscriber lists sit behind a `Mutex`, not in an actor: reads are synchronous
+/// look-ups from any context (as client-go's listers are), and a new subscriber must get the current
+/// objects and then every later change with no gap and no repeat, which one lock around "apply and
+/// publish" and "replay and register" guarantees.
 public final class Informer<T: KubernetesResource>: Sendable {
     /// The namespace watched, or nil for all.
     public let namespace: String?
@@ -23,7 +26,8 @@ public final class Informer<T: KubernetesResource>: Sendable {
     public let labelSelector: String?
     private let client: KubeClient
     private let connectionTimeout: Duration
-    private let shared = Mutex(Shared())
+    private let transform: (@Sendable (T) -> T)?
+    private let shared: Mutex<Shared>
 
     /// What one informer has asked of the API server so far.
     public struct Statistics: Sendable, Hashable {
@@ -38,25 +42,46 @@ public final class Informer<T: KubernetesResource>: Sendable {
         case ended(KubernetesError?)
     }
 
+    /// A handler of the changes under one index value.
+    public typealias Handler = @Sendable (InformerEvent<T>) -> Void
+
     private struct Shared {
-        var state = InformerState<T>()
+        var state: InformerState<T>
         var phase = Phase.idle
         var subscribers: [Int: AsyncThrowingStream<InformerEvent<T>, any Error>.Continuation] = [:]
+        /// Handlers by index value, then by subscription id.
+        var handlers: [String: [Int: Handler]] = [:]
         var syncWaiters: [Int: CheckedContinuation<Void, any Error>] = [:]
         var nextID = 0
         var statistics = Statistics()
+        /// When the server last answered: a list, a watch opened, an event or a bookmark.
+        var lastContact: ContinuousClock.Instant?
+
+        mutating func newID() -> Int {
+            nextID += 1
+            return nextID
+        }
     }
 
     /// Creates an informer; nothing happens until ``run()``.
-    /// - Parameter connectionTimeout: asks the server to end each watch connection after this long
-    ///   (`timeoutSeconds`); the informer then watches again from where it was.
+    /// - Parameters:
+    ///   - connectionTimeout: asks the server to end each watch connection after this long
+    ///     (`timeoutSeconds`); the informer then watches again from where it was.
+    ///   - indexedBy: what each object is indexed under (nil: not indexed), for
+    ///     ``objects(indexedAs:)`` and ``subscribe(indexedAs:_:)``; such as a pod's `job-name` label.
+    ///   - transform: applied to every object before it is cached and published (client-go's
+    ///     `SetTransform`), to keep only what consumers read: a cache of every pod is the informer's
+    ///     whole memory.
     public init(
-        client: KubeClient, namespace: String?, labelSelector: String? = nil, connectionTimeout: Duration = .seconds(300)
+        client: KubeClient, namespace: String?, labelSelector: String? = nil, connectionTimeout: Duration = .seconds(300),
+        indexedBy: (@Sendable (T) -> String?)? = nil, transform: (@Sendable (T) -> T)? = nil
     ) {
         self.client = client
         self.namespace = namespace
         self.labelSelector = labelSelector
         self.connectionTimeout = connectionTimeout
+        self.transform = transform
+        self.shared = Mutex(Shared(state: InformerState(indexKey: indexedBy)))
     }
 
     // MARK: - Reading
@@ -72,8 +97,21 @@ public final class Informer<T: KubernetesResource>: Sendable {
         shared.withLock { shared in shared.state.objects.sorted { $0.key < $1.key }.map(\.value) }
     }
 
+    /// The cached objects indexed under `value` (see `indexedBy`), ordered by namespace and name;
+    /// none when the informer has no index.
+    public func objects(indexedAs value: String) -> [T] {
+        shared.withLock { $0.state.objects(indexedAs: value) }
+    }
+
     /// Whether the first list has filled the cache.
     public var hasSynced: Bool { shared.withLock { $0.state.hasSynced } }
+
+    /// How long since the server last said anything to this informer (a list, a watch opened, an
+    /// event, a bookmark); nil before the first answer. A watch whose connection stalled without
+    /// failing is silent; a healthy one is not for long, since the server sends bookmarks.
+    public var timeSinceContact: Duration? {
+        shared.withLock { $0.lastContact }.map { .now - $0 }
+    }
 
     /// The version the cache is at: the last list's, event's or bookmark's.
     public var resourceVersion: String? { shared.withLock { $0.state.resourceVersion } }
@@ -85,10 +123,7 @@ public final class Informer<T: KubernetesResource>: Sendable {
     /// - Throws: the error that ended ``run()``; `CancellationError` if the waiting task, or the
     ///   informer (before its first list), was cancelled.
     public func waitForSync() async throws {
-        let id = shared.withLock { shared in
-            shared.nextID += 1
-            return shared.nextID
-        }
+        let id = shared.withLock { $0.newID() }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 let now: Result<Void, any Error>? = shared.withLock { shared in
@@ -110,10 +145,7 @@ public final class Informer<T: KubernetesResource>: Sendable {
     /// subscriber has its own unbounded buffer: a subscriber that stops reading must stop iterating.
     public func events() -> AsyncThrowingStream<InformerEvent<T>, any Error> {
         let (stream, continuation) = AsyncThrowingStream<InformerEvent<T>, any Error>.makeStream()
-        let id = shared.withLock { shared in
-            shared.nextID += 1
-            return shared.nextID
-        }
+        let id = shared.withLock { $0.newID() }
         continuation.onTermination = { [weak self] _ in
             _ = self?.shared.withLock { $0.subscribers.removeValue(forKey: id) }
         }
@@ -127,6 +159,27 @@ public final class Informer<T: KubernetesResource>: Sendable {
         }
         if case .some(let error) = ended { continuation.finish(throwing: error) }
         return stream
+    }
+
+    /// Calls `handler` with every object indexed under `value` now (as `added`), then with every
+    /// later change of an object that is or was under it (a change of its index value reaches both
+    /// values' handlers), in the cache's order, with no gap and no repeat, until the subscription is
+    /// cancelled. The handler runs while the informer holds its lock: it must be quick and must not
+    /// call the informer (yielding to an `AsyncStream` is the intended use).
+    /// - Returns: the subscription; cancel it when done, or the handler stays registered.
+    public func subscribe(indexedAs value: String, _ handler: @escaping Handler) -> InformerSubscription {
+        let id = shared.withLock { shared in
+            let id = shared.newID()
+            for object in shared.state.objects(indexedAs: value) { handler(.added(object)) }
+            shared.handlers[value, default: [:]][id] = handler
+            return id
+        }
+        return InformerSubscription { [weak self] in
+            self?.shared.withLock { shared in
+                shared.handlers[value]?[id] = nil
+                if shared.handlers[value]?.isEmpty == true { shared.handlers[value] = nil }
+            }
+        }
     }
 
     // MARK: - Running
@@ -173,10 +226,12 @@ public final class Informer<T: KubernetesResource>: Sendable {
 
     private func list() async throws(KubernetesError) {
         let list = try await client.list(T.self, in: namespace, labelSelector: labelSelector)
+        let items = transform.map { list.items.map($0) } ?? list.items
         let waiters = shared.withLock { shared in
             shared.statistics.lists += 1
-            let changes = shared.state.replace(with: list.items, resourceVersion: list.metadata.resourceVersion)
-            Self.publish(changes, to: shared.subscribers)
+            shared.lastContact = .now
+            let changes = shared.state.replace(with: items, resourceVersion: list.metadata.resourceVersion)
+            Self.publish(changes, in: &shared)
             defer { shared.syncWaiters = [:] }
             return shared.syncWaiters.values
         }
@@ -187,12 +242,17 @@ public final class Informer<T: KubernetesResource>: Sendable {
         let version = shared.withLock { $0.state.resourceVersion }
         let events = try await client.watch(
             T.self, in: namespace, labelSelector: labelSelector, resourceVersion: version, timeout: connectionTimeout)
-        shared.withLock { $0.statistics.watches += 1 }
+        shared.withLock { shared in
+            shared.statistics.watches += 1
+            shared.lastContact = .now
+        }
         do {
             for try await event in events {
                 failures = 0
+                let event = transformed(event)
                 try shared.withLock { shared throws(KubernetesError) in
-                    Self.publish(try shared.state.apply(event), to: shared.subscribers)
+                    shared.lastContact = .now
+                    Self.publish(try shared.state.apply(event), in: &shared)
                 }
             }
         } catch let error as KubernetesError {
@@ -206,12 +266,34 @@ public final class Informer<T: KubernetesResource>: Sendable {
         }
     }
 
-    private static func publish(
-        _ changes: [InformerEvent<T>], to subscribers: [Int: AsyncThrowingStream<InformerEvent<T>, any Error>.Continuation]
-    ) {
+    private func transformed(_ event: WatchEvent<T>) -> WatchEvent<T> {
+        guard let transform else { return event }
+        switch event {
+        case .added(let object): return .added(transform(object))
+        case .modified(let object): return .modified(transform(object))
+        case .deleted(let object): return .deleted(transform(object))
+        case .bookmark, .error: return event
+        }
+    }
+
+    private static func publish(_ changes: [InformerEvent<T>], in shared: inout Shared) {
         guard !changes.isEmpty else { return }
-        for subscriber in subscribers.values {
+        for subscriber in shared.subscribers.values {
             for change in changes { subscriber.yield(change) }
+        }
+        guard !shared.handlers.isEmpty, let indexKey = shared.state.indexKey else { return }
+        for change in changes {
+            let values: [String?]
+            switch change {
+            case .added(let object), .deleted(let object): values = [indexKey(object)]
+            case .updated(let old, let new):
+                let (before, after) = (indexKey(old), indexKey(new))
+                values = before == after ? [after] : [before, after]
+            }
+            for case let value? in values {
+                guard let handlers = shared.handlers[value] else { continue }
+                for handler in handlers.values { handler(change) }
+            }
         }
     }
 
@@ -223,10 +305,21 @@ public final class Informer<T: KubernetesResource>: Sendable {
             defer {
                 shared.subscribers = [:]
                 shared.syncWaiters = [:]
+                shared.handlers = [:]
             }
             return (Array(shared.subscribers.values), Array(shared.syncWaiters.values))
         }
         for subscriber in subscribers { subscriber.finish(throwing: failure) }
         for waiter in waiters { waiter.resume(throwing: failure ?? CancellationError()) }
     }
+}
+
+/// A handler registered with ``Informer/subscribe(indexedAs:_:)``; cancelling it unregisters it.
+public final class InformerSubscription: Sendable {
+    private let onCancel: @Sendable () -> Void
+
+    init(onCancel: @escaping @Sendable () -> Void) { self.onCancel = onCancel }
+
+    /// Stops the handler being called (it may still be running once, on another thread).
+    public func cancel() { onCancel() }
 }

@@ -15,8 +15,9 @@ public enum InformerEvent<T: KubernetesResource>: Sendable {
     }
 }
 
-/// The pure core of an ``Informer``: the cache of one list-then-watch, its resource version, and
-/// the events each list and watch event turn into. No I/O: the informer's loop feeds it.
+/// The pure core of an ``Informer``: the cache of one list-then-watch, its resource version, an
+/// optional index, and the events each list and watch event turn into. No I/O: the informer's loop
+/// feeds it.
 struct InformerState<T: KubernetesResource> {
     /// The objects by `namespace/name`.
     private(set) var objects: [String: T] = [:]
@@ -24,11 +25,22 @@ struct InformerState<T: KubernetesResource> {
     private(set) var resourceVersion: String?
     /// Whether a list has filled the cache at least once.
     private(set) var hasSynced = false
+    /// What an object is indexed under (client-go's one indexer), if anything.
+    let indexKey: (@Sendable (T) -> String?)?
+    /// The keys (`namespace/name`) of the objects under each index value.
+    private(set) var index: [String: Set<String>] = [:]
+
+    init(indexKey: (@Sendable (T) -> String?)? = nil) { self.indexKey = indexKey }
 
     static func key(namespace: String?, name: String?) -> String { "\(namespace ?? "")/\(name ?? "")" }
 
-    private static func key(of object: T) -> String {
+    static func key(of object: T) -> String {
         key(namespace: object.metadata.namespace, name: object.metadata.name)
+    }
+
+    /// The objects indexed under `value`, ordered by namespace and name.
+    func objects(indexedAs value: String) -> [T] {
+        (index[value] ?? []).sorted().compactMap { objects[$0] }
     }
 
     /// Replaces the cache with a list's items (the first list, or a relist after 410 Gone) and
@@ -53,6 +65,12 @@ struct InformerState<T: KubernetesResource> {
             changes.append(.deleted(objects[key]!))
         }
         objects = listed
+        if let indexKey {
+            index = [:]
+            for (key, object) in listed {
+                if let value = indexKey(object) { index[value, default: []].insert(key) }
+            }
+        }
         self.resourceVersion = resourceVersion
         hasSynced = true
         return changes
@@ -66,6 +84,7 @@ struct InformerState<T: KubernetesResource> {
         case .added(let object), .modified(let object):
             let key = Self.key(of: object)
             let old = objects.updateValue(object, forKey: key)
+            reindex(key, from: old, to: object)
             advance(to: object)
             return [old.map { .updated(old: $0, new: object) } ?? .added(object)]
         case .deleted(let object):
@@ -73,7 +92,8 @@ struct InformerState<T: KubernetesResource> {
             advance(to: object)
             // A delete of something the cache never held (created and deleted between a list and
             // its watch) still moves the version on, and tells nobody.
-            guard objects.removeValue(forKey: key) != nil else { return [] }
+            guard let old = objects.removeValue(forKey: key) else { return [] }
+            reindex(key, from: old, to: nil)
             return [.deleted(object)]
         case .bookmark(let version):
             resourceVersion = version
@@ -81,6 +101,17 @@ struct InformerState<T: KubernetesResource> {
         case .error(let status):
             throw .api(status: status.code ?? 500, reason: status.reason ?? "Unknown", message: status.message ?? "")
         }
+    }
+
+    private mutating func reindex(_ key: String, from old: T?, to new: T?) {
+        guard let indexKey else { return }
+        let before = old.flatMap(indexKey), after = new.flatMap(indexKey)
+        guard before != after else { return }
+        if let before {
+            index[before]?.remove(key)
+            if index[before]?.isEmpty == true { index[before] = nil }
+        }
+        if let after { index[after, default: []].insert(key) }
     }
 
     private mutating func advance(to object: T) {

@@ -48,6 +48,14 @@ public struct Event: Codable, Hashable, Sendable {
     public var firstTimestamp: Date?
     public var lastTimestamp: Date?
     public var eventTime: Date?
+    /// Who said it (`job-controller`, `default-scheduler`, `kubelet`, …).
+    public var source: EventSource?
+}
+
+/// `core/v1` EventSource.
+public struct EventSource: Codable, Hashable, Sendable {
+    public var component: String?
+    public var host: String?
 }
 
 /// `core/v1` ObjectReference.

@@ -19,11 +19,18 @@ public struct Pod: Hashable, Sendable {
 
 /// `core/v1` PodSpec.
 public struct PodSpec: Codable, Hashable, Sendable {
+    /// Run one after another before ``containers``; one with `restartPolicy: Always` is a native
+    /// sidecar, started in turn and then kept running beside them.
+    public var initContainers: [Container]?
     public var containers: [Container]
     public var restartPolicy: String?
     public var serviceAccountName: String?
     public var activeDeadlineSeconds: Int64?
     public var nodeSelector: [String: String]?
+    /// The node the scheduler placed the pod on (on EKS Fargate, `fargate-ip-…`, a node of its own).
+    public var nodeName: String?
+    /// Which scheduler places the pod (`fargate-scheduler` when a Fargate profile matched at admission).
+    public var schedulerName: String?
 
     /// Creates a pod spec.
     public init(containers: [Container], restartPolicy: String? = nil) {
@@ -40,6 +47,8 @@ public struct Container: Codable, Hashable, Sendable {
     public var args: [String]?
     public var env: [EnvVar]?
     public var resources: ResourceRequirements?
+    /// `Always` on an init container makes it a native sidecar (Kubernetes 1.29+); nothing else is allowed.
+    public var restartPolicy: String?
 
     /// Creates a container.
     public init(name: String, image: String?, command: [String]? = nil, env: [EnvVar]? = nil) {
@@ -110,6 +119,7 @@ public struct PodStatus: Codable, Hashable, Sendable {
     public var message: String?
     public var startTime: Date?
     public var containerStatuses: [ContainerStatus]?
+    public var initContainerStatuses: [ContainerStatus]?
 
     /// Whether the pod has finished (its phase is `Succeeded` or `Failed`).
     public var isFinished: Bool { phase == "Succeeded" || phase == "Failed" }
@@ -118,6 +128,8 @@ public struct PodStatus: Codable, Hashable, Sendable {
 /// `core/v1` ContainerStatus.
 public struct ContainerStatus: Codable, Hashable, Sendable {
     public var name: String
+    /// The image the kubelet runs (or tries to pull) for it.
+    public var image: String?
     public var ready: Bool?
     public var restartCount: Int?
     public var state: ContainerState?

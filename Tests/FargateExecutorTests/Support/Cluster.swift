@@ -17,16 +17,57 @@ enum Cluster {
     static var isAvailable: Bool { PeerEnvironment.hasKubernetesEmulator && PeerEnvironment.hasJournald }
 
     /// A client of the emulator, or of whatever stands in front of it (the fault proxy).
-    static func client(server: String? = nil, retry: RetryPolicy = RetryPolicy(baseDelay: .milliseconds(20))) throws -> KubeClient {
+    /// - Parameter token: a bearer token of the test's own, so that the emulator counts this client's
+    ///   requests apart from every other client's (``EmulatorRequests``); anonymous when nil. Any
+    ///   token but `system:…` is held to the shipped Role, as the anonymous caller is.
+    static func client(
+        server: String? = nil, retry: RetryPolicy = RetryPolicy(baseDelay: .milliseconds(20)), token: String? = nil
+    ) throws -> KubeClient {
         try Curl.ready()
         guard let server = server ?? PeerEnvironment.kubernetesHTTP else { throw KubernetesError.configuration("no emulator") }
+        let credentials: any CredentialSource = token.map { StaticToken($0, identity: "test user \($0)") }
+            ?? NoCredentials(identity: "test user")
         return KubeClient(
             server: server, transport: CurlTransport(configuration: .init(requestTimeout: .seconds(20), streamIdleTimeout: .seconds(60))),
-            credentials: NoCredentials(identity: "test user"), retry: retry)
+            credentials: credentials, retry: retry)
+    }
+
+    /// Calls one of the emulator's test controls (`POST /_emulator/PATH`), such as `compact`.
+    static func control(_ path: String, _ body: JSONValue) async throws {
+        guard let server = PeerEnvironment.kubernetesHTTP else { throw KubernetesError.configuration("no emulator") }
+        let response = try await CurlTransport().send(HTTPRequest(
+            method: .post, url: "\(server)/_emulator/\(path)", headers: [("Content-Type", "application/json")],
+            body: try JSONEncoder().encode(body)))
+        guard response.status == 200 else { throw KubernetesError.invalidResponse("emulator control \(path): \(response.status)") }
+    }
+
+    /// What the emulator served to the client with bearer `token` (`GET /_emulator/stats`), counted by
+    /// the emulator itself: per verb (`list`, `watch`, `create`, `delete`, `log`, `get`, …) and resource.
+    static func requests(of token: String) async throws -> EmulatorRequests {
+        guard let server = PeerEnvironment.kubernetesHTTP else { throw KubernetesError.configuration("no emulator") }
+        let response = try await CurlTransport().send(HTTPRequest(method: .get, url: "\(server)/_emulator/stats"))
+        guard response.status == 200 else { throw KubernetesError.invalidResponse("emulator stats: \(response.status)") }
+        struct Stats: Decodable {
+            struct Row: Decodable { var client: String; var verb: String; var resource: String; var count: Int }
+            var requests: [Row]
+        }
+        var counts: [String: Int] = [:]
+        for row in try JSONDecoder().decode(Stats.self, from: response.body).requests where row.client == token {
+            counts["\(row.verb) \(row.resource)", default: 0] += row.count
+        }
+        return EmulatorRequests(counts: counts)
     }
 
     /// A name of its own for each test (namespaces and job names), so that tests never see each other.
     static func unique(_ stem: String) -> String { "\(stem)-\(UUID().uuidString.prefix(8).lowercased())" }
+}
+
+/// The requests the emulator served to one client, by `"VERB RESOURCE"` (such as `"watch jobs"`).
+struct EmulatorRequests: CustomStringConvertible {
+    var counts: [String: Int]
+    subscript(_ verbAndResource: String) -> Int { counts[verbAndResource] ?? 0 }
+    var total: Int { counts.values.reduce(0, +) }
+    var description: String { counts.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ") }
 }
 
 /// Collects the executor's reports.
@@ -69,7 +110,8 @@ struct World {
     /// - Parameter executorClient: how the executor reaches the API (through a fault proxy, say);
     ///   the emulator directly when nil.
     init(_ stem: String, executorClient: KubeClient? = nil, startRetryLimit: Duration = .seconds(60),
-         logGrace: Duration = .seconds(5), resyncInterval: Duration = .seconds(30)) throws {
+         logGrace: Duration = .seconds(5), resyncInterval: Duration = .seconds(30), startBounds: StartBounds = .default,
+         logger: Logger? = nil) throws {
         namespace = Cluster.unique(stem)
         client = try Cluster.client()
         controller = try FargateController(namespace: namespace)
@@ -78,8 +120,8 @@ struct World {
         executor = KubernetesExecutor(
             client: executorClient ?? client, settings: { name in settings.state.withLock { $0[name] } },
             journal: EntryWriter(destination: .journal), clock: SystemWallClock(),
-            logger: { var l = Logger(label: "fargate-executor-tests", factory: { label in StreamLogHandler.standardError(label: label) }); l.logLevel = .info; return l }(), logGrace: logGrace,
-            startRetryLimit: startRetryLimit, resyncInterval: resyncInterval, onReport: { reports.add($0) })
+            logger: logger ?? { var l = Logger(label: "fargate-executor-tests", factory: { label in StreamLogHandler.standardError(label: label) }); l.logLevel = .info; return l }(), logGrace: logGrace,
+            startRetryLimit: startRetryLimit, resyncInterval: resyncInterval, startBounds: startBounds, onReport: { reports.add($0) })
         following = FollowingRuns(executor)
     }
 
@@ -101,13 +143,15 @@ struct World {
     /// Settings for a new job in this namespace, scripted for the controller by annotations.
     func job(
         _ stem: String, script: [String: String] = [:], concurrency: ConcurrencyPolicy = .forbid, timeout: Duration? = nil,
-        pendingTimeout: Duration = .seconds(300), keepSucceeded: Int = 3
+        pendingTimeout: Duration = .seconds(300), keepSucceeded: Int = 3, image: String = "app:1", template: String? = nil,
+        mainContainer: String? = nil, serviceAccount: String? = nil
     ) -> KubernetesJobSettings {
         let annotations = Dictionary(uniqueKeysWithValues: script.map { ("test.fargate-cron/\($0.key)", $0.value) })
         let job = KubernetesJobSettings(
-            jobName: Cluster.unique(stem), namespace: namespace, image: "app:1", cpu: "0.25", memory: "0.5Gi",
+            jobName: Cluster.unique(stem), namespace: namespace, image: image, cpu: "0.25", memory: "0.5Gi",
+            template: template.map { Data($0.utf8) }, serviceAccount: serviceAccount,
             timeout: timeout, keepSucceeded: keepSucceeded, pendingTimeout: pendingTimeout, concurrency: concurrency,
-            annotations: annotations)
+            annotations: annotations, mainContainer: mainContainer)
         settings.state.withLock { $0[job.jobName] = job }
         return job
     }
@@ -125,6 +169,18 @@ struct World {
         let outcome = await executor.outcome(of: handle)
         _ = try await poll(within: .seconds(10)) { reports.report(for: request.run) != nil }
         return (outcome, reports.report(for: request.run))
+    }
+
+    /// Sets what the emulator's world holds for this namespace (`POST /_emulator/config`): Fargate
+    /// profiles, EC2 nodes, unpullable images, a pod quota, Pod Security.
+    func configure(_ settings: [String: JSONValue]) async throws {
+        var body = settings
+        body["namespace"] = .string(namespace)
+        guard let server = PeerEnvironment.kubernetesHTTP else { throw KubernetesError.configuration("no emulator") }
+        let response = try await CurlTransport().send(HTTPRequest(
+            method: .post, url: server + "/_emulator/config", headers: [("Content-Type", "application/json")],
+            body: try JSONEncoder().encode(JSONValue.object(body))))
+        guard response.status == 200 else { throw KubernetesError.invalidResponse("config: \(response.status)") }
     }
 
     func pods() async throws -> [Pod] { try await client.list(Pod.self, in: namespace).items }

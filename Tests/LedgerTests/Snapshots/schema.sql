@@ -1,4 +1,4 @@
--- user_version 4; migrations: v1: runs, v2: pod reports, v3: executor-neutral runs, v4: hosts
+-- user_version 5; migrations: v1: runs, v2: pod reports, v3: executor-neutral runs, v4: hosts, v5: placement and start failures
 CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
 CREATE TABLE "run" (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -33,7 +33,9 @@ CREATE TABLE "run" (
         CASE WHEN failure_cause IN ('evicted', 'pending-timeout') THEN 'platform'
              WHEN failure_cause IS NOT NULL THEN 'job' END) VIRTUAL,
     output_lines INTEGER CHECK (output_lines >= 0),
-    reported_at INTEGER, started_by TEXT, finished_by TEXT,
+    reported_at INTEGER, started_by TEXT, finished_by TEXT, placement TEXT CHECK (placement IN ('fargate', 'not-fargate')), placement_note TEXT, start_failure TEXT CHECK (start_failure IN (
+    'admission-refused', 'quota-exceeded', 'service-account-missing', 'pod-refused', 'image-pull',
+    'invalid-image', 'container-config', 'unschedulable')),
     -- A started run knows its executor and its handle; a run that never started has neither.
     CHECK ((executor IS NULL) = (handle IS NULL)),
     -- Once per slot.

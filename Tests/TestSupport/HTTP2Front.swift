@@ -1,38 +1,37 @@
-import Foundation
+public import Foundation
 import Glibc
-import HTTP
+public import HTTP
 import Kubernetes
-import TestSupport
 
 /// A test's own nghttpx (`scripts/peers/nghttpx.sh serve`): HTTP/2 over TLS in front of the emulator
 /// (or of another plain-HTTP `backend`, such as a fault proxy), with its access log, so that a test
 /// can count the connections its requests really used. Stopped when this object goes.
-final class HTTP2Front: @unchecked Sendable {  // immutable after init; the Process is only touched in deinit
+public final class HTTP2Front: @unchecked Sendable {  // immutable after init; the Process is only touched in deinit
     /// Whether scripts/peers/nghttpx.sh ran (it exports the script's path).
-    static var isAvailable: Bool { Peer.environment["FARGATE_CRON_TEST_NGHTTPX"] != nil }
+    public static var isAvailable: Bool { PeerEnvironment.variables["FARGATE_CRON_TEST_NGHTTPX"] != nil }
 
-    /// The front's base URL (https, trusted through ``Peer/caPEM()``).
-    let url: String
+    /// The front's base URL (https, trusted through ``caPEM()``).
+    public let url: String
     private let process: Process
     private let directory: URL
 
     /// One access log line: the client's port (one per connection), ALPN, TLS session resumed.
-    struct Request: Hashable {
-        var clientPort: Int
-        var alpn: String
-        var sessionResumed: Bool
-        var line: String
-        var status: Int
+    public struct Request: Hashable, Sendable {
+        public var clientPort: Int
+        public var alpn: String
+        public var sessionResumed: Bool
+        public var line: String
+        public var status: Int
     }
 
     /// Starts a front and waits until it accepts connections.
     /// - Parameters:
     ///   - backend: a plain-HTTP base URL; the emulator when nil.
     ///   - options: more nghttpx options, e.g. `--frontend-http2-max-concurrent-streams=10`.
-    init(backend: String? = nil, options: [String] = []) throws {
+    public init(backend: String? = nil, options: [String] = []) throws {
         try Curl.ready()
-        guard let script = Peer.environment["FARGATE_CRON_TEST_NGHTTPX"],
-            let target = URL(string: backend ?? Peer.http), let host = target.host, let backendPort = target.port
+        guard let script = PeerEnvironment.variables["FARGATE_CRON_TEST_NGHTTPX"],
+            let target = URL(string: backend ?? PeerEnvironment.kubernetesHTTP ?? ""), let host = target.host, let backendPort = target.port
         else { throw KubernetesError.configuration("no nghttpx peer") }
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("h2front-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -59,15 +58,23 @@ final class HTTP2Front: @unchecked Sendable {  // immutable after init; the Proc
         try? FileManager.default.removeItem(at: directory)
     }
 
+    /// The CA certificate the fronts' (and the emulator's) certificate is signed by.
+    public static func caPEM() throws -> Data {
+        guard let path = PeerEnvironment.variables["FARGATE_CRON_TEST_KUBE_CA"] else {
+            throw KubernetesError.configuration("no FARGATE_CRON_TEST_KUBE_CA")
+        }
+        return try Data(contentsOf: URL(fileURLWithPath: path))
+    }
+
     /// A transport that trusts the front's certificate.
-    static func transport(idleTimeout: Duration = .seconds(120)) throws -> CurlTransport {
+    public static func transport(idleTimeout: Duration = .seconds(120)) throws -> CurlTransport {
         CurlTransport(configuration: .init(
-            tls: TLSConfiguration(certificateAuthority: try Peer.caPEM()), requestTimeout: .seconds(20),
+            tls: TLSConfiguration(certificateAuthority: try caPEM()), requestTimeout: .seconds(20),
             streamIdleTimeout: idleTimeout))
     }
 
     /// Every request the front has answered (or started to: the log is written as a head goes out).
-    func requests() throws -> [Request] {
+    public func requests() throws -> [Request] {
         let text = (try? String(contentsOf: directory.appendingPathComponent("access.log"), encoding: .utf8)) ?? ""
         return text.split(separator: "\n").compactMap { line in
             let parts = line.split(separator: " ")
@@ -80,7 +87,7 @@ final class HTTP2Front: @unchecked Sendable {  // immutable after init; the Proc
     }
 
     /// How many client connections carried at least one request.
-    func connections() throws -> Int { Set(try requests().map(\.clientPort)).count }
+    public func connections() throws -> Int { Set(try requests().map(\.clientPort)).count }
 
     private var errorLog: String {
         (try? String(contentsOf: directory.appendingPathComponent("error.log"), encoding: .utf8)) ?? "(no error log)"
@@ -119,6 +126,6 @@ private func canConnect(port: Int) -> Bool {
 }
 
 /// The number of threads of this process now (`/proc/self/task`).
-func threadCount() throws -> Int {
+public func threadCount() throws -> Int {
     try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count
 }

@@ -112,15 +112,23 @@ extension KubernetesExecutor {
     ) async throws(StartFailure) -> Job {
         try await checkConcurrency(of: settings, startingJob: name, deadline: deadline)
         Failpoint.reach("before-create")
+        let created: Job
         do {
-            let created = try await client.create(manifest, in: settings.namespace)
+            created = try await client.create(manifest, in: settings.namespace)
             Failpoint.reach("after-create")
-            return created
         } catch let error where error.isAlreadyExists {
             return try await adopt(name, for: request, settings: settings)
         } catch {
             throw StartFailure("creating Job \(settings.namespace)/\(name)", after: error)
         }
+        // A create whose connection was lost is looked up by name (KubeClient.create): what it finds
+        // may be the Job another host made for this slot meanwhile (a leader cut off mid-create, its
+        // successor starting the slot); that is the other host's run, not this one's.
+        if let host, let maker = created.metadata.annotations?[OwnershipLabels.startedBy], maker != host {
+            throw StartFailure(refusing: "Job \(settings.namespace)/\(name) was created by \(maker), not by this host "
+                               + "(\(host)), while this host's create of it went unanswered: it is \(maker)'s run")
+        }
+        return created
     }
 
     /// One last look before giving up: the run's own Job, if an attempt whose answer was lost made it.

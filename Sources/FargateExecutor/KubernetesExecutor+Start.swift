@@ -124,10 +124,7 @@ extension KubernetesExecutor {
         // A create whose connection was lost is looked up by name (KubeClient.create): what it finds
         // may be the Job another host made for this slot meanwhile (a leader cut off mid-create, its
         // successor starting the slot); that is the other host's run, not this one's.
-        if let host, let maker = created.metadata.annotations?[OwnershipLabels.startedBy], maker != host {
-            throw StartFailure(refusing: "Job \(settings.namespace)/\(name) was created by \(maker), not by this host "
-                               + "(\(host)), while this host's create of it went unanswered: it is \(maker)'s run")
-        }
+        try refuseAnotherHostsJob(created, named: name, in: settings.namespace)
         return created
     }
 
@@ -153,6 +150,13 @@ extension KubernetesExecutor {
             && labels[OwnershipLabels.scheduledAt] == OwnershipLabels.labelValue(of: request.slot.scheduledAt)
     }
 
+    /// Refuses a Job of the slot that another host created (its ``OwnershipLabels/startedBy``), found by
+    /// this host's start: after a create whose answer was lost, or on a 409.
+    func refuseAnotherHostsJob(_ job: Job, named name: String, in namespace: String) throws(StartFailure) {
+        guard let host, let maker = job.metadata.annotations?[OwnershipLabels.startedBy], maker != host else { return }
+        throw StartFailure(refusing: "Job \(namespace)/\(name) was created by \(maker), not by this host (\(host)): it is \(maker)'s run")
+    }
+
     /// The Job of this name already exists: ours for this slot (a retried create), or refused.
     func adopt(_ name: String, for request: RunRequest, settings: KubernetesJobSettings) async throws(StartFailure) -> Job {
         let existing: Job
@@ -165,6 +169,10 @@ extension KubernetesExecutor {
             throw StartFailure(refusing: "Job \(settings.namespace)/\(name) exists and is not fargate-cron's run of "
                                + "\(request.slot): refusing to adopt it")
         }
+        // With several hosts, the previous leader may have made this slot's Job a moment before this
+        // host led: it is that host's run (a new leader adopts such Jobs from the cluster before it
+        // schedules, recording who started them), never this host's start.
+        try refuseAnotherHostsJob(existing, named: name, in: settings.namespace)
         logger.info("adopting Job \(settings.namespace)/\(name), created by an earlier attempt at \(request.slot)")
         return existing
     }

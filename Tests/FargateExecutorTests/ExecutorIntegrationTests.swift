@@ -146,6 +146,30 @@ struct ExecutorIntegrationTests {
         }
     }
 
+    /// Several hosts: a new leader that starts a slot whose Job the previous leader made a moment
+    /// before meets 409; the Job is fargate-cron's run of that slot, but the other host's, so the
+    /// start is refused rather than recorded as this host's (which would count the slot as started
+    /// twice across the hosts' ledgers; PartitionTests found it).
+    @Test func a409OnAnotherHostsJobIsRefusedNotAdopted() async throws {
+        let world = try World("adopt-host", host: "host-b")
+        let job = world.job("report", concurrency: .allow)  // the two slots' Jobs may overlap here
+        let request = world.request(job, run: 611)
+        let manifest = try JobManifest.build(for: request, settings: job, startedBy: "host-a")
+        _ = try await world.client.create(manifest, in: world.namespace)
+        await #expect {
+            _ = try await world.executor.start(request, output: NoOutput())
+        } throws: { error in
+            "\(error)".contains("created by host-a") && "\(error)".contains("host-a's run")
+        }
+        #expect(try await world.jobs().count == 1)
+
+        // This host's own Job of a slot (an earlier attempt of its own) is still adopted.
+        let own = world.request(job, slot: "2026-11-29T06:45:00Z", run: 612)
+        _ = try await world.client.create(try JobManifest.build(for: own, settings: job, startedBy: "host-b"), in: world.namespace)
+        let (outcome, _) = try await world.runToEnd(own)
+        #expect(outcome == .succeeded)
+    }
+
     @Test func cleanUpKeepsFinishedJobsToTheHistoryLimit() async throws {
         let world = try World("history")
         let job = world.job("report", script: ["lines": "1", "run-seconds": "0.1"], keepSucceeded: 1)

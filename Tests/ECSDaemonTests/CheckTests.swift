@@ -35,7 +35,7 @@ struct CheckTests {
     }
 
     @Test func theExampleECSJobsAreValid() throws {
-        let run = try FargateCronBinary.run(["check", "crontabs/executors.cron", "--json"], in: Self.folder.deletingLastPathComponent().deletingLastPathComponent())
+        let run = try FargateCronBinary.run(["check", "crontabs/ecs.cron", "--json"], in: Self.folder.deletingLastPathComponent().deletingLastPathComponent())
         #expect(run.status == 0, "\(run.stdout)")
         #expect(run.stdout.contains("\"valid\" : true"))
     }

@@ -23,7 +23,7 @@ final class TaskPoller: Sendable {
     let configuration: ECSExecutor.Configuration
     let finished: @Sendable (FollowedRun, RunOutcome) async -> Void
     let runs = Mutex<[String: FollowedRun]>([:])
-    let signal = PollerSignal()
+    let signal = WakeSignal()  // wakes the loop early: a cancel, a first run to describe
     /// The current interval between rounds (grows under throttling).
     let interval: Mutex<Duration>
 

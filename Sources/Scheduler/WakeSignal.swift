@@ -1,15 +1,20 @@
 import Synchronization
 
-/// Wakes the scheduler's loop from anywhere, synchronously (a trigger, a reload, a run's end, a
-/// graceful shutdown). A signal sent while no one waits is kept for the next wait.
-final class WakeSignal: Sendable {
+/// Wakes one loop from anywhere, synchronously: the scheduler's (a trigger, a reload, a run's end, a
+/// graceful shutdown) and the ecs executor's task poller (a cancel must reach StopTask without
+/// waiting out the interval). A signal sent while no one waits is kept for the next wait.
+public final class WakeSignal: Sendable {
     private struct State {
         var isSignalled = false
         var waiter: CheckedContinuation<Void, Never>?
     }
     private let state = Mutex(State())
 
-    func signal() {
+    /// A signal with none kept.
+    public init() {}
+
+    /// Wakes the waiter, or keeps the signal for the next wait.
+    public func signal() {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             if let waiter = state.waiter {
                 state.waiter = nil
@@ -22,7 +27,7 @@ final class WakeSignal: Sendable {
     }
 
     /// Returns at the next signal (or at once if one is kept), or when the task is cancelled.
-    func wait() async {
+    public func wait() async {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let resumeNow = state.withLock { state -> Bool in

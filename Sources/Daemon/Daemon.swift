@@ -212,17 +212,16 @@ extension Daemon {
 
     /// Sets the last-success and last-failure gauges from the ledger, so a restart does not lose them.
     static func loadLastResults(of jobs: [ScheduledJob], from ledger: RunLedger, into metrics: DaemonMetrics, logger: Logger) async {
+        let successes: [String: Date], failures: [String: Date]
+        do {
+            (successes, failures) = (try ledger.lastEnds(in: .succeeded), try ledger.lastEnds(in: .failed))
+        } catch {
+            logger.error("cannot read the jobs' last results for the metrics: \(error)")
+            return
+        }
         for job in jobs {
-            do {
-                if let run = try ledger.lastRun(of: job.name, endedIn: .succeeded) {
-                    metrics.lastSuccess.set((run.finishedAt ?? run.scheduledAt).timeIntervalSince1970, job.name)
-                }
-                if let run = try ledger.lastRun(of: job.name, endedIn: .failed) {
-                    metrics.lastFailure.set((run.finishedAt ?? run.scheduledAt).timeIntervalSince1970, job.name)
-                }
-            } catch {
-                logger.error("cannot read the last results of \(job.name) for the metrics: \(error)")
-            }
+            if let at = successes[job.name] { metrics.lastSuccess.set(at.timeIntervalSince1970, job.name) }
+            if let at = failures[job.name] { metrics.lastFailure.set(at.timeIntervalSince1970, job.name) }
         }
     }
 }

@@ -95,6 +95,24 @@ extension RunLedger {
         ).first
     }
 
+    /// When each job's most recent run that ended in `state` ended (its finish, else its slot), for
+    /// every job at once: what the metrics' last-success and last-failure gauges start from. One
+    /// query, where ``lastRun(of:endedIn:)`` per job costs a daemon with 10,000 jobs seconds at start.
+    public func lastEnds(in state: RunState) throws(LedgerError) -> [String: Date] {
+        try translating {
+            try reader.read { db in
+                var ends: [String: Date] = [:]
+                let rows = try Row.fetchCursor(
+                    db, sql: "SELECT job, MAX(COALESCE(finished_at, scheduled_at)) FROM run WHERE state = ? GROUP BY job",
+                    arguments: [state.rawValue])
+                while let row = try rows.next() {
+                    ends[row[0]] = Date(ledgerMilliseconds: row[1])
+                }
+                return ends
+            }
+        }
+    }
+
     /// The earliest slot the ledger holds for `job` (when the job was first seen, within the
     /// ledger's retention), if any.
     public func firstRun(of job: String) throws(LedgerError) -> Run? {

@@ -40,6 +40,27 @@ import Testing
         }
     }
 
+    /// Every job's last end in a state, in one query, agrees with the per-job query.
+    @Test func lastEndsOfEveryJobAgreeWithEachJobsLastRun() throws {
+        try withStateDirectory { directory in
+            let ledger = try RunLedger.open(stateDirectory: directory)
+            #expect(try ledger.lastEnds(in: .succeeded).isEmpty)
+            for slot in [1, 3, 2] { try makeRun(in: ledger, job: "report", slot: slot, reaching: .succeeded) }
+            try makeRun(in: ledger, job: "report", slot: 4, reaching: .failed)
+            try makeRun(in: ledger, job: "sync", slot: 5, reaching: .failed)
+            try makeRun(in: ledger, job: "sync", slot: 6, reaching: .running)
+            for state in [RunState.succeeded, .failed] {
+                var expected: [String: Date] = [:]
+                for job in ["report", "sync"] {
+                    if let run = try ledger.lastRun(of: job, endedIn: state) { expected[job] = run.finishedAt ?? run.scheduledAt }
+                }
+                #expect(try ledger.lastEnds(in: state) == expected)
+            }
+            #expect(try ledger.lastEnds(in: .succeeded).keys.sorted() == ["report"])
+            #expect(try ledger.lastEnds(in: .failed).keys.sorted() == ["report", "sync"])
+        }
+    }
+
     @Test func openingListsTheRunsToReconcile() throws {
         try withStateDirectory { directory in
             var expected: [Run] = []

@@ -158,9 +158,13 @@ def write_schedules(crontabs, jobs, slot):
     return schedule
 
 
-def start_daemon(binary, folder, server, cap):
+def start_daemon(binary, folder, server, cap=None, ca=None):
+    """The daemon on FOLDER/crontabs, its state in FOLDER/state, its output in FOLDER/daemon.log, talking to
+    SERVER (trusting the CA file `ca` for https) with the bench token; returns it once it notified READY=1.
+    `cap`: its --max-starts-per-second (the daemon's default when None). Also used by scripts/bench/faults."""
+    authority = f"    certificate-authority: {ca}\n" if ca else ""
     with open(os.path.join(folder, "kubeconfig"), "w") as f:
-        f.write(f"apiVersion: v1\nkind: Config\nclusters:\n- name: emulator\n  cluster:\n    server: {server}\n"
+        f.write(f"apiVersion: v1\nkind: Config\nclusters:\n- name: emulator\n  cluster:\n    server: {server}\n{authority}"
                 f"users:\n- name: bench\n  user:\n    token: {DAEMON_TOKEN}\ncontexts:\n- name: emulator\n"
                 f"  context: {{cluster: emulator, user: bench}}\ncurrent-context: emulator\n")
     notify = os.path.join(folder, "notify.sock")
@@ -171,14 +175,20 @@ def start_daemon(binary, folder, server, cap):
     env.update(NOTIFY_SOCKET=notify, FARGATE_CRON_KUBECONFIG=os.path.join(folder, "kubeconfig"))
     log = open(os.path.join(folder, "daemon.log"), "w")
     daemon = subprocess.Popen(
-        [binary, "daemon", "--crontabs", os.path.join(folder, "crontabs"), "--state-dir", os.path.join(folder, "state"),
-         "--max-starts-per-second", str(cap)]
+        [binary, "daemon", "--crontabs", os.path.join(folder, "crontabs"), "--state-dir", os.path.join(folder, "state")]
+        + (["--max-starts-per-second", str(cap)] if cap is not None else [])
         + (["--max-active-runs", os.environ["MAX_ACTIVE_RUNS"]] if os.environ.get("MAX_ACTIVE_RUNS") else []),
         env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
     listener.settimeout(30)
-    while b"READY=1" not in listener.recv(4096).split(b"\n"):
-        pass
-    listener.close()
+    try:
+        while b"READY=1" not in listener.recv(4096).split(b"\n"):
+            pass
+    except BaseException:  # not READY in 30 s (or interrupted): the caller has no daemon to stop, so stop it here
+        daemon.kill()
+        daemon.wait()
+        raise
+    finally:
+        listener.close()
     return daemon
 
 

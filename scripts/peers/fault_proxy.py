@@ -20,7 +20,15 @@ such as nghttpx in front of the emulator): no rules, no latency, no /requests; /
 /reset-all work as below, so a test can kill every connection of an HTTP/2 client at once.
 
 Control: GET /requests lists "METHOD PATH" of every request seen (forwarded or answered here);
-GET /connections counts the client connections accepted so far;
+GET /connections counts the client connections accepted so far; GET /faults counts the faults that
+struck: {"connections", "open" (connections open now), "rules": {ACTION: times struck}, "reset_every": connections reset by it,
+"reset_all": connections reset by /reset-all};
+POST /reset-every {"n": N, "forward": true} resets every Nth client connection accepted from then on
+(n 0: none) during its first request, as a connection lost mid-request: the request is read, then,
+with "forward" (the default), sent to the server, which acts on it, and the client reset before any
+answer (a create's outcome unknown to the client), or, without, reset with the request lost. With
+--raw, where requests cannot be told apart, such a connection is reset "after_ms" (default 500) ms
+after it was accepted, whatever is in flight then;
 POST /latency {"ms": M} adds M ms before every forwarded request; POST /reset-all resets every
 open connection; POST /blackhole {"on": true} cuts the client off as a network partition would:
 from then on every request is read and dropped, never forwarded nor answered, and answers still
@@ -43,6 +51,16 @@ class Proxy:
         self.connections: set[asyncio.StreamWriter] = set()
         self.accepted = 0
         self.blackhole = False
+        # POST /reset-every: every Nth connection accepted since is reset during its first request.
+        self.reset_every = {"n": 0, "forward": True, "after_ms": 500, "counted": 0}
+        self.struck = {"rules": {}, "reset_every": 0, "reset_all": 0}
+
+    def doomed(self) -> bool:
+        """Whether the connection just accepted is one that POST /reset-every resets."""
+        if self.reset_every["n"] <= 0:
+            return False
+        self.reset_every["counted"] += 1
+        return self.reset_every["counted"] % self.reset_every["n"] == 0
 
     def take_rule(self, method: str, path: str) -> dict | None:
         for rule in self.rules:
@@ -51,6 +69,7 @@ class Proxy:
                 rule["times"] = rule.get("times", 1) - 1
                 if rule["times"] <= 0:
                     self.rules.remove(rule)
+                self.struck["rules"][rule["action"]] = self.struck["rules"].get(rule["action"], 0) + 1
                 return rule
         return None
 
@@ -64,6 +83,7 @@ class Proxy:
     async def client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections.add(writer)
         self.accepted += 1
+        doomed = self.doomed()
         upstream_reader, upstream_writer = await asyncio.open_connection(*self.target)
         # What the relay does with the answer to the request in flight.
         mode = {"limit": None, "then": None}
@@ -81,6 +101,18 @@ class Proxy:
                 self.seen.append(f"{method} {path}")
                 if self.blackhole:
                     continue  # partitioned: the request is lost on the way
+                if doomed:  # POST /reset-every: this connection dies under its first request
+                    doomed = False
+                    self.struck["reset_every"] += 1
+                    if not self.reset_every["forward"]:
+                        self.reset(writer)
+                        break
+                    mode["limit"], mode["then"] = 0, "reset_after"
+                    if self.latency_ms:
+                        await asyncio.sleep(self.latency_ms / 1000)
+                    upstream_writer.write(head + body)
+                    await upstream_writer.drain()
+                    continue
                 rule = self.take_rule(method, path)
                 action = rule["action"] if rule else None
                 if action == "respond":
@@ -124,6 +156,12 @@ class Proxy:
             self.reset(writer)
             self.connections.discard(writer)
             return
+        if self.doomed():  # POST /reset-every: no requests to tell apart here, so a while after it opened
+            def reset_doomed() -> None:
+                if writer in self.connections:
+                    self.struck["reset_every"] += 1
+                    self.reset(writer)
+            asyncio.get_running_loop().call_later(self.reset_every["after_ms"] / 1000, reset_doomed)
 
         async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
             try:
@@ -183,11 +221,17 @@ class Proxy:
                 self.blackhole = bool(body["on"])
             elif method == "POST" and path == "/reset-all":
                 for connection in list(self.connections):
+                    self.struck["reset_all"] += 1
                     self.reset(connection)
+            elif method == "POST" and path == "/reset-every":
+                self.reset_every.update(n=int(body["n"]), forward=bool(body.get("forward", True)),
+                                        after_ms=int(body.get("after_ms", 500)), counted=0)
             elif method == "GET" and path == "/requests":
                 answer = self.seen
             elif method == "GET" and path == "/connections":
                 answer = self.accepted
+            elif method == "GET" and path == "/faults":
+                answer = {"connections": self.accepted, "open": len(self.connections), **self.struck}
             else:
                 answer = {"error": f"unknown control {method} {path}"}
             payload = json.dumps(answer).encode()

@@ -34,6 +34,9 @@ PERIOD = 6  # seconds: the job's schedule is */6 * * * * *
 DURATION = int(os.environ.get("DURATION", "180"))  # seconds of slots measured: 30 slots by default
 LATENCY_MS = int(os.environ.get("LATENCY_MS", "300"))
 RESET_EVERY = int(os.environ.get("RESET_EVERY", "3"))
+# 1: the doomed connection's request reaches the server, which acts on it, and the answer is lost (a create's
+# outcome unknown to the daemon); 0: the request is lost on the way.
+RESET_FORWARD = os.environ.get("RESET_FORWARD", "1") == "1"
 CUT_BYTES = int(os.environ.get("CUT_BYTES", "4096"))
 KILLS = int(os.environ.get("KILLS", "2"))
 # What fargate_controller.py does with each run: 75 lines over a 1.5 s run (about 4.7 kB of log with timestamps,
@@ -136,7 +139,7 @@ def arm(proxy, *, latency, resets, cuts):
     if latency:
         proxy.call("/latency", {"ms": LATENCY_MS})
     if resets:
-        proxy.call("/reset-every", {"n": RESET_EVERY, "forward": True})
+        proxy.call("/reset-every", {"n": RESET_EVERY, "forward": RESET_FORWARD})
     if cuts:  # every watch and log stream, for the whole run
         proxy.call("/rules", [{"action": "reset_after", "bytes": CUT_BYTES, "times": 10**9, "match": {"path": p}}
                               for p in ("watch=true", "/log?")])
@@ -229,7 +232,7 @@ def run(binary, server, front):
     if not keep:
         shutil.rmtree(folder, ignore_errors=True)
     return {
-        "front": front, "slots_due": len(slots), "duration_s": DURATION,
+        "front": front, "slots_due": len(slots), "duration_s": DURATION, "reset_forward": RESET_FORWARD,
         "slots_with_job": sum(1 for n in jobs_per_slot.values() if n >= 1),
         "slots_with_two_jobs": sum(1 for n in jobs_per_slot.values() if n >= 2),
         "slots_with_job_in_ledger": sum(1 for r in rows if r[2] is not None),
@@ -269,6 +272,13 @@ def table(passes):
     row("faults struck: connections reset (every 3rd) / killed (two kills) / streams cut", lambda p: "{} / {} ({}) / {}".format(
         p["proxies"][-1]["reset_every"], p["proxies"][-1]["reset_all"], " + ".join(map(str, p["killed_per_kill"])),
         p["proxies"][0]["rules"].get("reset_after", 0)))
+    row("of which on the start path (Job create POSTs; lookups after a lost create): reset / killed",
+        lambda p: "{} creates, {} lookups / {} creates, {} lookups".format(*(
+            sum(1 for r in p["proxies"][-1]["requests"][kind] if r.startswith(verb) and test(r))
+            for kind in ("reset_every", "reset_all")
+            for verb, test in (("POST ", lambda r: r.endswith("/jobs")),
+                               ("GET ", lambda r: "/jobs/" in r and "watch" not in r))))
+        if p["front"] == "http1" else "– (not visible through TLS)")
     row("load average before / after", lambda p: f"{p['load_before']} / {p['load_after']}")
     row("daemon exit status on SIGTERM", lambda p: str(p["daemon_exit"]))
 

@@ -22,7 +22,9 @@ such as nghttpx in front of the emulator): no rules, no latency, no /requests; /
 Control: GET /requests lists "METHOD PATH" of every request seen (forwarded or answered here);
 GET /connections counts the client connections accepted so far; GET /faults counts the faults that
 struck: {"connections", "open" (connections open now), "rules": {ACTION: times struck}, "reset_every": connections reset by it,
-"reset_all": connections reset by /reset-all};
+"reset_all": connections reset by /reset-all, "requests": {"reset_every": [...], "reset_all": [...]}:
+"METHOD PATH" of the request each such reset struck, or for /reset-all the last request read on the
+connection (it may have been answered already; "-" for none; always "-" with --raw)};
 POST /reset-every {"n": N, "forward": true} resets every Nth client connection accepted from then on
 (n 0: none) during its first request, as a connection lost mid-request: the request is read, then,
 with "forward" (the default), sent to the server, which acts on it, and the client reset before any
@@ -33,6 +35,21 @@ POST /latency {"ms": M} adds M ms before every forwarded request; POST /reset-al
 open connection; POST /blackhole {"on": true} cuts the client off as a network partition would:
 from then on every request is read and dropped, never forwarded nor answered, and answers still
 coming from the server are dropped too (connections stay open and silent), until {"on": false}.
+
+What it still does not do that a real network fault does (scripts/bench/faults runs #13's sequence on it):
+* Its faults strike at HTTP boundaries it chooses, the same way every time: a cut after exactly N bytes of an
+  answer (headers included), a reset after the whole request was read. A real reset lands anywhere, also
+  half-way through a request's body or a TLS record, and a real stream is not cut at the same byte every time
+  (which matters for logs: a stream resumed from the whole second of its last line, as sinceTime allows, that
+  is cut again at the same byte never gets past a second holding more than N bytes).
+* Latency is a fixed pause before each request is forwarded, not per packet: no jitter, no bandwidth limit,
+  no slow start, no reordering, loss or retransmission; an answer's bytes are not delayed.
+* Its resets are RSTs the client sees at once. Half-open connections (a peer gone without a word, found only
+  by a timeout or keepalive) exist only as /blackhole; there are no connect timeouts or refusals (the proxy
+  always accepts), no DNS failures, and its own side towards the server is closed cleanly (FIN).
+* With --raw (TLS, HTTP/2) it cannot see requests: no rules, no latency, and /reset-every resets a connection
+  a fixed time after it opened, whatever is in flight then; no GOAWAY or RST_STREAM of its own (nghttpx sends
+  those when its backend side fails).
 """
 import argparse
 import asyncio
@@ -54,6 +71,9 @@ class Proxy:
         # POST /reset-every: every Nth connection accepted since is reset during its first request.
         self.reset_every = {"n": 0, "forward": True, "after_ms": 500, "counted": 0}
         self.struck = {"rules": {}, "reset_every": 0, "reset_all": 0}
+        # "METHOD PATH" of the last request read on each open connection (HTTP mode), and of those struck.
+        self.last_request: dict[asyncio.StreamWriter, str] = {}
+        self.struck_requests = {"reset_every": [], "reset_all": []}
 
     def doomed(self) -> bool:
         """Whether the connection just accepted is one that POST /reset-every resets."""
@@ -99,11 +119,13 @@ class Proxy:
                 method, path = head.split(b" ", 2)[:2]
                 method, path = method.decode(), path.decode()
                 self.seen.append(f"{method} {path}")
+                self.last_request[writer] = f"{method} {path}"
                 if self.blackhole:
                     continue  # partitioned: the request is lost on the way
                 if doomed:  # POST /reset-every: this connection dies under its first request
                     doomed = False
                     self.struck["reset_every"] += 1
+                    self.struck_requests["reset_every"].append(f"{method} {path}")
                     if not self.reset_every["forward"]:
                         self.reset(writer)
                         break
@@ -143,6 +165,7 @@ class Proxy:
         finally:
             relay.cancel()
             self.connections.discard(writer)
+            self.last_request.pop(writer, None)
             upstream_writer.close()
             if not writer.is_closing():
                 writer.close()
@@ -222,6 +245,7 @@ class Proxy:
             elif method == "POST" and path == "/reset-all":
                 for connection in list(self.connections):
                     self.struck["reset_all"] += 1
+                    self.struck_requests["reset_all"].append(self.last_request.get(connection, "-"))
                     self.reset(connection)
             elif method == "POST" and path == "/reset-every":
                 self.reset_every.update(n=int(body["n"]), forward=bool(body.get("forward", True)),
@@ -231,7 +255,8 @@ class Proxy:
             elif method == "GET" and path == "/connections":
                 answer = self.accepted
             elif method == "GET" and path == "/faults":
-                answer = {"connections": self.accepted, "open": len(self.connections), **self.struck}
+                answer = {"connections": self.accepted, "open": len(self.connections), **self.struck,
+                          "requests": self.struck_requests}
             else:
                 answer = {"error": f"unknown control {method} {path}"}
             payload = json.dumps(answer).encode()

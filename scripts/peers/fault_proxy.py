@@ -120,6 +120,10 @@ class Proxy:
                 method, path = method.decode(), path.decode()
                 self.seen.append(f"{method} {path}")
                 self.last_request[writer] = f"{method} {path}"
+                # A new answer: what a rule did to the last one's is spent. (Without this, the bytes a cut
+                # left unused when its answer ended first cut the next answer on a kept-alive connection,
+                # a request no rule named.)
+                mode["limit"], mode["then"] = None, None
                 if self.blackhole:
                     continue  # partitioned: the request is lost on the way
                 if doomed:  # POST /reset-every: this connection dies under its first request

@@ -235,6 +235,7 @@ def run(binary, server, front):
         "front": front, "slots_due": len(slots), "duration_s": DURATION, "reset_forward": RESET_FORWARD,
         "slots_with_job": sum(1 for n in jobs_per_slot.values() if n >= 1),
         "slots_with_two_jobs": sum(1 for n in jobs_per_slot.values() if n >= 2),
+        "jobs_created_in_all": len(created),  # the slots measured, and any after them before the daemon stopped
         "slots_with_job_in_ledger": sum(1 for r in rows if r[2] is not None),
         "slots_without_job": [f"{label(s)} ({next((f'{r[1]}: {r[5]}' for r in rows if r[0] == s), 'not in the ledger')})"
                               for s, n in jobs_per_slot.items() if n == 0],

@@ -21,8 +21,9 @@ such as nghttpx in front of the emulator): no rules, no latency, no /requests; /
 
 Control: GET /requests lists "METHOD PATH" of every request seen (forwarded or answered here);
 GET /connections counts the client connections accepted so far; GET /faults counts the faults that
-struck: {"connections", "open" (connections open now), "rules": {ACTION: times struck}, "reset_every": connections reset by it,
-"reset_all": connections reset by /reset-all, "requests": {"reset_every": [...], "reset_all": [...]}:
+struck: {"connections", "open" (connections open now), "rules": {ACTION: times struck},
+"reset_every": connections reset by it, "reset_all": connections reset by /reset-all,
+"requests": {"reset_every": [...], "reset_all": [...]}:
 "METHOD PATH" of the request each such reset struck, or for /reset-all the last request read on the
 connection (it may have been answered already; "-" for none; always "-" with --raw)};
 POST /reset-every {"n": N, "forward": true} resets every Nth client connection accepted from then on

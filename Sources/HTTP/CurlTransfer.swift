@@ -29,6 +29,12 @@ final class CurlTransfer: @unchecked Sendable {
     var openedConnection = false
     /// Set when libcurl wanted to send a request that is not retry-safe a second time and was stopped.
     var stoppedResend = false
+    /// ``sends`` when the transfer was last put on the multi handle: a new connection libcurl opens
+    /// for it after more sends than that is libcurl sending it again by itself.
+    var sendsAtLaunch = 0
+    /// Set when libcurl wanted to open a new connection by itself to send the request again, and was
+    /// stopped: see `socketOptionCallback`.
+    var stoppedReconnect = false
     /// Whether the one retry on a new connection after a connection loss has been used.
     var retriedAfterConnectionLoss = false
     private var ended = false
@@ -111,6 +117,7 @@ final class CurlTransfer: @unchecked Sendable {
         try handle.setWriteCallback(bodyCallback, context: stateContext)
         try handle.setHeaderCallback(headerCallback, context: stateContext)
         try handle.setPrerequestCallback(prerequestCallback, context: Unmanaged.passUnretained(self).toOpaque())
+        try handle.setSocketOptionCallback(socketOptionCallback, context: Unmanaged.passUnretained(self).toOpaque())
     }
 }
 
@@ -178,4 +185,21 @@ private let prerequestCallback: ccurl_prereq_callback = { context, _, _, _, _ in
         return Int32(CURL_PREREQFUNC_ABORT)
     }
     return Int32(CURL_PREREQFUNC_OK)
+}
+
+/// Refuses a new connection that libcurl opens by itself, for a request it already sent, after the
+/// connection it was on died without an answer ("Connection died, retrying a fresh connect"). That
+/// reconnect bypasses the event loop's admission: when an HTTP/2 connection carrying many streams is
+/// lost, libcurl re-sends the one stream that read the error first (if it had no answer yet) on a
+/// connection of its own at once, while the others fail and are sent again by the loop, whose first
+/// then opens a second new connection (libcurl 7.88's CURLOPT_PIPEWAIT does not wait for a connection
+/// still in its handshake once the server is known to multiplex). Refused here, the transfer ends and
+/// the loop sends it again through its admission (``CurlEventLoop``'s `finish`), like every other
+/// stream of the lost connection, so all of them share one new connection. A re-send on a connection
+/// that already exists opens no socket and is not stopped here (``prerequestCallback`` judges it).
+private let socketOptionCallback: ccurl_sockopt_callback = { context, _, _ in
+    let transfer = Unmanaged<CurlTransfer>.fromOpaque(context!).takeUnretainedValue()
+    guard transfer.sends > transfer.sendsAtLaunch else { return Int32(CURL_SOCKOPT_OK) }
+    transfer.stoppedReconnect = true
+    return Int32(CURL_SOCKOPT_ERROR)
 }

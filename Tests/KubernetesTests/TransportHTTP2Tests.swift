@@ -161,17 +161,9 @@ struct TransportHTTP2Tests {
             return all
         }
         #expect(seen == Array(repeating: ["before", "after"], count: count))
-        // One new connection for all twenty: usually 2 in all, sometimes 3 (a reconnect that landed
-        // on the dead connection before libcurl noticed it, then retried, can open one more; not yet
-        // pinned down). Before retries went through the loop's admission, up to 20.
-        let connections = try await relay.connections()
-        let opened = transport.statistics.connectionsOpened
-        #expect(connections <= 3)
-        #expect(opened <= 3)
-        withKnownIssue("a reconnect sometimes opens a second new connection", isIntermittent: true) {
-            #expect(connections == 2)
-            #expect(opened == 2)
-        }
+        // One new connection for all twenty: 2 in all.
+        #expect(try await relay.connections() == 2)
+        #expect(transport.statistics.connectionsOpened == 2)
     }
 
     /// The create is on the wire (held by a fault proxy behind the front) when the client's HTTP/2

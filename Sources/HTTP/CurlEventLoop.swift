@@ -305,8 +305,9 @@ final class CurlEventLoop: @unchecked Sendable {  // state below `inbox` belongs
                 detail: "the connection closed before any answer, and the request is not retry-safe: not sent again")
         } else if transfer.stoppedReconnect {
             // libcurl's own reconnect, refused (see `socketOptionCallback` in CurlTransfer.swift): the
-            // loss it reacted to is the failure, and the retry below is the loop's.
-            failure = CurlError(CURLE_GOT_NOTHING, detail: "the connection closed before any answer")
+            // loss it reacted to (libcurl's text) is the failure, and the retry below is the loop's.
+            failure = CurlError(
+                CURLE_GOT_NOTHING, detail: "the connection closed before any answer: \(failure?.detail ?? "")")
         }
         if let failure, failure.isConnectionLoss, transfer.request.isRetrySafe, !transfer.retriedAfterConnectionLoss,
             !transfer.state.headDelivered

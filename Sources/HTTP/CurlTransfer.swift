@@ -88,6 +88,8 @@ final class CurlTransfer: @unchecked Sendable {
         }
         // TLS sessions come from the loop's share handle, so a new connection resumes an old session.
         try handle.setShare(share)
+        // ... and stay resumable after an HTTP/2 connection ends without a TLS close (TLSSessionCopies).
+        if TLSSessionCopies.isUsable { try handle.setSSLContextCallback(TLSSessionCopies.contextCallback) }
         try handle.set(CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS))
         // Wait for a connection being opened to the same server to show whether it multiplexes,
         // rather than open another: a burst of requests, or every stream of an HTTP/2 connection

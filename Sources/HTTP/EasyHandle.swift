@@ -113,6 +113,12 @@ final class EasyHandle {
         try set(CURLOPT_SOCKOPTDATA, pointer: context)
     }
 
+    /// Called with each new connection's OpenSSL `SSL_CTX` before its handshake.
+    /// - SeeAlso: https://curl.se/libcurl/c/CURLOPT_SSL_CTX_FUNCTION.html
+    func setSSLContextCallback(_ callback: ccurl_ssl_context_callback) throws(CurlError) {
+        try check(ccurl_easy_setopt_ssl_context_callback(raw, callback), errorBuffer)
+    }
+
     /// - SeeAlso: https://curl.se/libcurl/c/CURLOPT_SHARE.html
     func setShare(_ share: ShareHandle) throws(CurlError) {
         try check(ccurl_easy_setopt_share(raw, share.raw), errorBuffer)

@@ -26,7 +26,7 @@ let package = Package(
     ],
     targets: [
         // C libraries, found through pkg-config (scripts/setup installs the -dev packages).
-        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev", "libssl-dev"])]),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
 
         // Pure Swift: cron expressions and their fire times. No I/O, no clock.

@@ -4,7 +4,7 @@
 #include <curl/curl.h>
 
 // curl_easy_setopt, curl_easy_getinfo, curl_multi_setopt and curl_share_setopt are variadic, which Swift cannot call.
-// These typed wrappers, and the two kernel headers at the end, are all this shim adds.
+// These typed wrappers, OpenSSL's header and the kernel headers at the end are all this shim adds.
 static inline CURLcode ccurl_easy_setopt_long(CURL *handle, CURLoption option, long value) {
     return curl_easy_setopt(handle, option, value);
 }
@@ -59,12 +59,24 @@ typedef int (*ccurl_prereq_callback)(void *context, char *primary_ip, char *loca
 static inline CURLcode ccurl_easy_setopt_prereq_callback(CURL *handle, ccurl_prereq_callback callback) {
     return curl_easy_setopt(handle, CURLOPT_PREREQFUNCTION, callback);
 }
+typedef int (*ccurl_sockopt_callback)(void *context, curl_socket_t socket, curlsocktype purpose);
+static inline CURLcode ccurl_easy_setopt_sockopt_callback(CURL *handle, ccurl_sockopt_callback callback) {
+    return curl_easy_setopt(handle, CURLOPT_SOCKOPTFUNCTION, callback);
+}
+typedef CURLcode (*ccurl_ssl_context_callback)(CURL *handle, void *ssl_context, void *context);
+static inline CURLcode ccurl_easy_setopt_ssl_context_callback(CURL *handle, ccurl_ssl_context_callback callback) {
+    return curl_easy_setopt(handle, CURLOPT_SSL_CTX_FUNCTION, callback);
+}
 static inline CURLSHcode ccurl_share_setopt_long(CURLSH *share, CURLSHoption option, long value) {
     return curl_share_setopt(share, option, value);
 }
 static inline CURLcode ccurl_easy_setopt_share(CURL *handle, CURLSH *share) {
     return curl_easy_setopt(handle, CURLOPT_SHARE, share);
 }
+
+// libcurl's TLS library (Debian's libcurl4-openssl-dev), for the few calls HTTP's TLSSessionCopies
+// makes on the SSL_CTX that CURLOPT_SSL_CTX_FUNCTION hands over.
+#include <openssl/ssl.h>
 
 // The event loop that drives libcurl's socket interface (HTTP's CurlEventLoop) waits with epoll and
 // is woken through an eventfd; Glibc's Swift module leaves both headers out.

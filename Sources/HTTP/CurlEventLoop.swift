@@ -238,6 +238,7 @@ final class CurlEventLoop: @unchecked Sendable {  // state below `inbox` belongs
             return
         }
         transfer.handle = handle
+        transfer.sendsAtLaunch = transfer.sends
         active[handle.raw] = transfer
     }
 
@@ -298,10 +299,15 @@ final class CurlEventLoop: @unchecked Sendable {  // state below `inbox` belongs
             return
         }
         var failure = handle.error(for: result)
-        if transfer.stoppedResend {
+        if transfer.stoppedResend || (transfer.stoppedReconnect && !transfer.request.isRetrySafe) {
             failure = CurlError(
                 CURLE_GOT_NOTHING,
                 detail: "the connection closed before any answer, and the request is not retry-safe: not sent again")
+        } else if transfer.stoppedReconnect {
+            // libcurl's own reconnect, refused (see `socketOptionCallback` in CurlTransfer.swift): the
+            // loss it reacted to (libcurl's text) is the failure, and the retry below is the loop's.
+            failure = CurlError(
+                CURLE_GOT_NOTHING, detail: "the connection closed before any answer: \(failure?.detail ?? "")")
         }
         if let failure, failure.isConnectionLoss, transfer.request.isRetrySafe, !transfer.retriedAfterConnectionLoss,
             !transfer.state.headDelivered
@@ -310,6 +316,7 @@ final class CurlEventLoop: @unchecked Sendable {  // state below `inbox` belongs
             // attempt. Through the admission like a new transfer, so that the many streams of a lost
             // HTTP/2 connection share the one that replaces it.
             transfer.retriedAfterConnectionLoss = true
+            transfer.stoppedReconnect = false
             transfer.state.restart()
             release(transfer, handle)
             begin(transfer)

@@ -29,6 +29,12 @@ final class CurlTransfer: @unchecked Sendable {
     var openedConnection = false
     /// Set when libcurl wanted to send a request that is not retry-safe a second time and was stopped.
     var stoppedResend = false
+    /// ``sends`` when the transfer was last put on the multi handle: a new connection libcurl opens
+    /// for it after more sends than that is libcurl sending it again by itself.
+    var sendsAtLaunch = 0
+    /// Set when libcurl wanted to open a new connection by itself to send the request again, and was
+    /// stopped: see `socketOptionCallback`.
+    var stoppedReconnect = false
     /// Whether the one retry on a new connection after a connection loss has been used.
     var retriedAfterConnectionLoss = false
     private var ended = false
@@ -82,6 +88,8 @@ final class CurlTransfer: @unchecked Sendable {
         }
         // TLS sessions come from the loop's share handle, so a new connection resumes an old session.
         try handle.setShare(share)
+        // ... and stay resumable after an HTTP/2 connection ends without a TLS close (TLSSessionCopies).
+        if TLSSessionCopies.isUsable { try handle.setSSLContextCallback(TLSSessionCopies.contextCallback) }
         try handle.set(CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS))
         // Wait for a connection being opened to the same server to show whether it multiplexes,
         // rather than open another: a burst of requests, or every stream of an HTTP/2 connection
@@ -111,6 +119,7 @@ final class CurlTransfer: @unchecked Sendable {
         try handle.setWriteCallback(bodyCallback, context: stateContext)
         try handle.setHeaderCallback(headerCallback, context: stateContext)
         try handle.setPrerequestCallback(prerequestCallback, context: Unmanaged.passUnretained(self).toOpaque())
+        try handle.setSocketOptionCallback(socketOptionCallback, context: Unmanaged.passUnretained(self).toOpaque())
     }
 }
 
@@ -178,4 +187,21 @@ private let prerequestCallback: ccurl_prereq_callback = { context, _, _, _, _ in
         return Int32(CURL_PREREQFUNC_ABORT)
     }
     return Int32(CURL_PREREQFUNC_OK)
+}
+
+/// Refuses a new connection that libcurl opens by itself, for a request it already sent, after the
+/// connection it was on died without an answer ("Connection died, retrying a fresh connect"). That
+/// reconnect bypasses the event loop's admission: when an HTTP/2 connection carrying many streams is
+/// lost, libcurl re-sends the one stream that read the error first (if it had no answer yet) on a
+/// connection of its own at once, while the others fail and are sent again by the loop, whose first
+/// then opens a second new connection (libcurl 7.88's CURLOPT_PIPEWAIT does not wait for a connection
+/// still in its handshake once the server is known to multiplex). Refused here, the transfer ends and
+/// the loop sends it again through its admission (``CurlEventLoop``'s `finish`), like every other
+/// stream of the lost connection, so all of them share one new connection. A re-send on a connection
+/// that already exists opens no socket and is not stopped here (``prerequestCallback`` judges it).
+private let socketOptionCallback: ccurl_sockopt_callback = { context, _, _ in
+    let transfer = Unmanaged<CurlTransfer>.fromOpaque(context!).takeUnretainedValue()
+    guard transfer.sends > transfer.sendsAtLaunch else { return Int32(CURL_SOCKOPT_OK) }
+    transfer.stoppedReconnect = true
+    return Int32(CURL_SOCKOPT_ERROR)
 }

@@ -104,6 +104,21 @@ final class EasyHandle {
         try set(CURLOPT_PREREQDATA, pointer: context)
     }
 
+    /// Called for each socket libcurl has made for a new connection, before it connects: the
+    /// callback may refuse the connection (`CURL_SOCKOPT_ERROR`; the transfer then ends with
+    /// `CURLE_ABORTED_BY_CALLBACK`).
+    /// - SeeAlso: https://curl.se/libcurl/c/CURLOPT_SOCKOPTFUNCTION.html
+    func setSocketOptionCallback(_ callback: ccurl_sockopt_callback, context: UnsafeMutableRawPointer) throws(CurlError) {
+        try check(ccurl_easy_setopt_sockopt_callback(raw, callback), errorBuffer)
+        try set(CURLOPT_SOCKOPTDATA, pointer: context)
+    }
+
+    /// Called with each new connection's OpenSSL `SSL_CTX` before its handshake.
+    /// - SeeAlso: https://curl.se/libcurl/c/CURLOPT_SSL_CTX_FUNCTION.html
+    func setSSLContextCallback(_ callback: ccurl_ssl_context_callback) throws(CurlError) {
+        try check(ccurl_easy_setopt_ssl_context_callback(raw, callback), errorBuffer)
+    }
+
     /// - SeeAlso: https://curl.se/libcurl/c/CURLOPT_SHARE.html
     func setShare(_ share: ShareHandle) throws(CurlError) {
         try check(ccurl_easy_setopt_share(raw, share.raw), errorBuffer)

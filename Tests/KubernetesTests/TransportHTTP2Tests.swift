@@ -109,25 +109,50 @@ struct TransportHTTP2Tests {
 
     /// A server that closes each connection after one request: every new connection after the
     /// first resumes an earlier one's TLS session (an abbreviated handshake), from the event loop's
-    /// shared session cache, across transports too.
-    ///
-    /// Over HTTP/1.1 (the front offers only that here). Over HTTP/2 with this nghttpx, libcurl 7.88
-    /// offers the stored ticket ("SSL re-using session ID") yet nghttpx logs a full handshake, while
-    /// `openssl s_client -alpn h2 -sess_in` does resume against it: not understood, left open.
-    @Test func newConnectionsResumeTheTLSSession() async throws {
-        let front = try HTTP2Front(options: ["--frontend-max-requests=1", "--npn-list=http/1.1"])
+    /// shared session cache, across transports too. Over HTTP/1.1 (the server answers each request
+    /// with `Connection: close`), and over HTTP/2 (the server sends GOAWAY after each request).
+    @Test(arguments: ["http/1.1", "h2"])
+    func newConnectionsResumeTheTLSSession(alpn: String) async throws {
+        let front = try HTTP2Front(options: ["--frontend-max-requests=1", "--npn-list=\(alpn)"])
         for _ in 0..<4 {
             let client = KubeClient(server: front.url, transport: try HTTP2Front.transport(), credentials: NoCredentials())
             _ = try await client.list(Job.self, in: Peer.namespace("tls"))
         }
         let requests = try front.requests()
+        #expect(requests.map(\.alpn) == Array(repeating: alpn, count: 4))
         #expect(Set(requests.map(\.clientPort)).count == 4)
         #expect(requests.map(\.sessionResumed) == [false, true, true, true])
     }
 
+    /// A second HTTP/2 connection opened while the first is still up (the server allows one stream a
+    /// connection, and two watches are open) resumes the first one's TLS session.
+    @Test func aSecondHTTP2ConnectionResumesTheFirstOnesTLSSession() async throws {
+        let front = try HTTP2Front(options: ["--frontend-http2-max-concurrent-streams=1"])
+        let client = KubeClient(server: front.url, transport: try HTTP2Front.transport(), credentials: NoCredentials())
+        let namespace = Peer.namespace("tls-h2")
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            let opened = Counter()
+            for _ in 0..<2 {
+                group.addTask {
+                    let events = try await client.watch(Job.self, in: namespace, resourceVersion: "1")
+                    opened.increment()
+                    for try await _ in events { return }
+                }
+            }
+            try #require(try await poll(within: .seconds(20)) { opened.value == 2 })
+            _ = try await Peer.client().create(sampleJob("seen"), in: namespace)
+            try await group.waitForAll()
+        }
+        let requests = try front.requests()
+        #expect(requests.map(\.alpn) == ["h2", "h2"])
+        #expect(Set(requests.map(\.clientPort)).count == 2)
+        #expect(requests.map(\.sessionResumed) == [false, true])
+    }
+
     /// Twenty watchers share one HTTP/2 connection, which is then killed under them (a TCP reset of
     /// the client's connection, through a raw relay): every watcher resumes from its last version on
-    /// one new connection, and each sees the next Job exactly once, and no old one again.
+    /// one new connection, which resumes the lost one's TLS session, and each sees the next Job
+    /// exactly once, and no old one again.
     @Test func aKilledConnectionRecoversEveryOpenStreamOnOneNewConnection() async throws {
         let front = try HTTP2Front()
         let relay = try FaultProxy(target: front.url.replacingOccurrences(of: "https://", with: "http://"), raw: true)
@@ -161,17 +186,13 @@ struct TransportHTTP2Tests {
             return all
         }
         #expect(seen == Array(repeating: ["before", "after"], count: count))
-        // One new connection for all twenty: usually 2 in all, sometimes 3 (a reconnect that landed
-        // on the dead connection before libcurl noticed it, then retried, can open one more; not yet
-        // pinned down). Before retries went through the loop's admission, up to 20.
-        let connections = try await relay.connections()
-        let opened = transport.statistics.connectionsOpened
-        #expect(connections <= 3)
-        #expect(opened <= 3)
-        withKnownIssue("a reconnect sometimes opens a second new connection", isIntermittent: true) {
-            #expect(connections == 2)
-            #expect(opened == 2)
-        }
+        // One new connection for all twenty: 2 in all; the new one resumed the lost one's TLS session.
+        #expect(try await relay.connections() == 2)
+        #expect(transport.statistics.connectionsOpened == 2)
+        let requests = try front.requests()
+        let ports = requests.map(\.clientPort).reduce(into: [Int]()) { if !$0.contains($1) { $0.append($1) } }
+        #expect(ports.count == 2)
+        #expect(requests.filter { $0.clientPort == ports.last }.map(\.sessionResumed).allSatisfy { $0 })
     }
 
     /// The create is on the wire (held by a fault proxy behind the front) when the client's HTTP/2

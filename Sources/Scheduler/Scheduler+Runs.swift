@@ -141,36 +141,65 @@ extension Scheduler {
             if byJob[entry.request.slot.job] == nil { jobOrder.append(entry.request.slot.job) }
             byJob[entry.request.slot.job, default: []].append(index)
         }
-        return await withTaskGroup(of: [(Int, Result<RunHandle, ExecutorError>, Date)].self) { group in
-            for job in jobOrder {
-                let calls = byJob[job, default: []].map { (index: $0, request: requests[$0].request, kind: requests[$0].executor) }
-                let earlier = after[job], done = callsDone[job]
-                group.addTask {
-                    _ = await earlier?.wait()
-                    defer { done?.set(()) }
-                    var results: [(Int, Result<RunHandle, ExecutorError>, Date)] = []
-                    for call in calls {
-                        let result: Result<RunHandle, ExecutorError>
-                        do throws(ExecutorError) {
-                            guard let executor = executors[call.kind] else {
-                                throw ExecutorError("no executor named \(call.kind) is configured")
-                            }
-                            result = .success(try await executor.start(call.request, output: output))
-                        } catch { result = .failure(error) }
-                        results.append((call.index, result, clock.now()))
+        func calls(of job: String) -> [StartCall] {
+            byJob[job, default: []].map { StartCall(index: $0, request: requests[$0].request, kind: requests[$0].executor) }
+        }
+        var outcomes = [(result: Result<RunHandle, ExecutorError>, returnedAt: Date)?](repeating: nil, count: requests.count)
+        if jobOrder.count == 1, let job = jobOrder.first {
+            // One job (a slot of one job is the usual wake-up): its calls run in this task. A child task
+            // would be one more hand-over to another thread of the pool between the intent's commit and
+            // the create, a wake-up that waits for a free core when the host is busy.
+            for (index, result, returnedAt) in await Self.call(
+                calls(of: job), after: after[job], done: callsDone[job], executors: executors, output: output, clock: clock)
+            {
+                outcomes[index] = (result, returnedAt)
+            }
+        } else {
+            await withTaskGroup(of: [(Int, Result<RunHandle, ExecutorError>, Date)].self) { group in
+                for job in jobOrder {
+                    let jobCalls = calls(of: job), earlier = after[job], done = callsDone[job]
+                    group.addTask {
+                        await Self.call(jobCalls, after: earlier, done: done, executors: executors, output: output, clock: clock)
                     }
-                    return results
+                }
+                for await results in group {
+                    for (index, result, returnedAt) in results { outcomes[index] = (result, returnedAt) }
                 }
             }
-            var outcomes = [(result: Result<RunHandle, ExecutorError>, returnedAt: Date)?](repeating: nil, count: requests.count)
-            for await results in group {
-                for (index, result, returnedAt) in results { outcomes[index] = (result, returnedAt) }
-            }
-            return outcomes.map { outcome in
-                guard let outcome else { preconditionFailure("a start call of the herd returned nothing") }
-                return outcome
-            }
         }
+        return outcomes.map { outcome in
+            guard let outcome else { preconditionFailure("a start call of the herd returned nothing") }
+            return outcome
+        }
+    }
+
+    /// One start call to make: the request's place in the herd, the request, its executor.
+    struct StartCall: Sendable {
+        var index: Int
+        var request: RunRequest
+        var kind: ExecutorKind
+    }
+
+    /// Makes one job's start calls in order, after the earlier herd's calls of that job (`after`),
+    /// and sets `done` once they have returned; returns each result with the instant it returned.
+    private static func call(
+        _ calls: [StartCall], after earlier: Latch<Void>?, done: Latch<Void>?, executors: [ExecutorKind: any Executor],
+        output: any OutputSink, clock: any WallClock
+    ) async -> [(Int, Result<RunHandle, ExecutorError>, Date)] {
+        _ = await earlier?.wait()
+        defer { done?.set(()) }
+        var results: [(Int, Result<RunHandle, ExecutorError>, Date)] = []
+        for call in calls {
+            let result: Result<RunHandle, ExecutorError>
+            do throws(ExecutorError) {
+                guard let executor = executors[call.kind] else {
+                    throw ExecutorError("no executor named \(call.kind) is configured")
+                }
+                result = .success(try await executor.start(call.request, output: output))
+            } catch { result = .failure(error) }
+            results.append((call.index, result, clock.now()))
+        }
+        return results
     }
 
     /// Cancels the runs a `replace` slot replaces and records them as replaced, before it starts.

@@ -161,7 +161,7 @@ def write_schedules(crontabs, jobs, slot):
 def start_daemon(binary, folder, server, cap=None, ca=None):
     """The daemon on FOLDER/crontabs, its state in FOLDER/state, its output in FOLDER/daemon.log, talking to
     SERVER (trusting the CA file `ca` for https) with the bench token; returns it once it notified READY=1.
-    `cap`: its --max-starts-per-second (the daemon's default when None). Also used by scripts/bench/faults."""
+    `cap`: its --max-starts-per-second (the daemon's default when None). Also used by scripts/bench/faults and scripts/bench/warm-create."""
     authority = f"    certificate-authority: {ca}\n" if ca else ""
     with open(os.path.join(folder, "kubeconfig"), "w") as f:
         f.write(f"apiVersion: v1\nkind: Config\nclusters:\n- name: emulator\n  cluster:\n    server: {server}\n{authority}"
@@ -317,22 +317,26 @@ def herd(binary, server, cap, jobs, lead):
     }
 
 
+def peer_job(name, labels=None):
+    """The Job a plain client creates: the daemon's Job for a run, less its ownership labels (`labels` adds some)."""
+    annotations = {f"test.fargate-cron/{k}": v for k, v in SCRIPT.items()}
+    return {"apiVersion": "batch/v1", "kind": "Job",
+            "metadata": {"name": name, "namespace": NAMESPACE, "annotations": annotations,
+                         "labels": {"app.kubernetes.io/managed-by": "peer", **(labels or {})}},
+            "spec": {"backoffLimit": 0, "template": {"metadata": {"annotations": annotations}, "spec": {
+                "restartPolicy": "Never", "containers": [{"name": "main", "image": "app:1", "command": ["bin/report"],
+                "resources": {"requests": {"cpu": "0.25", "memory": "0.5Gi"}}}]}}}}
+
+
 async def create_all(server, jobs, concurrency):
     import aiohttp
-    annotations = {f"test.fargate-cron/{k}": v for k, v in SCRIPT.items()}
     url = f"{server}/apis/batch/v1/namespaces/{NAMESPACE}/jobs"
     connector = aiohttp.TCPConnector(limit=concurrency)
     headers = {"Authorization": f"Bearer {PEER_TOKEN}"}
     done = []
     async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
         async def create(i):
-            body = {"apiVersion": "batch/v1", "kind": "Job",
-                    "metadata": {"name": f"peer-{i:03d}", "namespace": NAMESPACE, "annotations": annotations,
-                                 "labels": {"app.kubernetes.io/managed-by": "peer"}},
-                    "spec": {"backoffLimit": 0, "template": {"metadata": {"annotations": annotations}, "spec": {
-                        "restartPolicy": "Never", "containers": [{"name": "main", "image": "app:1", "command": ["bin/report"],
-                        "resources": {"requests": {"cpu": "0.25", "memory": "0.5Gi"}}}]}}}}
-            async with session.post(url, json=body) as response:
+            async with session.post(url, json=peer_job(f"peer-{i:03d}")) as response:
                 await response.read()
                 if response.status != 201:
                     raise RuntimeError(f"create peer-{i:03d}: HTTP {response.status}")

@@ -183,6 +183,20 @@ final class RunFollower: Sendable {
     /// - Returns: whether the run is over.
     @inline(never)
     private func take(_ change: Change, _ state: inout State, in group: inout DiscardingTaskGroup) async -> Bool {
+        if fold(change, into: &state) { await resync(&state) }
+        await advance(&state, in: &group)
+        if isOver(state) { return true }
+        armTimer(&state, in: &group)
+        return false
+    }
+
+    /// What a change tells: the state it leaves. Synchronous and not inlined into ``take(_:_:in:)``:
+    /// the Jobs and pods it copies live on the thread's stack, not in the task's async frame, whose
+    /// memory a task keeps to its end (an async frame's size is a high-water mark of every run in
+    /// flight).
+    /// - Returns: whether the Job and pods are to be read afresh (the cache went silent).
+    @inline(never)
+    private func fold(_ change: Change, into state: inout State) -> Bool {
         logger.trace("run \(request.run): \(String(describing: change).prefix(60))")
         let now = clock.now()
         switch change {
@@ -205,16 +219,14 @@ final class RunFollower: Sendable {
             if let at = state.retryAt, at <= now { state.retryAt = nil }
             if !isOver(state), now.timeIntervalSince(state.lastResync) >= seconds(resyncInterval) {
                 state.lastResync = now
-                if cacheIsSilent { await resync(&state) }
+                return cacheIsSilent
             }
         }
-        await advance(&state, in: &group)
-        if isOver(state) { return true }
-        armTimer(&state, in: &group)
         return false
     }
 
     /// Everything the present state calls for: log streams, deletions, the verdict.
+    @inline(never)
     private func advance(_ state: inout State, in group: inout DiscardingTaskGroup) async {
         startStreams(&state, in: &group)
         await deleteFinishedPods(&state)
@@ -241,6 +253,7 @@ final class RunFollower: Sendable {
 
     /// The Job reads as decided: the verdict is given once its pods are known (or after a short wait
     /// and one list of them), since the pod watch may lag the Job watch.
+    @inline(never)
     private func decide(_ verdict: RunVerdict, _ state: inout State, now: Date) async {
         var verdict = verdict
         if state.job.status?.isFinished == true, !state.podsAccountedFor {
@@ -282,6 +295,7 @@ final class RunFollower: Sendable {
     }
 
     /// The earliest instant time alone changes something, and a timer child that wakes the run then.
+    @inline(never)
     private func armTimer(_ state: inout State, in group: inout DiscardingTaskGroup) {
         var due: [Date] = []
         if !isOver(state) { due.append(state.lastResync + seconds(resyncInterval)) }
@@ -324,6 +338,7 @@ final class RunFollower: Sendable {
 
     /// Reads the Job and its pods afresh: a watch that went silent without the connection failing
     /// (a stall) is only noticed at the transport's idle timeout, and the run must not wait for it.
+    @inline(never)
     private func resync(_ state: inout State) async {
         do {
             if let job = try await client.find(Job.self, named: name, in: settings.namespace), job.metadata.uid == created.metadata.uid {
@@ -337,6 +352,7 @@ final class RunFollower: Sendable {
         await refreshPods(&state)
     }
 
+    @inline(never)
     private func refreshPods(_ state: inout State) async {
         do {
             let listed = try await client.list(Pod.self, in: settings.namespace, labelSelector: "job-name=\(name)").items
@@ -371,6 +387,7 @@ final class RunFollower: Sendable {
     }
 
     /// Deletes each finished pod whose output is read (or whose grace ran out) once its TTL passed.
+    @inline(never)
     private func deleteFinishedPods(_ state: inout State) async {
         let now = clock.now()
         for (podName, pod) in state.pods where !state.deleted.contains(podName) && pod.status?.isFinished == true {
@@ -393,6 +410,7 @@ final class RunFollower: Sendable {
     }
 
     /// - Returns: whether the Job is gone; if not, the delete is tried again a second later.
+    @inline(never)
     private func deleteJob(_ job: Job, why: String) async -> Bool {
         do {
             try await client.delete(Job.self, named: name, in: settings.namespace, uid: job.metadata.uid, propagation: .background)

@@ -141,6 +141,10 @@ class Sampler(threading.Thread):
                     with open(f"/proc/{self.pid}/smaps") as f:
                         self.peak_smaps = f.read()
                 self.peak_rss = max(self.peak_rss, rss)
+                if os.environ.get("MALLOC_STATS_AT_MIB") and rss > int(os.environ["MALLOC_STATS_AT_MIB"]) * 1024:
+                    os.environ.pop("MALLOC_STATS_AT_MIB")  # once: glibc's arena figures, into daemon.log
+                    subprocess.run(["gdb", "-batch", "-p", str(self.pid), "-ex", "call (void)malloc_stats()"],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 threads = status_kib(self.pid, "Threads")
                 if threads > self.peak_threads:
                     self.peak_threads, self.peak_thread_names = threads, thread_names(self.pid)

@@ -112,8 +112,9 @@ final class RunFollower: Sendable {
         var jobGone = false
         var pods: [String: Pod] = [:]
         var timelines: [String: PodTimeline] = [:]
-        /// The containers whose output is being read (or was), each with the signal that stops its stream.
-        var streaming: [StreamKey: Latch<Void>] = [:]
+        /// The containers whose output is being read (or was), each with its stream's signal (which
+        /// also stops it).
+        var streaming: [StreamKey: PodEndSignal] = [:]
         var ends: [StreamKey: PodEndSignal] = [:]
         var streamsEnded: Set<StreamKey> = []
         /// The finished pods whose every started container's output is read.
@@ -173,7 +174,7 @@ final class RunFollower: Sendable {
         for await change in changes {
             if await take(change, &state, in: &group) { break }
         }
-        for stop in state.streaming.values { stop.set(()) }
+        for signal in state.streaming.values { signal.stop() }
         // Cancelled (the daemon is stopping) before the run was decided: nothing is known of its end.
         if Task.isCancelled && state.verdict == nil { return }
         finish(state)
@@ -382,7 +383,7 @@ final class RunFollower: Sendable {
         if state.timelines[pod]?.deletedAt == nil { state.timelines[pod]?.deletedAt = clock.now() }
         for (key, signal) in state.ends where key.pod == pod {
             signal.record(.gone)
-            state.streaming[key]?.set(())
+            state.streaming[key]?.stop()
         }
     }
 

@@ -28,6 +28,8 @@ let package = Package(
         // C libraries, found through pkg-config (scripts/setup installs the -dev packages).
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev", "libssl-dev"])]),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        // glibc's mallinfo2, for the benchmark that checks the heap stays flat (not the daemon).
+        .systemLibrary(name: "CMalloc"),
 
         // Pure Swift: cron expressions and their fire times. No I/O, no clock.
         .target(name: "CronExpression", swiftSettings: strictSettings),
@@ -113,7 +115,7 @@ let package = Package(
         ),
         // The transport's benchmark driver (scripts/bench/http): threads, connections and time per N
         // concurrent streams and requests, over HTTP/1.1 and through an HTTP/2 front.
-        .executableTarget(name: "http-bench", dependencies: ["HTTP", "Kubernetes"], swiftSettings: strictSettings),
+        .executableTarget(name: "http-bench", dependencies: ["HTTP", "Kubernetes", "CMalloc"], swiftSettings: strictSettings),
 
         // The Kubernetes API over libcurl, with kubeconfig, in-cluster and native EKS credentials.
         .target(

@@ -50,7 +50,7 @@ struct PodLogStream: Sendable {
         var earlyEnds = 0  // streams the server ended while the container still read as running
         var following = true  // false once a followed stream went silent after the container ended
         var podFinished = false  // known from the cache
-        while !Task.isCancelled {
+        while !Task.isCancelled && !finished.isStopped {
             // A refusal is final only if the pod had already finished when the request went out: one
             // refused while the container was still waiting may succeed once it has run.
             let knewFinished = podFinished || finished.isFinished
@@ -61,6 +61,8 @@ struct PodLogStream: Sendable {
                 earlyEnds = 0
             }
             switch attempt.ending {
+            case .stopped:
+                return reader.written
             case .ended:
                 if !following || finished.isFinished { return reader.written }
                 if podState() != .running { return reader.written }
@@ -108,6 +110,8 @@ struct PodLogStream: Sendable {
     }
 
     enum Ending: Sendable {
+        /// The follower stopped the stream (its pod was deleted, or the run is over).
+        case stopped
         case ended
         case silentAfterFinish
         case failed(any Error)
@@ -117,6 +121,14 @@ struct PodLogStream: Sendable {
         var reader: LineReader
         var ending: Ending
         var wroteLines: Bool
+
+        /// Whether the watchdog ended the attempt (the stream stayed silent, or was stopped).
+        var isTheWatchdogs: Bool {
+            switch ending {
+            case .silentAfterFinish, .stopped: true
+            case .ended, .failed: false
+            }
+        }
     }
 
     /// One request: its lines, until the server ends it, it fails, or it stays silent too long after
@@ -141,6 +153,7 @@ struct PodLogStream: Sendable {
             group.addTask { [finished, drainTimeout] in
                 guard await finished.wait(), let end = finished.finishedAt else { return nil }
                 while !Task.isCancelled {
+                    if finished.isStopped { return Attempt(reader: start, ending: .stopped, wroteLines: false) }
                     let quietSince = max(end, lastLine.last)
                     if ContinuousClock.now - quietSince >= drainTimeout {
                         return Attempt(reader: start, ending: .silentAfterFinish, wroteLines: false)
@@ -151,10 +164,10 @@ struct PodLogStream: Sendable {
             }
             let first = await group.next() ?? nil
             group.cancelAll()
-            if let first, case .silentAfterFinish = first.ending {
+            if let first, first.isTheWatchdogs {
                 // The reader stops at its cancellation; keep what it read before.
                 while let result = await group.next() {
-                    if let read = result { return Attempt(reader: read.reader, ending: .silentAfterFinish, wroteLines: read.wroteLines) }
+                    if let read = result { return Attempt(reader: read.reader, ending: first.ending, wroteLines: read.wroteLines) }
                 }
                 return first
             }
@@ -201,6 +214,16 @@ struct LineReader: Sendable {
 final class PodEndSignal: Sendable {
     private let end = Latch<ContinuousClock.Instant>()
     private let state = Mutex(PodLogStream.PodState.running)
+    private let stopped = Atomic<Bool>(false)
+
+    /// Ends the stream: what is read so far is kept, nothing more is asked for (the pod is gone, or
+    /// the run is over). Wakes whatever waits for the container's end.
+    func stop() {
+        stopped.store(true, ordering: .releasing)
+        markFinished()
+    }
+
+    var isStopped: Bool { stopped.load(ordering: .acquiring) }
 
     /// Records the first time the container is seen ended.
     func markFinished() { end.set(.now) }

@@ -36,7 +36,7 @@ extension RunFollower {
 
     /// Starts following the output of every container that has started (init containers and
     /// sidecars too), each stream a child task of the run's group that ends with the container's
-    /// output, or when its stop signal is set.
+    /// output, or when its signal is stopped (the pod deleted, the run over).
     func startStreams(_ state: inout State, in group: inout DiscardingTaskGroup) {
         for (podName, pod) in state.pods where !state.deleted.contains(podName) {
             for container in Self.startedContainers(of: pod) {
@@ -59,23 +59,12 @@ extension RunFollower {
                 write(key.pod, key.container, text, stamp)
             }, logger: logger,
             podState: { signal.podState }, finished: signal)
-        let stop = Latch<Void>()
-        state.streaming[key] = stop
+        state.streaming[key] = signal
+        // One task for the stream (and, inside it, its reader and watchdog): a stop is its signal's,
+        // not a task of its own racing the stream in a group of their own. Each task holds its own
+        // memory for as long as the stream is open; three a stream where there were five.
         group.addTask { [continuation] in
-            let lines = await withTaskGroup(of: Int?.self) { race in
-                race.addTask { await stream.run() }
-                race.addTask {
-                    _ = await stop.wait()
-                    return nil
-                }
-                // The stream's count, whether it ended by itself or was stopped (then cancelled).
-                var lines = 0
-                for await result in race {
-                    if let result { lines = result }
-                    race.cancelAll()
-                }
-                return lines
-            }
+            let lines = await stream.run()
             continuation.yield(.logsEnded(key, lines: lines))
         }
     }

@@ -115,9 +115,14 @@ final class CurlEventLoop: @unchecked Sendable {  // state below `inbox` belongs
         // (a Swift concurrency worker, "…default-qos"). It cannot fail for a name this short.
         let named = ccurl_name_this_thread("http-loop")
         precondition(named == 0, "prctl(PR_SET_NAME) failed: \(errnoText())")
-        var events = [epoll_event](repeating: epoll_event(), count: 64)
+        // A buffer of the loop's own for the whole life of the thread (which never ends), not an
+        // array: `epoll_wait(…, &array, …)` beside a loop over a slice of the same array made a copy
+        // of it at every wake-up, and in this never-returning function the copies were never freed
+        // (heaptrack: 3.85 MB leaked over 4,815 wake-ups of one herd, ~800 bytes each).
+        let events = UnsafeMutableBufferPointer<epoll_event>.allocate(capacity: 64)
+        events.initialize(repeating: epoll_event())
         while true {
-            let count = epoll_wait(poller, &events, Int32(events.count), timeoutMilliseconds())
+            let count = epoll_wait(poller, events.baseAddress, Int32(events.count), timeoutMilliseconds())
             if count < 0 {
                 precondition(errno == EINTR, "epoll_wait failed: \(errnoText())")
                 continue

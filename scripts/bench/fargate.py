@@ -131,11 +131,20 @@ class Sampler(threading.Thread):
     def __init__(self, pid):
         super().__init__(daemon=True)
         self.pid, self.peak_rss, self.peak_threads, self.peak_thread_names, self.running = pid, 0, 0, {}, True
+        self.peak_smaps = ""
 
     def run(self):
         while self.running:
             try:
-                self.peak_rss = max(self.peak_rss, status_kib(self.pid, "VmRSS"))
+                rss = status_kib(self.pid, "VmRSS")
+                if rss > self.peak_rss and os.environ.get("SMAPS_AT_PEAK"):
+                    with open(f"/proc/{self.pid}/smaps") as f:
+                        self.peak_smaps = f.read()
+                self.peak_rss = max(self.peak_rss, rss)
+                if os.environ.get("MALLOC_STATS_AT_MIB") and rss > int(os.environ["MALLOC_STATS_AT_MIB"]) * 1024:
+                    os.environ.pop("MALLOC_STATS_AT_MIB")  # once: glibc's arena figures, into daemon.log
+                    subprocess.run(["gdb", "-batch", "-p", str(self.pid), "-ex", "call (void)malloc_stats()"],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 threads = status_kib(self.pid, "Threads")
                 if threads > self.peak_threads:
                     self.peak_threads, self.peak_thread_names = threads, thread_names(self.pid)
@@ -214,6 +223,10 @@ def herd(binary, server, cap, jobs, lead):
         daemon = start_daemon(binary, folder, server, cap)
         if time.time() > slot - 2:
             raise RuntimeError(f"the daemon was ready less than 2 s before the slot; raise LEAD (now {lead} s)")
+        if os.environ.get("HEAPTRACK_OUTPUT"):  # a heap profile from READY to the daemon's exit
+            subprocess.Popen(["heaptrack", "-o", f"{os.environ['HEAPTRACK_OUTPUT']}.cap{cap}", "-p", str(daemon.pid)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(5)
         rss_ready = status_kib(daemon.pid, "VmRSS")
         threads_ready = thread_names(daemon.pid)
         time.sleep(max(0.0, slot - 1 - time.time()))
@@ -238,6 +251,9 @@ def herd(binary, server, cap, jobs, lead):
         sampler.running = False
         cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
         rss_peak = max(sampler.peak_rss, status_kib(daemon.pid, "VmHWM"))
+        if os.environ.get("SMAPS_AT_PEAK"):
+            with open(f"{os.environ['SMAPS_AT_PEAK']}.cap{cap}", "w") as f:
+                f.write(sampler.peak_smaps)
         load_after = load_average()
         rows = ledger_rows(folder, slot)
         pods_left = len(get_json(f"{server}/api/v1/namespaces/{NAMESPACE}/pods", OBSERVER_TOKEN)["items"])

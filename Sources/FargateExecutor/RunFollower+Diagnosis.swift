@@ -24,7 +24,6 @@ extension RunFollower {
 
     /// Looks at what keeps the undecided run from starting; fails it once a blocker lasted past its
     /// bound (the Job is deleted, the reason names the cause in the cluster's words).
-    @inline(never)
     func diagnose(_ state: inout State, now: Date) async {
         guard state.verdict == nil, state.cancelled == nil, !state.jobGone, state.job.status?.isFinished != true else { return }
         var blockers = StartDiagnosis.blockers(job: state.job, pods: Array(state.pods.values), events: state.events)
@@ -87,7 +86,6 @@ extension RunFollower {
 
     /// The Events about the Job (while it has no live pod) and about its newest pod (while Pending);
     /// `nil` when they could not be read (the last ones read stand).
-    @inline(never)
     func readEvents(_ state: State) async -> [Event]? {
         do {
             var events: [Event] = []

@@ -163,10 +163,12 @@ final class RunFollower: Sendable {
 
     /// The run's loop: one change at a time until the run is over.
     ///
-    /// This frame is what a run holds while it waits (for a thousand runs in flight, a thousand of
-    /// them), so it keeps only the state and the stream's iterator: each change is taken in
-    /// ``take(_:_:in:)``, whose frame (the verdict, the diagnosis, the deletes inlined into it,
-    /// ~20 KB) exists only while a change is taken. Inlined here, it made this frame 22.8 KB.
+    /// Memory: a task keeps the largest chain of async frames it ever had until it ends (the task
+    /// allocator keeps its slabs), and a run's task lives as long as the run; for a thousand runs in
+    /// flight, a thousand of these. So synchronous work stays out of the async functions here: a
+    /// change is folded into the state by ``fold(_:into:)`` (synchronous, not inlined: the Jobs and
+    /// pods it copies are on the thread's stack). Written inline in this loop, it made this frame
+    /// 22.8 KB; it is 3.4 KB (BENCHMARKS.md, "Memory of runs in flight", says how to read the sizes).
     private func follow(in group: inout DiscardingTaskGroup) async {
         let start = clock.now()
         var state = State(job: created, lastResync: start, startWatch: StartWatch(bounds: startBounds), followingSince: start)
@@ -182,7 +184,6 @@ final class RunFollower: Sendable {
 
     /// Takes one change and does what the state then calls for.
     /// - Returns: whether the run is over.
-    @inline(never)
     private func take(_ change: Change, _ state: inout State, in group: inout DiscardingTaskGroup) async -> Bool {
         if fold(change, into: &state) { await resync(&state) }
         await advance(&state, in: &group)
@@ -227,7 +228,6 @@ final class RunFollower: Sendable {
     }
 
     /// Everything the present state calls for: log streams, deletions, the verdict.
-    @inline(never)
     private func advance(_ state: inout State, in group: inout DiscardingTaskGroup) async {
         startStreams(&state, in: &group)
         await deleteFinishedPods(&state)
@@ -254,7 +254,6 @@ final class RunFollower: Sendable {
 
     /// The Job reads as decided: the verdict is given once its pods are known (or after a short wait
     /// and one list of them), since the pod watch may lag the Job watch.
-    @inline(never)
     private func decide(_ verdict: RunVerdict, _ state: inout State, now: Date) async {
         var verdict = verdict
         if state.job.status?.isFinished == true, !state.podsAccountedFor {
@@ -339,7 +338,6 @@ final class RunFollower: Sendable {
 
     /// Reads the Job and its pods afresh: a watch that went silent without the connection failing
     /// (a stall) is only noticed at the transport's idle timeout, and the run must not wait for it.
-    @inline(never)
     private func resync(_ state: inout State) async {
         do {
             if let job = try await client.find(Job.self, named: name, in: settings.namespace), job.metadata.uid == created.metadata.uid {
@@ -353,7 +351,6 @@ final class RunFollower: Sendable {
         await refreshPods(&state)
     }
 
-    @inline(never)
     private func refreshPods(_ state: inout State) async {
         do {
             let listed = try await client.list(Pod.self, in: settings.namespace, labelSelector: "job-name=\(name)").items
@@ -388,7 +385,6 @@ final class RunFollower: Sendable {
     }
 
     /// Deletes each finished pod whose output is read (or whose grace ran out) once its TTL passed.
-    @inline(never)
     private func deleteFinishedPods(_ state: inout State) async {
         let now = clock.now()
         for (podName, pod) in state.pods where !state.deleted.contains(podName) && pod.status?.isFinished == true {
@@ -411,7 +407,6 @@ final class RunFollower: Sendable {
     }
 
     /// - Returns: whether the Job is gone; if not, the delete is tried again a second later.
-    @inline(never)
     private func deleteJob(_ job: Job, why: String) async -> Bool {
         do {
             try await client.delete(Job.self, named: name, in: settings.namespace, uid: job.metadata.uid, propagation: .background)

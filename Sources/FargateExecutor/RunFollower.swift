@@ -396,14 +396,29 @@ final class RunFollower: Sendable {
             do {
                 try await client.delete(Pod.self, named: podName, in: settings.namespace, uid: pod.metadata.uid)
                 Failpoint.reach("pod-deleted")
+                warnIfOutputUnread(podName, state)
                 markDeleted(podName, in: &state)
             } catch let error where error.isNotFound {
+                warnIfOutputUnread(podName, state)
                 markDeleted(podName, in: &state)
             } catch {
                 logger.error("deleting finished pod \(settings.namespace)/\(podName) failed (retried in a second): \(error)")
                 state.retryAt = clock.now() + Self.retryDelay
             }
         }
+    }
+
+    /// A pod deleted because its log grace ran out, not because its output was read to the end (a
+    /// stream cut again and again, a server that never ends it): lines may be missing, and the run
+    /// says so in the journal rather than nothing.
+    private func warnIfOutputUnread(_ podName: String, _ state: State) {
+        guard !state.logsDone.contains(podName) else { return }
+        logger.warning(
+            "pod \(settings.namespace)/\(podName) is deleted with its output not read to the end (its log stream did not end within the \(Int(seconds(logGrace))) s log grace after the pod finished): lines may be missing; \(linesWritten.load(ordering: .relaxed)) written",
+            metadata: [
+                JournalField.cronJob: "\(settings.jobName)", JournalField.cronRunID: "\(request.run)",
+                JournalField.k8sNamespace: "\(settings.namespace)", JournalField.k8sPod: "\(podName)",
+            ])
     }
 
     /// - Returns: whether the Job is gone; if not, the delete is tried again a second later.

@@ -64,9 +64,6 @@ final class CurlTransfer: @unchecked Sendable {
         onEnd = nil
     }
 
-    /// libcurl's receive buffer for a streamed answer (its default, 16 KiB, is for requests).
-    static let streamBufferSize = 4096
-
     /// Sets every option of this transfer on `handle` (a fresh one, or an idle one: it is reset first).
     func configure(_ handle: EasyHandle, share: ShareHandle) throws(CurlError) {
         try handle.reset()
@@ -104,11 +101,10 @@ final class CurlTransfer: @unchecked Sendable {
         try handle.set(CURLOPT_CONNECTTIMEOUT_MS, milliseconds(configuration.connectTimeout))
         try handle.set(CURLOPT_TCP_KEEPALIVE, true)
         if streaming {
-            // A stream (a watch, a container's output) lives as long as its run and gets a few lines
-            // at a time: libcurl's default 16 KiB receive buffer for each of a thousand open streams
-            // was 16 MiB of the daemon's memory. A burst larger than 4 KiB is read in more calls.
-            // - SeeAlso: https://curl.se/libcurl/c/CURLOPT_BUFFERSIZE.html
-            try handle.set(CURLOPT_BUFFERSIZE, Self.streamBufferSize)
+            // Not a smaller CURLOPT_BUFFERSIZE for streams, though each open stream holds libcurl's
+            // 16 KiB receive buffer: with transfers of two buffer sizes on one HTTP/2 connection,
+            // libcurl 7.88 wrote past the smaller buffer (glibc: "munmap_chunk(): invalid pointer";
+            // h2 watches never opened). One size for every transfer.
             try handle.set(CURLOPT_LOW_SPEED_LIMIT, 1)
             try handle.set(CURLOPT_LOW_SPEED_TIME, max(1, milliseconds(configuration.streamIdleTimeout) / 1000))
         } else {

@@ -58,8 +58,12 @@ struct SharedCacheTests {
         #expect(served["delete pods"] == runs, "\(served)")
         #expect(served["log pods"] == runs, "\(served)")
         #expect(served["list pods"] >= 1 && served["list pods"] <= 1 + runs, "\(served)")
+        // A Job still without a pod 2 s after its start has its Events read (#14's diagnosis of a run
+        // that cannot start); on a loaded machine the simulated controller is that slow for a few of
+        // eight (a full test run saw 2). At most once a run here: the next read would come 5 s later.
+        #expect(served["list events"] <= runs, "\(served)")
         // Nothing else: no per-run read of a Job or a pod.
-        let accounted = ["watch jobs", "watch pods", "list jobs", "list pods", "create jobs", "delete pods", "log pods"]
+        let accounted = ["watch jobs", "watch pods", "list jobs", "list pods", "create jobs", "delete pods", "log pods", "list events"]
         #expect(served.total == accounted.map { served[$0] }.reduce(0, +), "\(served)")
     }
 

@@ -79,6 +79,31 @@ def start_controller(server):
     return controller
 
 
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_front(backend_port, folder):
+    """nghttpx (scripts/peers/nghttpx.sh serve: TLS, h2 by ALPN, with kmock's certificate in FOLDER) in front of
+    127.0.0.1:BACKEND_PORT; returns it and its port. Used by scripts/bench/faults and scripts/bench/warm-create."""
+    port = free_port()
+    front = subprocess.Popen([os.path.join(HERE, "..", "peers", "nghttpx.sh"), "serve", os.path.join(folder, "nghttpx"),
+                              f"127.0.0.1,{backend_port}", str(port)],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return front, port
+        except OSError:
+            if front.poll() is not None:
+                break
+            time.sleep(0.1)
+    stop(front)
+    raise RuntimeError("nghttpx did not listen")
+
+
 def stop(process):
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)

@@ -24,11 +24,10 @@ import time
 import urllib.request
 
 from fargate import (DAEMON_TOKEN, FINAL, NAMESPACE, OBSERVER_TOKEN, get_json, load_average, requests_by_second,
-                     start_controller, start_daemon, stop)
+                     start_controller, start_daemon, start_front, stop)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROXY = os.path.join(HERE, "..", "peers", "fault_proxy.py")
-NGHTTPX = os.path.join(HERE, "..", "peers", "nghttpx.sh")
 JOB = "faulty"
 PERIOD = 6  # seconds: the job's schedule is */6 * * * * *
 DURATION = int(os.environ.get("DURATION", "180"))  # seconds of slots measured: 30 slots by default
@@ -75,29 +74,6 @@ class FaultProxy:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_front(backend_port, folder):
-    """nghttpx (scripts/peers/nghttpx.sh serve, TLS and HTTP/2 with kmock's certificate) in front of 127.0.0.1:PORT."""
-    port = free_port()
-    front = subprocess.Popen([NGHTTPX, "serve", os.path.join(folder, "nghttpx"), f"127.0.0.1,{backend_port}", str(port)],
-                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return front, port
-        except OSError:
-            if front.poll() is not None:
-                break
-            time.sleep(0.1)
-    stop(front)
-    raise RuntimeError("nghttpx did not listen")
 
 
 def write_schedule(crontabs):

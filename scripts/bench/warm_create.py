@@ -37,7 +37,6 @@ from fargate import DAEMON_TOKEN, NAMESPACE, PEER_TOKEN, load_average, percentil
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RELAY = os.path.join(HERE, "wire_relay.py")
-NGHTTPX = os.path.join(HERE, "..", "peers", "nghttpx.sh")
 JOB = "warm"
 SLOTS = int(os.environ.get("SLOTS", "200"))
 WARMUP = int(os.environ.get("WARMUP", "5"))
@@ -55,12 +54,6 @@ def slot_of(label):
     return int(datetime.datetime.strptime(label, "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.timezone.utc).timestamp())
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_relay(upstream_port, log):
     relay = subprocess.Popen([sys.executable, RELAY, str(upstream_port), log], stdout=subprocess.PIPE,
                              stdin=subprocess.DEVNULL)
@@ -69,23 +62,6 @@ def start_relay(upstream_port, log):
         relay.kill()
         raise RuntimeError("the wire relay did not start")
     return relay, int(line[1])
-
-
-def start_front(folder, backend_port):
-    """nghttpx (TLS, h2 by ALPN) in front of the relay; returns it, its port."""
-    port = free_port()
-    front = subprocess.Popen([NGHTTPX, "serve", os.path.join(folder, "nghttpx"), f"127.0.0.1,{backend_port}", str(port)],
-                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return front, port
-        except OSError:
-            if front.poll() is not None:
-                break
-            time.sleep(0.1)
-    fargate.stop(front)
-    raise RuntimeError("nghttpx did not listen")
 
 
 def measured_slots(ready):
@@ -239,7 +215,7 @@ def run_pass(name, binary, emulator_port, front):
     front_process, controller, ca = None, None, None
     try:
         if front == "h2":
-            front_process, front_port = start_front(folder, relay_port)
+            front_process, front_port = fargate.start_front(relay_port, folder)
             ca = os.path.join(os.environ["PEER_RUN_DIR"], "kmock", "ca.pem")
             url, port = f"https://127.0.0.1:{front_port}", front_port
         else:

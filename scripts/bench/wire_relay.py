@@ -146,11 +146,16 @@ def pump_requests(client, upstream, parser):
     except OSError:
         pass  # either side went away: the other pump ends the connection
     finally:
-        for sock in (client, upstream):
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        shut_both(client, upstream)
+
+
+def shut_both(*sockets):
+    """Ends both directions of each socket, so that the other pump's recv returns at once."""
+    for sock in sockets:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
 
 def rest_of(sock):
@@ -168,11 +173,7 @@ def pump_responses(upstream, client):
     except OSError:
         pass
     finally:
-        for sock in (client, upstream):
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        shut_both(client, upstream)
 
 
 def serve(upstream_port, log_path):

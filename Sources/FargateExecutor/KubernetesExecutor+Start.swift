@@ -200,9 +200,9 @@ extension KubernetesExecutor {
             } catch {
                 throw StartFailure(cacheUnavailable: error, job: settings.jobName)
             }
-            let cached = cache.jobs(in: settings.namespace).objects.filter {
+            let cached = cache.jobs(in: settings.namespace).objects(where: {
                 $0.metadata.labels?[OwnershipLabels.job] == settings.jobName
-            }
+            })
             // The Jobs this executor made and still follows, which the cache may not show yet (its
             // watch event is a moment behind the create's answer), as client-go's mutation cache adds them.
             let known = Set(cached.compactMap(\.metadata.name))

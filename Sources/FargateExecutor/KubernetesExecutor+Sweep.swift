@@ -88,8 +88,8 @@ extension KubernetesExecutor {
         let deadline = clock.now().addingTimeInterval(GarbageCollectionPlan.seconds(startRetryLimit))
         try await cache.waitForSync(of: namespace, until: deadline, clock: clock)
         func ofTheJob(_ meta: ObjectMeta) -> Bool { job == nil || meta.labels?[OwnershipLabels.job] == job }
-        return (cache.jobs(in: namespace).objects.filter { ofTheJob($0.metadata) },
-                cache.pods(in: namespace).objects.filter { ofTheJob($0.metadata) })
+        return (cache.jobs(in: namespace).objects(where: { ofTheJob($0.metadata) }),
+                cache.pods(in: namespace).objects(where: { ofTheJob($0.metadata) }))
     }
 }
 

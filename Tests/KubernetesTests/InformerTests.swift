@@ -47,6 +47,10 @@ struct InformerTests {
             try await informer.waitForSync()
             #expect(informer.objects.count == count)
             #expect(informer.object(named: "job-0")?.metadata.uid != nil)
+            // What a run's clean-up reads: a few among all, filtered in place, in the same order.
+            let endingInOne = informer.objects(where: { $0.metadata.name?.hasSuffix("1") == true }).compactMap(\.metadata.name)
+            #expect(endingInOne == informer.objects.compactMap(\.metadata.name).filter { $0.hasSuffix("1") })
+            #expect(endingInOne.count == (count + 9) / 10)
             // Two subscribers: each gets the cache as `added`, then the new Job.
             let one = informer.events(), two = informer.events()
             _ = try await direct.create(sampleJob("later"), in: namespace)

@@ -100,35 +100,46 @@ final class ClusterCache: Sendable {
 }
 
 extension Job {
-    /// What the executor's cache keeps of a Job: its typed fields (names, labels, status, spec), not
-    /// the JSON it was decoded from, which nobody reads back from the cache.
+    /// What the executor's cache (and each run's follower) keeps of a Job: its metadata, status and
+    /// the spec's counts; of its pod template only each container's name and image. Not the JSON it
+    /// was decoded from, nor the containers' environment, command and resources: nobody reads them
+    /// back from the cache, and for a herd's runs in flight they were most of the daemon's memory.
     func trimmedForCache() -> Job {
         var job = self
         job.decodedJSON = nil
+        let podSpec = spec?.template.spec?.trimmedForCache()
+        job.spec?.template = PodTemplateSpec(metadata: nil, spec: podSpec)
         return job
     }
 }
 
 extension Pod {
-    /// What the executor's cache keeps of a pod: its typed fields, and of its JSON only what they do
-    /// not model and a run reads: the whole `status` (conditions, every container's state), and of
-    /// the `spec` the node and the init containers' names and restart policies (native sidecars).
-    /// Gone: `metadata.managedFields` (often the largest part), volumes, the containers' environment.
+    /// What the executor's cache keeps of a pod: its metadata and status, typed (the conditions
+    /// included), and of its spec what a run reads (``PodSpec/trimmedForCache()``). Not the JSON it
+    /// was decoded from (its `managedFields` often the largest part; a tree of dictionaries for every
+    /// condition and container state): that made the cached pods most of the memory of a herd.
     func trimmedForCache() -> Pod {
         var pod = self
-        guard let json = decodedJSON else { return pod }
-        var spec: [String: JSONValue] = [:]
-        if let node = json["spec"]?["nodeName"] { spec["nodeName"] = node }
-        if case .array(let containers)? = json["spec"]?["initContainers"] {
-            spec["initContainers"] = .array(containers.map { container in
-                var kept: [String: JSONValue] = [:]
-                for key in ["name", "restartPolicy"] { if let value = container[key] { kept[key] = value } }
-                return .object(kept)
-            })
-        }
-        var kept: [String: JSONValue] = ["spec": .object(spec)]
-        if let status = json["status"] { kept["status"] = status }
-        pod.decodedJSON = .object(kept)
+        pod.decodedJSON = nil
+        pod.spec = spec?.trimmedForCache()
         return pod
+    }
+}
+
+extension PodSpec {
+    /// The node and scheduler (where the pod runs: ``FargatePlacement``), each container's name and
+    /// image (the main container, image pull failures) and each init container's restart policy
+    /// (native sidecars); not the environment, commands, resources or volumes.
+    func trimmedForCache() -> PodSpec {
+        func trimmed(_ container: Container) -> Container {
+            var kept = Container(name: container.name, image: container.image)
+            kept.restartPolicy = container.restartPolicy
+            return kept
+        }
+        var spec = PodSpec(containers: containers.map(trimmed), restartPolicy: restartPolicy)
+        spec.initContainers = initContainers?.map(trimmed)
+        spec.nodeName = nodeName
+        spec.schedulerName = schedulerName
+        return spec
     }
 }

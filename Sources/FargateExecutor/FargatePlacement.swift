@@ -26,8 +26,7 @@ public enum FargatePlacement: Hashable, Sendable {
 
     /// Judges a pod.
     public init(pod: Pod) {
-        let node = pod.spec?.nodeName ?? pod.decodedJSON?["spec"]?["nodeName"].flatMap { if case .string(let s) = $0 { s } else { nil } }
-        guard let node, !node.isEmpty else {
+        guard let node = pod.spec?.nodeName, !node.isEmpty else {
             self = .unknown
             return
         }

@@ -108,8 +108,9 @@ public final class KubernetesExecutor: Executor {
 
     func follow(_ created: Job, request: RunRequest, settings: KubernetesJobSettings, handle: RunHandle, output: (any OutputSink)?) {
         let write = lineWriter(request: request, settings: settings, jobName: created.metadata.name ?? "", output: output)
+        // Trimmed as the cache's Jobs are: the follower holds it for the whole run.
         let follower = RunFollower(
-            client: client, cache: cache, settings: settings, request: request, created: created, clock: clock, logger: logger,
+            client: client, cache: cache, settings: settings, request: request, created: created.trimmedForCache(), clock: clock, logger: logger,
             logGrace: logGrace, resyncInterval: resyncInterval, startBounds: startBounds, write: write)
         followers.withLock { $0[handle.reference] = follower }
         queue.yield(follower)

@@ -28,18 +28,10 @@ public struct PodTimeline: Hashable, Sendable, Codable {
     public init(pod: Pod) {
         self.pod = pod.metadata.name ?? ""
         uid = pod.metadata.uid
-        node = pod.decodedJSON?["spec"]?["nodeName"].flatMap(Self.string)
+        node = pod.spec?.nodeName
         capacityProvisioned = pod.metadata.annotations?[OwnershipLabels.capacityProvisioned]
         createdAt = pod.metadata.creationTimestamp
-        if case .array(let conditions)? = pod.decodedJSON?["status"]?["conditions"] {
-            for condition in conditions {
-                guard condition["type"].flatMap(Self.string) == "PodScheduled",
-                    condition["status"].flatMap(Self.string) == "True",
-                    let text = condition["lastTransitionTime"].flatMap(Self.string)
-                else { continue }
-                scheduledAt = Self.date(text)
-            }
-        }
+        scheduledAt = pod.status?.condition("PodScheduled", is: "True")?.lastTransitionTime
         let states = pod.status?.containerStatuses?.compactMap(\.state) ?? []
         runningAt = states.lazy.compactMap { $0.running?.startedAt ?? $0.terminated?.startedAt }.first
         finishedAt = states.lazy.compactMap { $0.terminated?.finishedAt }.first
@@ -54,14 +46,5 @@ public struct PodTimeline: Hashable, Sendable, Codable {
         runningAt = runningAt ?? newer.runningAt
         finishedAt = newer.finishedAt ?? finishedAt
         uid = uid ?? newer.uid
-    }
-
-    private static func string(_ value: JSONValue) -> String? {
-        if case .string(let text) = value { return text }
-        return nil
-    }
-
-    private static func date(_ text: String) -> Date? {
-        try? KubernetesJSON.decoder.decode(Date.self, from: Data("\"\(text)\"".utf8))
     }
 }

@@ -341,7 +341,7 @@ final class RunFollower: Sendable {
     private func resync(_ state: inout State) async {
         do {
             if let job = try await client.find(Job.self, named: name, in: settings.namespace), job.metadata.uid == created.metadata.uid {
-                state.job = job
+                state.job = job.trimmedForCache()
             } else {
                 state.jobGone = true  // deleted, or replaced by another of the same name
             }

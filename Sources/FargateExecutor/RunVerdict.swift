@@ -153,14 +153,8 @@ public enum RunClassifier {
             return "\(reason): \(pod.status?.message ?? "the pod was evicted")"
         }
         // Kubernetes 1.26+ marks a pod it is about to take away with a DisruptionTarget condition.
-        if case .array(let conditions)? = pod.decodedJSON?["status"]?["conditions"] {
-            for condition in conditions {
-                guard case .string("DisruptionTarget")? = condition["type"], case .string("True")? = condition["status"]
-                else { continue }
-                let reason = condition["reason"].flatMap { if case .string(let s) = $0 { s } else { nil } } ?? "DisruptionTarget"
-                let message = condition["message"].flatMap { if case .string(let s) = $0 { s } else { nil } } ?? ""
-                return "\(reason): \(message)"
-            }
+        if let condition = pod.status?.condition("DisruptionTarget", is: "True") {
+            return "\(condition.reason ?? "DisruptionTarget"): \(condition.message ?? "")"
         }
         return nil
     }
@@ -221,15 +215,7 @@ public enum RunClassifier {
         if let waiting = pod.status?.containerStatuses?.lazy.compactMap({ $0.state?.waiting }).first {
             return [waiting.reason, waiting.message].compactMap { $0 }.joined(separator: ": ")
         }
-        if case .array(let conditions)? = pod.decodedJSON?["status"]?["conditions"] {
-            for condition in conditions {
-                if case .string("PodScheduled")? = condition["type"], case .string("False")? = condition["status"],
-                    case .string(let message)? = condition["message"]
-                {
-                    return message
-                }
-            }
-        }
+        if let message = pod.status?.condition("PodScheduled", is: "False")?.message { return message }
         return nil
     }
 }

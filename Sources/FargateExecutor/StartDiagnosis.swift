@@ -91,7 +91,7 @@ public enum StartDiagnosis {
     static func schedulingBlockers(_ pod: Pod, events: [Event]) -> [StartBlocker] {
         if pod.spec?.nodeName != nil || pod.spec?.schedulerName == fargateScheduler { return [] }
         if latest(events, about: pod, reason: "TriggeredScaleUp", containing: "") != nil { return [] }
-        let condition = podScheduledFalse(pod)
+        let condition = pod.status?.condition("PodScheduled", is: "False")
         let event = latest(events, about: pod, reason: "FailedScheduling", containing: "")
         guard condition?.reason == "Unschedulable" || event != nil else { return [] }
         let message = [condition?.message, event].compactMap { $0 }.first ?? "Unschedulable"
@@ -100,15 +100,6 @@ public enum StartDiagnosis {
 
     /// The scheduler a pod gets when a Fargate profile matches it at admission.
     static let fargateScheduler = "fargate-scheduler"
-
-    static func podScheduledFalse(_ pod: Pod) -> (reason: String?, message: String?)? {
-        guard case .array(let conditions)? = pod.decodedJSON?["status"]?["conditions"] else { return nil }
-        for condition in conditions {
-            guard case .string("PodScheduled")? = condition["type"], case .string("False")? = condition["status"] else { continue }
-            return (string(condition["reason"]), string(condition["message"]))
-        }
-        return nil
-    }
 
     /// The message of the newest Event about `pod` with `reason` whose message contains `text`.
     static func latest(_ events: [Event], about pod: Pod, reason: String, containing text: String) -> String? {
@@ -123,10 +114,6 @@ public enum StartDiagnosis {
 
     static func time(of event: Event) -> Date { event.lastTimestamp ?? event.eventTime ?? event.firstTimestamp ?? .distantPast }
 
-    private static func string(_ value: JSONValue?) -> String? {
-        if case .string(let text)? = value { return text }
-        return nil
-    }
 }
 
 /// Remembers since when each ``StartBlocker`` has been seen, and says when one has lasted past its

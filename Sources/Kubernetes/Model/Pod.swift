@@ -120,9 +120,27 @@ public struct PodStatus: Codable, Hashable, Sendable {
     public var startTime: Date?
     public var containerStatuses: [ContainerStatus]?
     public var initContainerStatuses: [ContainerStatus]?
+    /// `PodScheduled` (its `False` says why the scheduler cannot place the pod), `DisruptionTarget`
+    /// (the platform is about to take the pod away), `Ready` and the rest.
+    public var conditions: [PodCondition]?
 
     /// Whether the pod has finished (its phase is `Succeeded` or `Failed`).
     public var isFinished: Bool { phase == "Succeeded" || phase == "Failed" }
+
+    /// The condition of `type` whose status is `status` (`True` or `False`), if the pod has it.
+    public func condition(_ type: String, is status: String) -> PodCondition? {
+        conditions?.first { $0.type == type && $0.status == status }
+    }
+}
+
+/// `core/v1` PodCondition.
+public struct PodCondition: Codable, Hashable, Sendable {
+    public var type: String
+    /// `True`, `False` or `Unknown`.
+    public var status: String
+    public var reason: String?
+    public var message: String?
+    public var lastTransitionTime: Date?
 }
 
 /// `core/v1` ContainerStatus.

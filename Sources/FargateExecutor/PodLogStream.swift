@@ -139,8 +139,10 @@ struct PodLogStream: Sendable {
             group.addTask { [client, namespace, pod, write] in
                 var reader = start
                 do {
-                    let lines = try await client.logs(ofPod: pod, in: namespace, container: container, follow: follow,
-                                                      timestamps: true, since: reader.since)
+                    let since = reader.since
+                    let lines = try await inShortTask { () async throws(KubernetesError) in
+                        try await client.logs(ofPod: pod, in: namespace, container: container, follow: follow, timestamps: true, since: since)
+                    }
                     for try await line in lines {
                         lastLine.touch()
                         reader.accept(line, write: write)

@@ -24,16 +24,30 @@ extension RunFollower {
 
     /// Looks at what keeps the undecided run from starting; fails it once a blocker lasted past its
     /// bound (the Job is deleted, the reason names the cause in the cluster's words).
+    ///
+    /// The judging is synchronous and not inlined (``judgeStart(_:now:)``): only the Events read
+    /// awaits, so this async frame stays small (a run's task keeps its largest frames to its end).
     func diagnose(_ state: inout State, now: Date) async {
         guard state.verdict == nil, state.cancelled == nil, !state.jobGone, state.job.status?.isFinished != true else { return }
-        var blockers = StartDiagnosis.blockers(job: state.job, pods: Array(state.pods.values), events: state.events)
-        if needsEvents(state, blockers: blockers, now: now),
-            state.eventsReadAt.map({ now.timeIntervalSince($0) >= Self.eventsInterval }) ?? true
-        {
+        if wantsEvents(state, now: now) {
             state.eventsReadAt = now
             if let events = await readEvents(state) { state.events = events }
-            blockers = StartDiagnosis.blockers(job: state.job, pods: Array(state.pods.values), events: state.events)
         }
+        judgeStart(state, now: now)
+    }
+
+    /// Whether the Events are to be read now: a sign of trouble, and the last read long enough ago.
+    @inline(never)
+    func wantsEvents(_ state: State, now: Date) -> Bool {
+        let blockers = StartDiagnosis.blockers(job: state.job, pods: Array(state.pods.values), events: state.events)
+        return needsEvents(state, blockers: blockers, now: now)
+            && (state.eventsReadAt.map { now.timeIntervalSince($0) >= Self.eventsInterval } ?? true)
+    }
+
+    /// Names each new blocker in the journal, and fails the run once one lasted past its bound.
+    @inline(never)
+    func judgeStart(_ state: State, now: Date) {
+        let blockers = StartDiagnosis.blockers(job: state.job, pods: Array(state.pods.values), events: state.events)
         let finding = state.startWatch.update(blockers, at: now)
         for blocker in finding.new where finding.failure?.blocker != blocker {
             let bound = Int(startBounds.bound(for: blocker.cause).components.seconds)
@@ -87,17 +101,27 @@ extension RunFollower {
     /// The Events about the Job (while it has no live pod) and about its newest pod (while Pending);
     /// `nil` when they could not be read (the last ones read stand).
     func readEvents(_ state: State) async -> [Event]? {
+        let (job, pendingPod) = eventSubjects(state)
+        let (client, namespace) = (client, settings.namespace)
         do {
-            var events: [Event] = []
-            if awaitsAPod(state) { events += try await client.events(about: name, kind: "Job", in: settings.namespace) }
-            if let newest = newestPod(state), let pod = newest.metadata.name, newest.status?.phase == "Pending", !state.deleted.contains(pod) {
-                events += try await client.events(about: pod, kind: "Pod", in: settings.namespace)
+            return try await inShortTask { () async throws(KubernetesError) in
+                var events: [Event] = []
+                if let job { events += try await client.events(about: job, kind: "Job", in: namespace) }
+                if let pendingPod { events += try await client.events(about: pendingPod, kind: "Pod", in: namespace) }
+                return events
             }
-            return events
         } catch {
             logger.warning("reading the Events of Job \(settings.namespace)/\(name) failed (read again in \(Int(Self.eventsInterval)) s): \(error)")
             return nil
         }
+    }
+
+    /// Whose Events to read: the Job's while it has no live pod, its newest pod's while Pending.
+    @inline(never)
+    func eventSubjects(_ state: State) -> (job: String?, pendingPod: String?) {
+        let newest = newestPod(state)
+        let pending = newest?.metadata.name.flatMap { pod in newest?.status?.phase == "Pending" && !state.deleted.contains(pod) ? pod : nil }
+        return (awaitsAPod(state) ? name : nil, pending)
     }
 
     /// Judges where a pod ran, once it ran (Fargate's annotation comes with its node), and warns once

@@ -81,8 +81,9 @@ final class RunFollower: Sendable {
 
     /// Runs until the run has ended and its pods are gone; sets ``outcome`` and ``report``.
     ///
-    /// The timers and each pod's log stream are child tasks of one task group, so that cancelling the
-    /// caller (the daemon stopping) stops every one of them and none outlives the run. The outcome and
+    /// Each pod's log stream is a child task of one task group, so that cancelling the caller (the
+    /// daemon stopping) stops every one of them and none outlives the run; the run's one timer is
+    /// cancelled when the loop ends, however it ends. The outcome and
     /// the report are set as soon as the run is decided, before the children are cancelled and
     /// awaited. When cancelled before the run is decided, it sets neither: the run goes on in the
     /// cluster and the next start re-attaches it.
@@ -107,7 +108,10 @@ final class RunFollower: Sendable {
         var container: String
     }
 
-    struct State {
+    /// The run as the follower knows it. A class, so that each async frame of the follower holds a
+    /// reference to it, not its fields (~1 KB, with a Job): a frame's size is kept by the run's task
+    /// for its whole life (see ``follow(in:)``). Only the follower's own task touches it.
+    final class State {
         var job: Job
         var jobGone = false
         var pods: [String: Pod] = [:]
@@ -129,8 +133,10 @@ final class RunFollower: Sendable {
         var awaitingPodsSince: Date?
         /// When something failed that only time will retry (a delete).
         var retryAt: Date?
-        /// The instant the earliest timer child wakes at.
+        /// The instant the run's timer wakes it at, and the timer (a task of its own, not a child of
+        /// the run's group: a child cannot be cancelled alone, and one replaced must not sleep on).
         var timerAt: Date?
+        var timer: Task<Void, Never>?
         /// What keeps the run from starting, and since when (``StartDiagnosis``, ``StartWatch``).
         var startWatch: StartWatch
         /// The Events last read about the Job and its pending pod, and when.
@@ -142,6 +148,13 @@ final class RunFollower: Sendable {
         var startBlocker: StartBlocker.Cause?
         /// Where each pod ran, judged once it ran.
         var placements: [String: FargatePlacement] = [:]
+
+        init(job: Job, lastResync: Date, startWatch: StartWatch, followingSince: Date) {
+            self.job = job
+            self.lastResync = lastResync
+            self.startWatch = startWatch
+            self.followingSince = followingSince
+        }
 
         /// Whether following the pods is over: each is deleted, or — when the job keeps finished pods
         /// for a while (`CRON_POD_TTL`) — finished with its output read; the sweep deletes those once
@@ -176,6 +189,7 @@ final class RunFollower: Sendable {
         for await change in changes {
             if await take(change, &state, in: &group) { break }
         }
+        state.timer?.cancel()
         for signal in state.streaming.values { signal.stop() }
         // Cancelled (the daemon is stopping) before the run was decided: nothing is known of its end.
         if Task.isCancelled && state.verdict == nil { return }
@@ -188,7 +202,7 @@ final class RunFollower: Sendable {
         if fold(change, into: &state) { await resync(&state) }
         await advance(&state, in: &group)
         if isOver(state) { return true }
-        armTimer(&state, in: &group)
+        armTimer(&state)
         return false
     }
 
@@ -296,7 +310,7 @@ final class RunFollower: Sendable {
 
     /// The earliest instant time alone changes something, and a timer child that wakes the run then.
     @inline(never)
-    private func armTimer(_ state: inout State, in group: inout DiscardingTaskGroup) {
+    private func armTimer(_ state: inout State) {
         var due: [Date] = []
         if !isOver(state) { due.append(state.lastResync + seconds(resyncInterval)) }
         if let retry = state.retryAt { due.append(retry) }
@@ -317,7 +331,10 @@ final class RunFollower: Sendable {
         guard let next = due.min() else { return }
         if let armed = state.timerAt, armed <= next { return }
         state.timerAt = next
-        group.addTask { [clock, continuation] in
+        // One timer a run: a later one an earlier one replaces would otherwise sleep on, a task and its
+        // memory, until its time (a minute's resync, for every run in flight). Cancelled at the end.
+        state.timer?.cancel()
+        state.timer = Task { [clock, continuation] in
             do { try await clock.sleep(until: next) } catch { return }
             continuation.yield(.tick)
         }
@@ -340,7 +357,9 @@ final class RunFollower: Sendable {
     /// (a stall) is only noticed at the transport's idle timeout, and the run must not wait for it.
     private func resync(_ state: inout State) async {
         do {
-            if let job = try await client.find(Job.self, named: name, in: settings.namespace), job.metadata.uid == created.metadata.uid {
+            let (client, name, namespace) = (client, name, settings.namespace)
+            let found = try await inShortTask { () async throws(KubernetesError) in try await client.find(Job.self, named: name, in: namespace) }
+            if let job = found, job.metadata.uid == created.metadata.uid {
                 state.job = job.trimmedForCache()
             } else {
                 state.jobGone = true  // deleted, or replaced by another of the same name
@@ -353,14 +372,24 @@ final class RunFollower: Sendable {
 
     private func refreshPods(_ state: inout State) async {
         do {
-            let listed = try await client.list(Pod.self, in: settings.namespace, labelSelector: "job-name=\(name)").items
-            for pod in listed { see(pod.trimmedForCache(), in: &state) }
-            // A pod known but no longer listed is gone (deleted with its Job while a watch was silent).
-            let present = Set(listed.compactMap(\.metadata.name))
-            for pod in state.pods.keys where !present.contains(pod) { markDeleted(pod, in: &state) }
+            let (client, name, namespace) = (client, name, settings.namespace)
+            let listed = try await inShortTask { () async throws(KubernetesError) in
+                try await client.list(Pod.self, in: namespace, labelSelector: "job-name=\(name)").items
+            }
+            take(listed, into: state)
         } catch {
             logger.warning("listing the pods of Job \(settings.namespace)/\(name) failed; the cache's view is used: \(error)")
         }
+    }
+
+    /// Takes the pods listed afresh (synchronous, not inlined: the pods stay out of the async frame).
+    @inline(never)
+    private func take(_ listed: [Pod], into state: State) {
+        var state = state
+        for pod in listed { see(pod.trimmedForCache(), in: &state) }
+        // A pod known but no longer listed is gone (deleted with its Job while a watch was silent).
+        let present = Set(listed.compactMap(\.metadata.name))
+        for pod in state.pods.keys where !present.contains(pod) { markDeleted(pod, in: &state) }
     }
 
     /// Takes a pod's new state: the timeline, and whether its output's end can be trusted.
@@ -386,15 +415,14 @@ final class RunFollower: Sendable {
 
     /// Deletes each finished pod whose output is read (or whose grace ran out) once its TTL passed.
     private func deleteFinishedPods(_ state: inout State) async {
-        let now = clock.now()
-        for (podName, pod) in state.pods where !state.deleted.contains(podName) && pod.status?.isFinished == true {
-            let finished = state.timelines[podName]?.finishedAt ?? now
-            let read = state.logsDone.contains(podName) || now.timeIntervalSince(finished) >= seconds(logGrace)
-            guard read, now.timeIntervalSince(finished) >= seconds(settings.podTTL) || settings.podTTL == .zero else { continue }
-            guard state.retryAt == nil || state.retryAt! <= now else { continue }
+        for (podName, uid) in podsToDelete(state) {
+            if let retry = state.retryAt, retry > clock.now() { return }  // a delete just failed: the rest wait for its retry
             Failpoint.reach("finished")
             do {
-                try await client.delete(Pod.self, named: podName, in: settings.namespace, uid: pod.metadata.uid)
+                let (client, namespace) = (client, settings.namespace)
+                try await inShortTask { () async throws(KubernetesError) in
+                    try await client.delete(Pod.self, named: podName, in: namespace, uid: uid)
+                }
                 Failpoint.reach("pod-deleted")
                 warnIfOutputUnread(podName, state)
                 markDeleted(podName, in: &state)
@@ -406,6 +434,23 @@ final class RunFollower: Sendable {
                 state.retryAt = clock.now() + Self.retryDelay
             }
         }
+    }
+
+    /// The finished pods due for deletion now, with their uids: output read (or its grace over) and
+    /// TTL passed. Synchronous and not inlined, so that the pods it looks at stay out of the async
+    /// frame of ``deleteFinishedPods(_:)``.
+    @inline(never)
+    private func podsToDelete(_ state: State) -> [(name: String, uid: String?)] {
+        let now = clock.now()
+        guard state.retryAt == nil || state.retryAt! <= now else { return [] }
+        var due: [(name: String, uid: String?)] = []
+        for (podName, pod) in state.pods where !state.deleted.contains(podName) && pod.status?.isFinished == true {
+            let finished = state.timelines[podName]?.finishedAt ?? now
+            let read = state.logsDone.contains(podName) || now.timeIntervalSince(finished) >= seconds(logGrace)
+            guard read, now.timeIntervalSince(finished) >= seconds(settings.podTTL) || settings.podTTL == .zero else { continue }
+            due.append((podName, pod.metadata.uid))
+        }
+        return due
     }
 
     /// A pod deleted because its log grace ran out, not because its output was read to the end (a
@@ -424,7 +469,10 @@ final class RunFollower: Sendable {
     /// - Returns: whether the Job is gone; if not, the delete is tried again a second later.
     private func deleteJob(_ job: Job, why: String) async -> Bool {
         do {
-            try await client.delete(Job.self, named: name, in: settings.namespace, uid: job.metadata.uid, propagation: .background)
+            let (client, name, namespace, uid) = (client, name, settings.namespace, job.metadata.uid)
+            try await inShortTask { () async throws(KubernetesError) in
+                try await client.delete(Job.self, named: name, in: namespace, uid: uid, propagation: .background)
+            }
             return true
         } catch let error where error.isNotFound {
             return true

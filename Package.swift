@@ -294,6 +294,12 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Watch-event decoding's benchmark driver (scripts/bench/watch-decode).
+        .executableTarget(
+            name: "bench-watch-decode",
+            dependencies: ["Kubernetes", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strictSettings
+        ),
 
         // The command line a user runs: commands and their option groups; `daemon` runs `Daemon`.
         .executableTarget(

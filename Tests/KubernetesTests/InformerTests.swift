@@ -136,6 +136,41 @@ struct InformerTests {
         #expect(try await lists(proxy, namespace) == 1)
         #expect(informer.objects.compactMap(\.metadata.name) == ["j2", "j3", "j4", "j5"])
     }
+
+    /// An informer told to keep no unmodelled fields caches Jobs without `decodedJSON`, from its
+    /// list ("listed") and from its watch ("watched") alike, with every typed field the server sent;
+    /// one with the default, over the same Jobs, keeps the JSON (what writing a Job back needs).
+    @Test func anInformerWithoutUnmodelledFieldsCachesTypedObjectsOnly() async throws {
+        let direct = try Peer.client()
+        let namespace = Peer.namespace("lean")
+        let listed = try await direct.create(sampleJob("listed"), in: namespace)
+        let informers = SharedInformers(client: try Peer.client())
+        let lean = informers.informer(
+            Job.self, namespace: namespace, labelSelector: "app.kubernetes.io/managed-by=fargate-cron",
+            keepsUnmodelledFields: false)
+        let kept = informers.informer(Job.self, namespace: namespace)
+        #expect(!lean.keepsUnmodelledFields && kept.keepsUnmodelledFields)
+        try await running(informers) {
+            try await lean.waitForSync()
+            try await kept.waitForSync()
+            let watched = try await direct.create(sampleJob("watched"), in: namespace)
+            try #require(try await poll(within: .seconds(10)) {
+                lean.object(named: "watched") != nil && kept.object(named: "watched") != nil
+            })
+            for created in [listed, watched] {
+                let name = try #require(created.metadata.name)
+                let typed = try #require(lean.object(named: name))
+                #expect(typed.decodedJSON == nil, "\(name)")
+                #expect(typed.metadata.uid == created.metadata.uid && typed.metadata.uid != nil, "\(name)")
+                #expect(typed.metadata.labels == created.metadata.labels, "\(name)")
+                #expect(typed.spec?.template.spec?.containers.first?.image == "busybox:1.36", "\(name)")
+                #expect(typed.spec?.backoffLimit == 0, "\(name)")
+                let full = try #require(kept.object(named: name))
+                #expect(full.decodedJSON?["metadata"]?["uid"] == created.metadata.uid.map(JSONValue.string), "\(name)")
+                #expect(full.decodedJSON?["spec"]?["backoffLimit"] == .integer(0), "\(name)")
+            }
+        }
+    }
 }
 
 extension InformerEvent {

@@ -79,6 +79,73 @@ import Testing
         if case .error(let status) = events[4] { #expect(status.code == 410 && status.reason == "Expired") } else { Issue.record("4: \(events[4])") }
     }
 
+    /// A pod's watch event, read in one pass: the object is the same as the pod read alone, and
+    /// keeps its JSON unless the decoder says not to.
+    @Test(arguments: ["ADDED", "MODIFIED", "DELETED"])
+    func podWatchEventDecodes(_ type: String) throws {
+        let pod = try KubernetesJSON.decoder.decode(Pod.self, from: Fixture.data("pod.json"))
+        let line = Data(#"{"type":"\#(type)","object":"#.utf8) + (try Fixture.data("pod.json")) + Data("}".utf8)
+        func object(_ event: WatchEvent<Pod>) -> Pod? {
+            switch (type, event) {
+            case ("ADDED", .added(let pod)), ("MODIFIED", .modified(let pod)), ("DELETED", .deleted(let pod)): return pod
+            default: return nil
+            }
+        }
+        let kept = object(try WatchEvent<Pod>(line: line))
+        #expect(kept == pod)
+        #expect(kept?.decodedJSON?["spec"]?["schedulerName"] == .string("fargate-scheduler"))
+        let lean = object(try WatchEvent<Pod>(line: line, decoder: KubernetesJSON.decoder(keepingUnmodelledFields: false)))
+        var typed = pod
+        typed.decodedJSON = nil
+        #expect(lean == typed)
+        #expect(lean?.status?.containerStatuses?.first?.state?.terminated?.exitCode == 0)
+    }
+
+    /// Without unmodelled fields a Job or pod has no `decodedJSON` and every typed field as before;
+    /// the default decoder keeps the JSON (what a write-back of a template needs).
+    @Test(arguments: ["job.json", "job-template.json", "pod.json"])
+    func decoderWithoutUnmodelledFieldsKeepsTheTypedFields(_ fixture: String) throws {
+        let lean = KubernetesJSON.decoder(keepingUnmodelledFields: false)
+        let original = try KubernetesJSON.decoder.decode(JSONValue.self, from: Fixture.data(fixture))
+        if fixture.hasPrefix("pod") {
+            let full = try KubernetesJSON.decoder.decode(Pod.self, from: Fixture.data(fixture))
+            var typed = try lean.decode(Pod.self, from: Fixture.data(fixture))
+            #expect(full.decodedJSON == original)
+            #expect(typed.decodedJSON == nil)
+            typed.decodedJSON = full.decodedJSON
+            #expect(typed == full)
+        } else {
+            let full = try KubernetesJSON.decoder.decode(Job.self, from: Fixture.data(fixture))
+            var typed = try lean.decode(Job.self, from: Fixture.data(fixture))
+            #expect(full.decodedJSON == original)
+            #expect(typed.decodedJSON == nil)
+            typed.decodedJSON = full.decodedJSON
+            #expect(typed == full)
+        }
+    }
+
+    struct BadLine: Sendable, CustomTestStringConvertible {
+        var line: String
+        var says: String
+        var testDescription: String { says }
+    }
+
+    /// A line that is not a watch event is a `DecodingError` that says what was wrong with it.
+    @Test(arguments: [
+        BadLine(line: #"{"type":"SYNC","object":{}}"#, says: #"unknown watch event type "SYNC""#),
+        BadLine(line: #"{"type":"BOOKMARK","object":{"metadata":{}}}"#, says: "BOOKMARK without resourceVersion"),
+        BadLine(line: #"{"type":"BOOKMARK","object":{"kind":"Job"}}"#, says: "BOOKMARK without resourceVersion"),
+        BadLine(line: #"{"type":"ADDED"}"#, says: #""object""#),
+        BadLine(line: #"{"object":{"metadata":{"name":"a"}}}"#, says: #""type""#),
+        BadLine(line: #"{"type":"ADDED","object":{"metadata":{"name":7}}}"#, says: "Path: object.metadata.name"),
+        BadLine(line: #"{"type":"ERROR","object":{"code":"410"}}"#, says: "Path: object.code"),
+        BadLine(line: #"{"type":"ADDED","object":{"metadata":{}}"#, says: "JSON"),
+    ])
+    func badWatchLinesAreDecodingErrors(_ bad: BadLine) throws {
+        let error = #expect(throws: DecodingError.self) { try WatchEvent<Job>(line: Data(bad.line.utf8)) }
+        #expect(error.map { "\($0)" }?.contains(bad.says) == true, "\(String(describing: error))")
+    }
+
     @Test func leaseKeepsMicroseconds() throws {
         let lease = try KubernetesJSON.decoder.decode(Lease.self, from: Fixture.data("lease.json"))
         #expect(lease.spec?.holderIdentity == "host-a")

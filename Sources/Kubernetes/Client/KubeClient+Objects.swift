@@ -96,15 +96,20 @@ extension KubeClient {
     /// - Parameters:
     ///   - labelSelector: such as `app.kubernetes.io/managed-by=fargate-cron,fargate-cron/job=nightly`.
     ///   - fieldSelector: such as `involvedObject.name=nightly-abc12`.
+    ///   - keepingUnmodelledFields: false decodes ``Job``s and ``Pod``s without their `decodedJSON`
+    ///     (see ``KubernetesJSON/decoder(keepingUnmodelledFields:)``).
     public func list<T: KubernetesResource>(
-        _ type: T.Type, in namespace: String?, labelSelector: String? = nil, fieldSelector: String? = nil
+        _ type: T.Type, in namespace: String?, labelSelector: String? = nil, fieldSelector: String? = nil,
+        keepingUnmodelledFields: Bool = true
     ) async throws(KubernetesError) -> ObjectList<T> {
         let path = ResourcePath<T>(namespace: namespace)
         var query: [(String, String)] = []
         if let labelSelector { query.append(("labelSelector", labelSelector)) }
         if let fieldSelector { query.append(("fieldSelector", fieldSelector)) }
         let call = Call(method: .get, path: path.collection, query: query, verb: "list", resource: path.describe())
-        return try decode(ObjectList<T>.self, from: try await perform(call, idempotent: true), call: call)
+        return try decode(
+            ObjectList<T>.self, from: try await perform(call, idempotent: true), call: call,
+            decoder: KubernetesJSON.decoder(keepingUnmodelledFields: keepingUnmodelledFields))
     }
 
     /// Deletes an object.

@@ -43,15 +43,18 @@ public struct LogLines: AsyncSequence, Sendable {
 public struct WatchEvents<T: KubernetesResource>: AsyncSequence, Sendable {
     public typealias Element = WatchEvent<T>
     let lines: AsyncThrowingStream<Data, any Error>
+    let keepsUnmodelledFields: Bool
 
     public struct AsyncIterator: AsyncIteratorProtocol {
         var lines: AsyncThrowingStream<Data, any Error>.AsyncIterator
+        /// One for the connection's every line: making a `JSONDecoder` per event costs too.
+        let decoder: JSONDecoder
 
         public mutating func next() async throws -> WatchEvent<T>? {
             while let line = try await lines.next() {
                 if line.isEmpty { continue }
                 do {
-                    return try WatchEvent<T>(line: line)
+                    return try WatchEvent<T>(line: line, decoder: decoder)
                 } catch {
                     throw KubernetesError.invalidResponse("bad watch event: \(error)")
                 }
@@ -60,7 +63,11 @@ public struct WatchEvents<T: KubernetesResource>: AsyncSequence, Sendable {
         }
     }
 
-    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(lines: lines.makeAsyncIterator()) }
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(
+            lines: lines.makeAsyncIterator(),
+            decoder: KubernetesJSON.decoder(keepingUnmodelledFields: keepsUnmodelledFields))
+    }
 }
 
 extension KubeClient {
@@ -86,9 +93,11 @@ extension KubeClient {
 
     /// One watch connection: the changes after `resourceVersion` (or, without one, every current
     /// object as `ADDED`, then the changes). See ``Watcher`` for a watch that survives drops.
+    /// - Parameter keepingUnmodelledFields: false decodes ``Job``s and ``Pod``s without their
+    ///   `decodedJSON` (see ``KubernetesJSON/decoder(keepingUnmodelledFields:)``).
     public func watch<T: KubernetesResource>(
         _ type: T.Type, in namespace: String?, labelSelector: String? = nil, resourceVersion: String? = nil,
-        timeout: Duration? = nil
+        timeout: Duration? = nil, keepingUnmodelledFields: Bool = true
     ) async throws(KubernetesError) -> WatchEvents<T> {
         let path = ResourcePath<T>(namespace: namespace)
         var query: [(String, String)] = [("watch", "true"), ("allowWatchBookmarks", "true")]
@@ -96,7 +105,7 @@ extension KubeClient {
         if let labelSelector { query.append(("labelSelector", labelSelector)) }
         if let timeout { query.append(("timeoutSeconds", String(Int(timeout / .seconds(1))))) }
         let call = Call(method: .get, path: path.collection, query: query, verb: "watch", resource: path.describe())
-        return WatchEvents(lines: try await openStream(call))
+        return WatchEvents(lines: try await openStream(call), keepsUnmodelledFields: keepingUnmodelledFields)
     }
 
     /// Opens a streamed GET, retrying the opening like any read; a non-2xx answer becomes an error.

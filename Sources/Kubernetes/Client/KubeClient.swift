@@ -141,9 +141,11 @@ public struct KubeClient: Sendable {
         }
     }
 
-    func decode<T: Decodable>(_ type: T.Type, from response: HTTPResponse, call: Call) throws(KubernetesError) -> T {
+    func decode<T: Decodable>(
+        _ type: T.Type, from response: HTTPResponse, call: Call, decoder: JSONDecoder = KubernetesJSON.decoder
+    ) throws(KubernetesError) -> T {
         do {
-            return try KubernetesJSON.decoder.decode(type, from: response.body)
+            return try decoder.decode(type, from: response.body)
         } catch {
             throw .invalidResponse("\(call.description): cannot read \(T.self): \(error)")
         }

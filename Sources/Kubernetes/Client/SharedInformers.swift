@@ -49,9 +49,12 @@ public final class SharedInformers: Sendable {
     /// - Parameters:
     ///   - indexedBy: the informer's index (see ``Informer``); taken from the first call for these three.
     ///   - transform: the informer's transform; taken from the first call for these three.
+    ///   - keepsUnmodelledFields: whether its objects keep their `decodedJSON` (see ``Informer``);
+    ///     taken from the first call for these three.
     public func informer<T: KubernetesResource>(
         _ type: T.Type, namespace: String?, labelSelector: String? = nil,
-        indexedBy: (@Sendable (T) -> String?)? = nil, transform: (@Sendable (T) -> T)? = nil
+        indexedBy: (@Sendable (T) -> String?)? = nil, transform: (@Sendable (T) -> T)? = nil,
+        keepsUnmodelledFields: Bool = true
     ) -> Informer<T> {
         let key = "\(T.qualifiedName)|\(namespace ?? "")|\(labelSelector ?? "")"
         return registry.withLock { registry in
@@ -59,7 +62,7 @@ public final class SharedInformers: Sendable {
             if let existing = registry.informers[key] { return existing as! Informer<T> }
             let informer = Informer<T>(
                 client: client, namespace: namespace, labelSelector: labelSelector, connectionTimeout: connectionTimeout,
-                indexedBy: indexedBy, transform: transform)
+                indexedBy: indexedBy, transform: transform, keepsUnmodelledFields: keepsUnmodelledFields)
             registry.informers[key] = informer
             let job: Job = { try await informer.run() }
             if let signals = registry.signals {

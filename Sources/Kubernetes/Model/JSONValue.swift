@@ -95,9 +95,21 @@ public enum KubernetesJSON {
         return encoder
     }
 
+    /// Whether ``Job`` and ``Pod`` keep the JSON they were decoded from in `decodedJSON` (a `Bool`
+    /// in a decoder's `userInfo`; absent means they do). Building that tree costs as much as the
+    /// typed decode again, so a consumer that never writes an object back, such as a cache of
+    /// every pod, decodes without it: see ``decoder(keepingUnmodelledFields:)``.
+    public static let keepsUnmodelledFields = CodingUserInfoKey(rawValue: "fargate-cron.keepsUnmodelledFields")!
+
     /// Reads API JSON; timestamps with or without fractional seconds and with any UTC offset.
-    public static var decoder: JSONDecoder {
+    public static var decoder: JSONDecoder { decoder(keepingUnmodelledFields: true) }
+
+    /// Reads API JSON as ``decoder`` does; with `keepingUnmodelledFields` false, the ``Job``s and
+    /// ``Pod``s it decodes have no `decodedJSON` (they encode only their modelled fields, so they
+    /// must not be written back to the server).
+    public static func decoder(keepingUnmodelledFields: Bool) -> JSONDecoder {
         let decoder = JSONDecoder()
+        if !keepingUnmodelledFields { decoder.userInfo[keepsUnmodelledFields] = false }
         decoder.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.singleValueContainer()
             let text = try container.decode(String.self)

@@ -76,7 +76,9 @@ extension Job: Codable {
     private enum CodingKeys: String, CodingKey { case apiVersion, kind, metadata, spec, status }
 
     public init(from decoder: any Decoder) throws {
-        decodedJSON = try JSONValue(from: decoder)
+        if decoder.userInfo[KubernetesJSON.keepsUnmodelledFields] as? Bool != false {
+            decodedJSON = try JSONValue(from: decoder)
+        }
         let container = try decoder.container(keyedBy: CodingKeys.self)
         apiVersion = try container.decodeIfPresent(String.self, forKey: .apiVersion) ?? "batch/v1"
         kind = try container.decodeIfPresent(String.self, forKey: .kind) ?? "Job"

@@ -10,7 +10,8 @@ import Scheduler
 /// requests a herd costs do not grow with its runs: two watches a namespace, plus reconnects.
 ///
 /// The Jobs are indexed by name and the pods by their Job's name (the `job-name` label the Job
-/// controller sets), so that a run subscribes to its own objects alone. What is cached is trimmed
+/// controller sets), so that a run subscribes to its own objects alone. What is cached is decoded
+/// without the JSON tree of unmodelled fields (nothing here writes a cached object back) and trimmed
 /// (``Job/trimmedForCache()``, ``Pod/trimmedForCache()``): the cache of every pod is most of the
 /// daemon's memory in a herd.
 final class ClusterCache: Sendable {
@@ -28,14 +29,14 @@ final class ClusterCache: Sendable {
     func jobs(in namespace: String) -> Informer<Job> {
         informers.informer(
             Job.self, namespace: namespace, labelSelector: OwnershipLabels.ownedSelector, indexedBy: { $0.metadata.name },
-            transform: { $0.trimmedForCache() })
+            transform: { $0.trimmedForCache() }, keepsUnmodelledFields: false)
     }
 
     /// The pods fargate-cron owns in `namespace`, indexed by the name of their Job.
     func pods(in namespace: String) -> Informer<Pod> {
         informers.informer(
             Pod.self, namespace: namespace, labelSelector: OwnershipLabels.ownedSelector, indexedBy: Self.jobName(of:),
-            transform: { $0.trimmedForCache() })
+            transform: { $0.trimmedForCache() }, keepsUnmodelledFields: false)
     }
 
     /// The name of the Job a pod belongs to, from the Job controller's label.

@@ -248,16 +248,7 @@ final class PodEndSignal: Sendable {
     /// Waits at most `limit` for the container's end; whether it came.
     func wait(upTo limit: Duration) async -> Bool {
         if isFinished { return true }
-        return await withTaskGroup(of: Bool.self) { group in
-            group.addTask { await self.wait() }
-            group.addTask {
-                do { try await Task.sleep(for: limit) } catch { return false }
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first || isFinished
-        }
+        return await end.wait(upTo: limit) != nil || isFinished
     }
 }
 

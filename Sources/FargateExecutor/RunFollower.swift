@@ -335,7 +335,12 @@ final class RunFollower: Sendable {
         // memory, until its time (a minute's resync, for every run in flight). Cancelled at the end.
         state.timer?.cancel()
         state.timer = Task { [clock, continuation] in
-            do { try await clock.sleep(until: next) } catch { return }
+            // A clock may wake a sleeper early (the system's sleeps at most a minute at a time): only
+            // the instant itself ticks, since a tick before it would leave the run's timer marked
+            // armed with nothing asleep (``fold(_:into:)`` clears it only once it is due).
+            while clock.now() < next {
+                do { try await clock.sleep(until: next) } catch { return }
+            }
             continuation.yield(.tick)
         }
     }

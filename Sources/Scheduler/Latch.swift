@@ -1,3 +1,4 @@
+import Dispatch
 import Synchronization
 
 /// A value set once and awaited by any number of tasks (a run's outcome, its report); a waiting task that is cancelled gets `nil`.
@@ -29,11 +30,48 @@ public final class Latch<Value: Sendable>: Sendable {
 
     /// The value once set, or `nil` if the waiting task is cancelled first.
     public func wait() async -> Value? {
-        let id = state.withLock { state in
+        await wait(id: newID())
+    }
+
+    /// The value once set, or `nil` if `limit` passes or the waiting task is cancelled first.
+    ///
+    /// No task of its own: a dispatch timer ends the wait. (A task racing a sleep in a group costs
+    /// two tasks and their memory, and a run's log stream waits so for its pod's end in every run.)
+    public func wait(upTo limit: Duration) async -> Value? {
+        let id = newID()
+        let expiry = DispatchWorkItem { [self] in abandon(id) }
+        let nanoseconds = Int(max(0, min(limit / .nanoseconds(1), Double(Int.max / 2))))
+        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanoseconds), execute: expiry)
+        let value = await wait(id: id)
+        expiry.cancel()
+        // An expiry that ran after a cancellation ended the wait left the id behind (8 bytes; one
+        // running at this very moment still can).
+        state.withLock { _ = $0.cancelledEarly.remove(id) }
+        return value
+    }
+
+    private func newID() -> Int {
+        state.withLock { state in
             defer { state.nextID += 1 }
             return state.nextID
         }
-        return await withTaskCancellationHandler {
+    }
+
+    /// Ends waiter `id`'s wait with `nil` (cancelled, or its time is up), or makes it end at once
+    /// if it has not begun waiting; nothing once the value is set.
+    private func abandon(_ id: Int) {
+        let waiter = state.withLock { state in
+            guard let waiter = state.waiters.removeValue(forKey: id) else {
+                if state.value == nil { state.cancelledEarly.insert(id) }
+                return CheckedContinuation<Value?, Never>?.none
+            }
+            return waiter
+        }
+        waiter?.resume(returning: nil)
+    }
+
+    private func wait(id: Int) async -> Value? {
+        await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Value?, Never>) in
                 let ready: Value?? = state.withLock { state in
                     if let value = state.value { return .some(value) }
@@ -44,14 +82,7 @@ public final class Latch<Value: Sendable>: Sendable {
                 if let ready { continuation.resume(returning: ready) }
             }
         } onCancel: {
-            let waiter = state.withLock { state in
-                guard let waiter = state.waiters.removeValue(forKey: id) else {
-                    state.cancelledEarly.insert(id)
-                    return CheckedContinuation<Value?, Never>?.none
-                }
-                return waiter
-            }
-            waiter?.resume(returning: nil)
+            abandon(id)
         }
     }
 }

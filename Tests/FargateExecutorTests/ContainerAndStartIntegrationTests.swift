@@ -155,6 +155,25 @@ struct ContainerAndStartIntegrationTests {
         #expect(served["log pods"] == 0, "\(served)")
     }
 
+    /// A clock may wake a sleeper early (``SystemWallClock`` sleeps at most a minute at a time, to
+    /// notice a clock step): a run's timer then sleeps again, and what time alone decides still
+    /// comes. Before, an early wake-up left the run's timer marked armed with nothing asleep: a
+    /// blocker's bound (30 s and more), a pending timeout (minutes) or a resync (90 s) past a minute
+    /// never came unless the cluster changed something. Here the clock sleeps 200 ms at most.
+    @Test func aRunsTimerOutlastsAClockThatWakesEarly() async throws {
+        let world = try World("early", startBounds: .uniform(.seconds(2)), clock: SystemWallClock(longestSleep: .milliseconds(200)))
+        try await world.configure(["fargateProfiles": .array([])])
+        let began = Date()
+        let (outcome, report) = try await world.runToEnd(world.request(world.job("early"), run: 1404))
+        guard case .failed(nil, let reason) = outcome else {
+            Issue.record("expected the run to fail as one that cannot start, got \(String(describing: outcome))")
+            return
+        }
+        #expect(reason.hasPrefix("cannot start: \(StartBlocker.Cause.unschedulable.summary)"), "\(reason)")
+        #expect(report?.startBlocker == .unschedulable)
+        #expect(Date().timeIntervalSince(began) < 15)
+    }
+
     /// A pod no Fargate profile selects runs on an EC2 node when the cluster has one: the run
     /// succeeds, with a warning event and the placement in its report (for the ledger); one on
     /// Fargate reads as such.

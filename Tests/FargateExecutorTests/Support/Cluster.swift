@@ -111,7 +111,7 @@ struct World {
     ///   the emulator directly when nil.
     init(_ stem: String, executorClient: KubeClient? = nil, startRetryLimit: Duration = .seconds(60),
          logGrace: Duration = .seconds(5), resyncInterval: Duration = .seconds(30), startBounds: StartBounds = .default,
-         logger: Logger? = nil, host: String? = nil) throws {
+         logger: Logger? = nil, host: String? = nil, clock: any WallClock = SystemWallClock()) throws {
         namespace = Cluster.unique(stem)
         client = try Cluster.client()
         controller = try FargateController(namespace: namespace)
@@ -119,7 +119,7 @@ struct World {
         self.settings = settings
         executor = KubernetesExecutor(
             client: executorClient ?? client, settings: { name in settings.state.withLock { $0[name] } },
-            journal: EntryWriter(destination: .journal), clock: SystemWallClock(),
+            journal: EntryWriter(destination: .journal), clock: clock,
             logger: logger ?? { var l = Logger(label: "fargate-executor-tests", factory: { label in StreamLogHandler.standardError(label: label) }); l.logLevel = .info; return l }(), logGrace: logGrace,
             startRetryLimit: startRetryLimit, resyncInterval: resyncInterval, startBounds: startBounds, onReport: { reports.add($0) },
             host: host)

@@ -239,13 +239,18 @@ def ledger_rows(folder, slot):
 
 def herd(binary, server, cap, jobs, lead):
     controller = start_controller(server)
-    daemon = None
+    daemon = front = None
     folder = tempfile.mkdtemp(prefix="fc-fargate-", dir="/tmp")  # short: the control socket's path
     try:
         os.mkdir(os.path.join(folder, "crontabs"))
         slot = int(time.time()) + lead
         schedule = write_schedules(os.path.join(folder, "crontabs"), jobs, slot)
-        daemon = start_daemon(binary, folder, server, cap)
+        if os.environ.get("FRONT") == "h2":  # as to EKS: HTTP/2 over TLS, every stream on one connection
+            front, port = start_front(int(server.rsplit(":", 1)[1]), folder)
+            ca = os.path.join(os.environ["PEER_RUN_DIR"], "kmock", "ca.pem")
+            daemon = start_daemon(binary, folder, f"https://127.0.0.1:{port}", cap, ca=ca)
+        else:
+            daemon = start_daemon(binary, folder, server, cap)
         if time.time() > slot - 2:
             raise RuntimeError(f"the daemon was ready less than 2 s before the slot; raise LEAD (now {lead} s)")
         if os.environ.get("HEAPTRACK_OUTPUT"):  # a heap profile from READY to the daemon's exit
@@ -298,6 +303,8 @@ def herd(binary, server, cap, jobs, lead):
         if daemon is not None:
             daemon.kill()
             daemon.wait()
+        if front is not None:
+            stop(front)
         stop(controller)
     states = {}
     for row in rows:
@@ -330,7 +337,7 @@ def herd(binary, server, cap, jobs, lead):
     if not keep:
         shutil.rmtree(folder, ignore_errors=True)
     return {
-        "cap": cap, "jobs": jobs, "schedule": schedule, "lead_s": lead,
+        "cap": cap, "jobs": jobs, "schedule": schedule, "lead_s": lead, "front": os.environ.get("FRONT") or "none",
         "states": states, "runs_recorded": len(rows),
         "slot_to_first_job_ms": created[0] if created else None,
         "slot_to_job_p50_ms": percentile(created, 50), "slot_to_last_job_ms": created[-1] if created else None,
@@ -410,7 +417,8 @@ def per_run(h):
 
 
 def table(herds, ceiling):
-    print("| measure | " + " | ".join(f"cap {h['cap']}/s" for h in herds) + " |")
+    print("| measure | " + " | ".join(f"cap {h['cap']}/s" + (" (HTTP/2 via nghttpx)" if h.get("front") == "h2" else "")
+                                      for h in herds) + " |")
     print("|---|" + "---|" * len(herds))
 
     def row(label, cell):

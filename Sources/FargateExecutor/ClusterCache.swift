@@ -16,8 +16,12 @@ import Scheduler
 /// daemon's memory in a herd.
 final class ClusterCache: Sendable {
     let informers: SharedInformers
+    /// The Events about the Jobs of each namespace (not cached by a watch: the daemon's Role may
+    /// `list` Events, not `watch` them), listed at most once a second however many runs ask.
+    let jobEvents: JobEvents
 
     init(client: KubeClient, logger: Logger) {
+        jobEvents = JobEvents(client: client, maxAge: .seconds(1))
         informers = SharedInformers(client: client) { informer, error in
             // The informer's consumers get the error too: that namespace's starts fail saying so, and
             // its runs are followed by reading afresh (``RunFollower``) until the daemon restarts.

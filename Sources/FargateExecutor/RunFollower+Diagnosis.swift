@@ -13,7 +13,8 @@ import Systemd
 /// only a failed one) a moment after its creation (the Job controller's `FailedCreate` is only in Events), or a pending
 /// pod the diagnosis already names a blocker for (its Events give the kubelet's own words). A run
 /// that starts normally, on Fargate or not, costs no Events request; a stuck one at most two every
-/// ``eventsInterval``.
+/// ``eventsInterval``, and the Job's come from one list a namespace that every run asking within a
+/// second shares (``JobEvents``: a herd's Jobs wait for their pods together).
 extension RunFollower {
     /// How long a Job may be without a pod before its Events are read. Somewhat arbitrarily 2 s: the
     /// Job controller creates a pod within milliseconds of the Job.
@@ -102,11 +103,12 @@ extension RunFollower {
     /// `nil` when they could not be read (the last ones read stand).
     func readEvents(_ state: State) async -> [Event]? {
         let (job, pendingPod) = eventSubjects(state)
-        let (client, namespace) = (client, settings.namespace)
+        let (client, namespace, jobEvents) = (client, settings.namespace, cache.jobEvents)
         do {
             return try await inShortTask { () async throws(KubernetesError) in
                 var events: [Event] = []
-                if let job { events += try await client.events(about: job, kind: "Job", in: namespace) }
+                // The Job's from the namespace's shared list: a herd's Jobs wait for their pods together.
+                if let job { events += try await jobEvents.events(about: job, in: namespace) }
                 if let pendingPod { events += try await client.events(about: pendingPod, kind: "Pod", in: namespace) }
                 return events
             }

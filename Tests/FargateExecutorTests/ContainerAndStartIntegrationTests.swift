@@ -155,6 +155,33 @@ struct ContainerAndStartIntegrationTests {
         #expect(served["log pods"] == 0, "\(served)")
     }
 
+    /// Stuck runs of one namespace share their Events reads (``JobEvents``): six Jobs that can make
+    /// no pod (a pod quota of 0) each fail for it, with its words, while the Job Events are listed
+    /// at most half as many times as there are runs. Before, each run listed its own Job's (six
+    /// lists at least; a 500-job herd sent 200–400 while the emulator's Job controller caught up).
+    @Test func stuckRunsOfANamespaceShareTheirEventReads() async throws {
+        let token = Cluster.unique("stuckherd")
+        let world = try World("stuckherd", executorClient: try Cluster.client(token: token), startBounds: .uniform(.seconds(2)))
+        try await world.configure(["podQuota": .integer(0)])
+        let runs = 6
+        var started: [(RunHandle, RunID)] = []
+        for index in 0..<runs {
+            let request = world.request(world.job("stuck\(index)"), run: Int64(1500 + index))
+            started.append((try await world.executor.start(request, output: NoOutput()), request.run))
+        }
+        for (handle, run) in started {
+            let outcome = await world.executor.outcome(of: handle)
+            guard case .failed(nil, let reason)? = outcome else {
+                Issue.record("run \(run): expected a failure without an exit code, got \(String(describing: outcome))")
+                continue
+            }
+            #expect(reason.hasPrefix("cannot start: \(StartBlocker.Cause.quotaExceeded.summary)"), "\(reason)")
+            #expect(reason.contains("exceeded quota"), "\(reason)")
+        }
+        let served = try await Cluster.requests(of: token)
+        #expect((1...runs / 2).contains(served["list events"]), "\(served)")
+    }
+
     /// A clock may wake a sleeper early (``SystemWallClock`` sleeps at most a minute at a time, to
     /// notice a clock step): a run's timer then sleeps again, and what time alone decides still
     /// comes. Before, an early wake-up left the run's timer marked armed with nothing asleep: a

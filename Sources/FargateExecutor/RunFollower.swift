@@ -308,7 +308,7 @@ final class RunFollower: Sendable {
         return [jobs.timeSinceContact, pods.timeSinceContact].contains { ($0 ?? .seconds(Int64.max / 2)) >= resyncInterval }
     }
 
-    /// The earliest instant time alone changes something, and a timer child that wakes the run then.
+    /// The earliest instant time alone changes something, and the run's one timer, set to wake it then.
     @inline(never)
     private func armTimer(_ state: inout State) {
         var due: [Date] = []

@@ -133,10 +133,10 @@ final class RunFollower: Sendable {
         var awaitingPodsSince: Date?
         /// When something failed that only time will retry (a delete).
         var retryAt: Date?
-        /// The instant the run's timer wakes it at, and the timer (a task of its own, not a child of
-        /// the run's group: a child cannot be cancelled alone, and one replaced must not sleep on).
+        /// The instant the run's timer wakes it at, and the timer (the clock's scheduled call, not a
+        /// child of the run's group: a child cannot be cancelled alone, and one replaced must not sleep on).
         var timerAt: Date?
-        var timer: Task<Void, Never>?
+        var timer: ScheduledCall?
         /// What keeps the run from starting, and since when (``StartDiagnosis``, ``StartWatch``).
         var startWatch: StartWatch
         /// The Events last read about the Job and its pending pod, and when.
@@ -333,16 +333,11 @@ final class RunFollower: Sendable {
         state.timerAt = next
         // One timer a run: a later one an earlier one replaces would otherwise sleep on, a task and its
         // memory, until its time (a minute's resync, for every run in flight). Cancelled at the end.
+        // The tick comes at the instant itself, never before (a clock may wake a sleeper early): a tick
+        // before it would leave the run's timer marked armed with nothing asleep (``fold(_:into:)``
+        // clears it only once it is due). On the system clock, a dispatch timer: no task a run.
         state.timer?.cancel()
-        state.timer = Task { [clock, continuation] in
-            // A clock may wake a sleeper early (the system's sleeps at most a minute at a time): only
-            // the instant itself ticks, since a tick before it would leave the run's timer marked
-            // armed with nothing asleep (``fold(_:into:)`` clears it only once it is due).
-            while clock.now() < next {
-                do { try await clock.sleep(until: next) } catch { return }
-            }
-            continuation.yield(.tick)
-        }
+        state.timer = clock.call(at: next) { [continuation] in continuation.yield(.tick) }
     }
 
     private func finish(_ state: State) {

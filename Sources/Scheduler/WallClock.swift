@@ -7,6 +7,10 @@ public protocol WallClock: Sendable {
     /// Suspends until `deadline` on this clock, or earlier: callers re-read `now()` when it returns.
     /// - Throws: `CancellationError` when the task is cancelled.
     func sleep(until deadline: Date) async throws
+    /// Calls `action` once `deadline` has come on this clock, unless the returned call is cancelled
+    /// first. The default (``callInATask(at:_:)``) sleeps in a task of its own; the system clock's is a
+    /// dispatch timer.
+    func call(at deadline: Date, _ action: @escaping @Sendable () -> Void) -> ScheduledCall
 }
 
 /// The system's wall clock. It sleeps on `ContinuousClock` at most a minute at a time and then

@@ -160,11 +160,33 @@ public struct KubeClient: Sendable {
     }
 }
 
-/// Percent-encodes a query value (RFC 3986 unreserved characters stay as they are).
+/// Percent-encodes a path segment or query value: RFC 3986's unreserved characters (ASCII letters
+/// and digits, `-._~`) stay as they are, every other byte of the UTF-8 is `%XX`.
+///
+/// Every request's path has a namespace and most a name, and these are DNS labels: the usual value
+/// has nothing to encode and is returned as it is, without building a character set (that cost
+/// ~20 µs a request, on the path from a slot to its create).
 func percentEncoded(_ value: String) -> String {
-    var allowed = CharacterSet.alphanumerics
-    allowed.insert(charactersIn: "-._~")
-    return value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value
+    func isUnreserved(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+            UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+            true
+        default: false
+        }
+    }
+    if value.utf8.allSatisfy(isUnreserved) { return value }
+    let hex = Array("0123456789ABCDEF".utf8)
+    var encoded: [UInt8] = []
+    encoded.reserveCapacity(value.utf8.count * 3)
+    for byte in value.utf8 {
+        if isUnreserved(byte) {
+            encoded.append(byte)
+        } else {
+            encoded += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
+        }
+    }
+    return String(decoding: encoded, as: UTF8.self)
 }
 
 /// Paths and descriptions of one resource kind in one namespace.

@@ -30,6 +30,7 @@ public enum Daemon {
     ///   the service group's error when a service fails.
     public static func run(_ configuration: DaemonConfiguration) async throws {
         MallocTuning.returnLargeBlocksWhenFreed()
+        MallocTuning.keepRecentlyFreedPages()
         let environment = configuration.environment
         let writer = EntryWriter(
             destination: LogDestination.select(journalStream: environment["JOURNAL_STREAM"]),

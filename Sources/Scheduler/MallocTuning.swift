@@ -31,6 +31,28 @@ public enum MallocTuning {
         return mallopt(mmapThresholdParameter, 128 * 1024) == 1
     }
 
+    /// `M_TRIM_THRESHOLD` in `<malloc.h>`.
+    private static let trimThresholdParameter: Int32 = -1
+
+    /// Lets each of glibc's heaps keep up to 1 MiB free at its top instead of 128 KiB before it gives
+    /// the pages back.
+    ///
+    /// With the threshold at its default (fixed once ``returnLargeBlocksWhenFreed()`` fixes the mmap
+    /// threshold), every ledger commit freed ~190 KiB at the top of the ledger thread's heap, glibc
+    /// gave it back (`madvise`, inside the transaction), and the next commit faulted the same pages in
+    /// again: ~0.1 ms of each intent's write, on the path from a slot to its create (BENCHMARKS.md,
+    /// "One run on a warm connection"). Memory a burst freed is still given back by
+    /// ``releaseFreePages()`` and by glibc once more than 1 MiB is free at a heap's top.
+    ///
+    /// - Returns: whether the allocator took the setting; `false` also without glibc.
+    /// The corresponding C function is `mallopt(M_TRIM_THRESHOLD, 1048576)`.
+    @discardableResult
+    public static func keepRecentlyFreedPages() -> Bool {
+        guard let symbol = dlsym(nil, "mallopt") else { return false }
+        let mallopt = unsafeBitCast(symbol, to: Mallopt.self)
+        return mallopt(trimThresholdParameter, 1024 * 1024) == 1
+    }
+
     /// Gives the heap's free pages back to the system.
     ///
     /// Loading 10,000 jobs leaves freed parse and load garbage spread between live objects; glibc

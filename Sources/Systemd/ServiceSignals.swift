@@ -10,6 +10,12 @@ public enum ServiceSignals {
     /// block it takes it and, under the `SIG_IGN` the source asks for, drops it. A lost SIGTERM was
     /// seen in CI (the probe never stopped). Children are unaffected: the local executor spawns them
     /// with an empty mask and default handlers.
+    ///
+    /// The main thread itself does not keep the block: an async `main` ends in `dispatch_main`, which
+    /// sleeps in `sigsuspend` with an empty mask. So a signal source must be registered before the
+    /// service says READY=1: until then the signal is `SIG_IGN`, and an ignored signal the main thread
+    /// does not block is dropped, not left pending. ServiceLifecycle's `UnixSignalsSequence` (the
+    /// daemon's) waits for the registration; `notify-probe` does the same.
     /// The corresponding C function is pthread_sigmask.
     public static func blockInEveryThread() {
         var handled = sigset_t()

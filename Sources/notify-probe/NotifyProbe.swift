@@ -32,15 +32,28 @@ struct NotifyProbe: AsyncParsableCommand {
     func run() async throws {
         // Signals are caught before anything is announced: a SIGHUP right after READY=1 must
         // reload, not kill. They arrive through Dispatch, so the default action goes off first.
+        //
+        // READY=1 waits until both sources are registered, as ServiceLifecycle's signal sequence (the
+        // daemon's) waits: until then the signals are SIG_IGN, and the main thread, which Dispatch
+        // leaves with no signal blocked (`dispatch_main` sleeps in `sigsuspend` with an empty mask),
+        // makes the kernel drop an ignored signal instead of keeping it pending for the source. A
+        // SIGTERM sent right after READY=1 was lost that way (NotifierTests, once).
         let (events, continuation) = AsyncStream.makeStream(of: Event.self)
         signal(SIGHUP, SIG_IGN)
         signal(SIGTERM, SIG_IGN)
         let hangUp = DispatchSource.makeSignalSource(signal: SIGHUP)
         hangUp.setEventHandler { continuation.yield(.reload) }
-        hangUp.resume()
         let terminate = DispatchSource.makeSignalSource(signal: SIGTERM)
         terminate.setEventHandler { continuation.yield(.stop) }
-        terminate.resume()
+        await withCheckedContinuation { (registered: CheckedContinuation<Void, Never>) in
+            let both = DispatchGroup()
+            for source in [hangUp, terminate] {
+                both.enter()
+                source.setRegistrationHandler { both.leave() }
+                source.resume()
+            }
+            both.notify(queue: .global()) { registered.resume() }
+        }
 
         let notifier = Notifier()
         try notifier.status("Loading schedules from \(crontabs)")

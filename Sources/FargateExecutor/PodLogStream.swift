@@ -121,65 +121,41 @@ struct PodLogStream: Sendable {
         var reader: LineReader
         var ending: Ending
         var wroteLines: Bool
-
-        /// Whether the watchdog ended the attempt (the stream stayed silent, or was stopped).
-        var isTheWatchdogs: Bool {
-            switch ending {
-            case .silentAfterFinish, .stopped: true
-            case .ended, .failed: false
-            }
-        }
     }
 
     /// One request: its lines, until the server ends it, it fails, or it stays silent too long after
-    /// the container ended (a watchdog beside the reading task, asleep until the follower's signal).
+    /// the container ended. The stream's own task reads it; what ends it early — the follower's
+    /// stop, or silence after the container's end — is a ``LogStreamWatchdog`` (callbacks and a
+    /// dispatch timer), not a task beside it: a stream holds one task for as long as it is open.
     private func readOnce(follow: Bool, from start: LineReader) async -> Attempt {
         let lastLine = Activity()
-        return await withTaskGroup(of: Attempt?.self) { group in
-            group.addTask { [client, namespace, pod, write] in
-                var reader = start
-                do {
-                    let since = reader.since
-                    let lines = try await inShortTask { () async throws(KubernetesError) in
-                        try await client.logs(ofPod: pod, in: namespace, container: container, follow: follow, timestamps: true, since: since)
-                    }
-                    for try await line in lines {
-                        lastLine.touch()
-                        reader.accept(line, write: write)
-                    }
-                    return Attempt(reader: reader, ending: .ended, wroteLines: reader.written > start.written)
-                } catch {
-                    return Attempt(reader: reader, ending: .failed(error), wroteLines: reader.written > start.written)
-                }
+        let watchdog = LogStreamWatchdog(finished: finished, lastLine: lastLine, drainTimeout: drainTimeout)
+        defer { watchdog.disarm() }
+        var reader = start
+        let ending: Ending
+        do {
+            let since = reader.since
+            // The opening in a short task of its own (its frames go when it returns), which the
+            // watchdog can also cancel: a request whose answer never comes must not hold the pod.
+            let opening = Task { [client, namespace, pod, container] () async throws(KubernetesError) -> LogLines in
+                try await client.logs(ofPod: pod, in: namespace, container: container, follow: follow, timestamps: true, since: since)
             }
-            group.addTask { [finished, drainTimeout] in
-                guard await finished.wait(), let end = finished.finishedAt else { return nil }
-                while !Task.isCancelled {
-                    if finished.isStopped { return Attempt(reader: start, ending: .stopped, wroteLines: false) }
-                    let quietSince = max(end, lastLine.last)
-                    if ContinuousClock.now - quietSince >= drainTimeout {
-                        return Attempt(reader: start, ending: .silentAfterFinish, wroteLines: false)
-                    }
-                    do { try await Task.sleep(until: quietSince + drainTimeout, clock: .continuous) } catch { return nil }
-                }
-                return nil
+            watchdog.arm(stopping: { opening.cancel() })
+            let lines = try await withTaskCancellationHandler {
+                try await opening.value
+            } onCancel: {
+                opening.cancel()
             }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            if let first, first.isTheWatchdogs {
-                // The reader stops at its cancellation; keep what it read before.
-                while let result = await group.next() {
-                    if let read = result { return Attempt(reader: read.reader, ending: first.ending, wroteLines: read.wroteLines) }
-                }
-                return first
+            watchdog.arm(stopping: { lines.stop() })
+            for try await line in lines {
+                lastLine.touch()
+                reader.accept(line, write: write)
             }
-            if let first { return first }
-            // The watchdog stopped first (the stream's task is cancelled): the reader's count still holds.
-            while let result = await group.next() {
-                if let read = result { return read }
-            }
-            return Attempt(reader: start, ending: .ended, wroteLines: false)
+            ending = watchdog.ending ?? .ended
+        } catch {
+            ending = watchdog.ending ?? .failed(error)
         }
+        return Attempt(reader: reader, ending: ending, wroteLines: reader.written > start.written)
     }
 }
 
@@ -244,6 +220,13 @@ final class PodEndSignal: Sendable {
 
     /// Returns once the container is seen ended (true), or false if the waiting task is cancelled first.
     func wait() async -> Bool { await end.wait() != nil }
+
+    /// Calls `body` once the container is seen ended (or the stream stopped); at once if it was.
+    /// Returns a token for ``forget(_:)``.
+    func whenFinished(_ body: @escaping @Sendable () -> Void) -> Int { end.whenSet { _ in body() } }
+
+    /// Drops a ``whenFinished(_:)`` callback that has not been called.
+    func forget(_ token: Int) { end.forget(token) }
 
     /// Waits at most `limit` for the container's end; whether it came.
     func wait(upTo limit: Duration) async -> Bool {

@@ -117,6 +117,10 @@ public final class CurlTransport: Transport {
             transfer.cancellation.cancel()
             loop.cancel(transfer)
         }
-        return HTTPStreamResponse(status: head.0, headers: head.1, lines: lines)
+        return HTTPStreamResponse(status: head.0, headers: head.1, lines: lines) {
+            linesContinuation.finish()  // first: the transfer's end, cancelled, is then not an error
+            transfer.cancellation.cancel()
+            loop.cancel(transfer)
+        }
     }
 }

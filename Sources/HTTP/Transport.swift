@@ -75,12 +75,19 @@ public struct HTTPStreamResponse: Sendable {
     /// body; throws the transfer's error (a ``CurlError``) if the connection fails mid-body.
     /// Stopping the iteration (or cancelling the task) aborts the transfer.
     public var lines: AsyncThrowingStream<Data, any Error>
+    /// Ends the transfer from outside the task that reads it: `lines` ends (after what already
+    /// arrived) as if the server had ended the body. A transport that cannot, does nothing.
+    public var stop: @Sendable () -> Void
 
     /// Creates a streamed response.
-    public init(status: Int, headers: [String: String], lines: AsyncThrowingStream<Data, any Error>) {
+    public init(
+        status: Int, headers: [String: String], lines: AsyncThrowingStream<Data, any Error>,
+        stop: @escaping @Sendable () -> Void = {}
+    ) {
         self.status = status
         self.headers = headers
         self.lines = lines
+        self.stop = stop
     }
 }
 

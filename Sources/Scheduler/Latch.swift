@@ -8,6 +8,7 @@ public final class Latch<Value: Sendable>: Sendable {
         var waiters: [Int: CheckedContinuation<Value?, Never>] = [:]
         var nextID = 0
         var cancelledEarly: Set<Int> = []
+        var callbacks: [Int: @Sendable (Value) -> Void] = [:]
     }
     private let state = Mutex(State())
 
@@ -19,13 +20,37 @@ public final class Latch<Value: Sendable>: Sendable {
 
     /// Sets the value; the first one wins.
     public func set(_ value: Value) {
-        let waiters = state.withLock { state -> [CheckedContinuation<Value?, Never>] in
-            guard state.value == nil else { return [] }
+        let (waiters, callbacks) = state.withLock { state in
+            guard state.value == nil else { return ([CheckedContinuation<Value?, Never>](), [@Sendable (Value) -> Void]()) }
             state.value = value
-            defer { state.waiters = [:] }
-            return Array(state.waiters.values)
+            defer {
+                state.waiters = [:]
+                state.callbacks = [:]
+            }
+            return (Array(state.waiters.values), Array(state.callbacks.values))
         }
         for waiter in waiters { waiter.resume(returning: value) }
+        for callback in callbacks { callback(value) }
+    }
+
+    /// Calls `body` with the value once it is set, on the thread that sets it (at once, on this one,
+    /// if it is set already): for what must not cost a waiting task. Returns a token for
+    /// ``forget(_:)``.
+    @discardableResult
+    public func whenSet(_ body: @escaping @Sendable (Value) -> Void) -> Int {
+        let id = newID()
+        let value = state.withLock { state -> Value? in
+            if let value = state.value { return value }
+            state.callbacks[id] = body
+            return nil
+        }
+        if let value { body(value) }
+        return id
+    }
+
+    /// Drops a ``whenSet(_:)`` callback that has not been called.
+    public func forget(_ token: Int) {
+        state.withLock { _ = $0.callbacks.removeValue(forKey: token) }
     }
 
     /// The value once set, or `nil` if the waiting task is cancelled first.

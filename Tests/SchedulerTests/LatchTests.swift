@@ -1,5 +1,6 @@
 import Foundation
 import Scheduler
+import Synchronization
 import Testing
 
 /// ``Latch/wait(upTo:)``: the value when it comes in time, `nil` when the time is up or the waiter
@@ -40,5 +41,18 @@ struct LatchTests {
         #expect(await waiter.value == nil)
         latch.set(1)
         #expect(latch.value == 1)
+    }
+
+    @Test func callbacksRunOnceWhenSetAtOnceIfSetAndNeverIfForgotten() {
+        let latch = Latch<Int>()
+        let calls = Mutex<[String]>([])
+        latch.whenSet { value in calls.withLock { $0.append("early \(value)") } }
+        let forgotten = latch.whenSet { value in calls.withLock { $0.append("forgotten \(value)") } }
+        latch.forget(forgotten)
+        #expect(calls.withLock { $0 }.isEmpty, "nothing runs before the value is set")
+        latch.set(4)
+        latch.set(5)  // the first value wins; callbacks do not run again
+        latch.whenSet { value in calls.withLock { $0.append("late \(value)") } }
+        #expect(calls.withLock { $0 } == ["early 4", "late 4"])
     }
 }

@@ -20,6 +20,11 @@ public struct LogLines: AsyncSequence, Sendable {
     public typealias Element = LogLine
     let lines: AsyncThrowingStream<Data, any Error>
     let timestamps: Bool
+    let stopTransfer: @Sendable () -> Void
+
+    /// Ends the stream from outside the task that reads it: the iteration ends after the lines that
+    /// already arrived, as if the server had closed the stream, and the connection's transfer ends.
+    public func stop() { stopTransfer() }
 
     public struct AsyncIterator: AsyncIteratorProtocol {
         var lines: AsyncThrowingStream<Data, any Error>.AsyncIterator
@@ -88,7 +93,8 @@ extension KubeClient {
         if let since { query.append(("sinceTime", RFC3339.formatSeconds(since))) }
         let call = Call(method: .get, path: path.object(name) + "/log", query: query, verb: "get",
                         resource: "pods/log \"\(name)\" in namespace \"\(namespace)\"")
-        return LogLines(lines: try await openStream(call), timestamps: timestamps)
+        let opened = try await openStream(call)
+        return LogLines(lines: opened.lines, timestamps: timestamps, stopTransfer: opened.stop)
     }
 
     /// One watch connection: the changes after `resourceVersion` (or, without one, every current
@@ -105,11 +111,11 @@ extension KubeClient {
         if let labelSelector { query.append(("labelSelector", labelSelector)) }
         if let timeout { query.append(("timeoutSeconds", String(Int(timeout / .seconds(1))))) }
         let call = Call(method: .get, path: path.collection, query: query, verb: "watch", resource: path.describe())
-        return WatchEvents(lines: try await openStream(call), keepsUnmodelledFields: keepingUnmodelledFields)
+        return WatchEvents(lines: try await openStream(call).lines, keepsUnmodelledFields: keepingUnmodelledFields)
     }
 
     /// Opens a streamed GET, retrying the opening like any read; a non-2xx answer becomes an error.
-    func openStream(_ call: Call) async throws(KubernetesError) -> AsyncThrowingStream<Data, any Error> {
+    func openStream(_ call: Call) async throws(KubernetesError) -> HTTPStreamResponse {
         var attempt = 1
         var refreshed = false
         while true {
@@ -129,7 +135,7 @@ extension KubeClient {
             } catch {
                 throw .invalidResponse("\(call.description): \(error)")
             }
-            if (200..<300).contains(response.status) { return response.lines }
+            if (200..<300).contains(response.status) { return response }
             var body = Data()
             do {
                 for try await line in response.lines { body.append(line) }

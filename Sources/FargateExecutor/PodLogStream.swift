@@ -218,9 +218,6 @@ final class PodEndSignal: Sendable {
     var finishedAt: ContinuousClock.Instant? { end.value }
     var isFinished: Bool { finishedAt != nil }
 
-    /// Returns once the container is seen ended (true), or false if the waiting task is cancelled first.
-    func wait() async -> Bool { await end.wait() != nil }
-
     /// Calls `body` once the container is seen ended (or the stream stopped); at once if it was.
     /// Returns a token for ``forget(_:)``.
     func whenFinished(_ body: @escaping @Sendable () -> Void) -> Int { end.whenSet { _ in body() } }

@@ -60,9 +60,10 @@ extension RunFollower {
             }, logger: logger,
             podState: { signal.podState }, finished: signal)
         state.streaming[key] = signal
-        // One task for the stream (and, inside it, its reader and watchdog): a stop is its signal's,
-        // not a task of its own racing the stream in a group of their own. Each task holds its own
-        // memory for as long as the stream is open; three a stream where there were five.
+        // One task for the stream, which reads its requests itself: a stop is its signal's, and what
+        // ends a request early is its LogStreamWatchdog (callbacks and a dispatch timer), not tasks
+        // racing it. Each task holds its own memory for as long as the stream is open; one a stream
+        // where there were five.
         group.addTask { [continuation] in
             let lines = await stream.run()
             continuation.yield(.logsEnded(key, lines: lines))

@@ -198,6 +198,7 @@ final class RunFollower: Sendable {
 
     /// Takes one change and does what the state then calls for.
     /// - Returns: whether the run is over.
+    @inline(never)
     private func take(_ change: Change, _ state: inout State, in group: inout DiscardingTaskGroup) async -> Bool {
         if fold(change, into: &state) { await resync(&state) }
         await advance(&state, in: &group)
@@ -242,23 +243,23 @@ final class RunFollower: Sendable {
     }
 
     /// Everything the present state calls for: log streams, deletions, the verdict.
+    @inline(never)
     private func advance(_ state: inout State, in group: inout DiscardingTaskGroup) async {
         startStreams(&state, in: &group)
         await deleteFinishedPods(&state)
         if state.verdict == nil {
             let now = clock.now()
-            let verdict = RunClassifier.verdict(job: state.job, pods: Array(state.pods.values), now: now,
-                                                pendingTimeout: settings.pendingTimeout, mainContainer: settings.mainContainer)
+            let verdict = classify(state, now: now)
             if verdict.outcome != nil {
                 await decide(verdict, &state, now: now)
             } else if state.cancelled != nil || state.jobGone {
-                state.verdict = .failed(.exitStatus, exitCode: nil, reason: state.cancelled ?? "its Job \(name) was deleted")
+                giveUp(state)
             } else {
                 await diagnose(&state, now: now)
             }
         }
         if let why = state.jobDeletion, !state.jobGone, state.retryAt == nil {
-            if await deleteJob(state.job, why: why) { state.jobDeletion = nil } else { state.retryAt = clock.now() + Self.retryDelay }
+            if await deleteJob(state.job.metadata.uid, why: why) { state.jobDeletion = nil } else { state.retryAt = clock.now() + Self.retryDelay }
         }
         if state.verdict != nil {
             startStreams(&state, in: &group)
@@ -268,6 +269,7 @@ final class RunFollower: Sendable {
 
     /// The Job reads as decided: the verdict is given once its pods are known (or after a short wait
     /// and one list of them), since the pod watch may lag the Job watch.
+    @inline(never)
     private func decide(_ verdict: RunVerdict, _ state: inout State, now: Date) async {
         var verdict = verdict
         if state.job.status?.isFinished == true, !state.podsAccountedFor {
@@ -275,24 +277,10 @@ final class RunFollower: Sendable {
             state.awaitingPodsSince = since
             guard now.timeIntervalSince(since) >= Self.podCatchUp else { return }
             await refreshPods(&state)
-            verdict = RunClassifier.verdict(job: state.job, pods: Array(state.pods.values), now: now,
-                                            pendingTimeout: settings.pendingTimeout, mainContainer: settings.mainContainer)
+            verdict = classify(state, now: now)
             guard verdict.outcome != nil else { return }
         }
-        state.verdict = verdict
-        // The main container ended while an ordinary container beside it runs on: the pod would never
-        // finish by itself (nor the Job), billed all along; deleting the Job stops it.
-        let held = RunClassifier.podsHeldBySidecars(Array(state.pods.values), mainContainer: settings.mainContainer)
-        if !held.isEmpty, state.job.status?.isFinished != true, !state.jobGone {
-            state.jobDeletion = "its main container ended while another container of pod \(held.joined(separator: ", ")) still ran"
-        }
-        if case .failed(.pendingTimeout, _, let reason) = verdict {
-            logger.log(RunEvent(
-                .stuckPending, job: settings.jobName, runID: request.run.description,
-                scheduledAt: request.slot.scheduledAt, namespace: settings.namespace, kubernetesJob: name,
-                reason: "\(reason); its Job is deleted"))
-            state.jobDeletion = reason
-        }
+        settle(verdict, state)
     }
 
     /// Until the run is over: undecided, or decided with pods not yet gone (a cancel's cascade).
@@ -355,21 +343,19 @@ final class RunFollower: Sendable {
 
     /// Reads the Job and its pods afresh: a watch that went silent without the connection failing
     /// (a stall) is only noticed at the transport's idle timeout, and the run must not wait for it.
+    @inline(never)
     private func resync(_ state: inout State) async {
         do {
             let (client, name, namespace) = (client, name, settings.namespace)
             let found = try await inShortTask { () async throws(KubernetesError) in try await client.find(Job.self, named: name, in: namespace) }
-            if let job = found, job.metadata.uid == created.metadata.uid {
-                state.job = job.trimmedForCache()
-            } else {
-                state.jobGone = true  // deleted, or replaced by another of the same name
-            }
+            adopt(found, into: state)
         } catch {
-            logger.warning("reading Job \(settings.namespace)/\(name) afresh failed; the cache's view is used: \(error)")
+            warnReadFailed(error, listingPods: false)
         }
         await refreshPods(&state)
     }
 
+    @inline(never)
     private func refreshPods(_ state: inout State) async {
         do {
             let (client, name, namespace) = (client, name, settings.namespace)
@@ -378,7 +364,7 @@ final class RunFollower: Sendable {
             }
             take(listed, into: state)
         } catch {
-            logger.warning("listing the pods of Job \(settings.namespace)/\(name) failed; the cache's view is used: \(error)")
+            warnReadFailed(error, listingPods: true)
         }
     }
 
@@ -414,6 +400,7 @@ final class RunFollower: Sendable {
     }
 
     /// Deletes each finished pod whose output is read (or whose grace ran out) once its TTL passed.
+    @inline(never)
     private func deleteFinishedPods(_ state: inout State) async {
         for (podName, uid) in podsToDelete(state) {
             if let retry = state.retryAt, retry > clock.now() { return }  // a delete just failed: the rest wait for its retry
@@ -430,8 +417,7 @@ final class RunFollower: Sendable {
                 warnIfOutputUnread(podName, state)
                 markDeleted(podName, in: &state)
             } catch {
-                logger.error("deleting finished pod \(settings.namespace)/\(podName) failed (retried in a second): \(error)")
-                state.retryAt = clock.now() + Self.retryDelay
+                retryDeleting(pod: podName, after: error, state)
             }
         }
     }
@@ -467,9 +453,9 @@ final class RunFollower: Sendable {
     }
 
     /// - Returns: whether the Job is gone; if not, the delete is tried again a second later.
-    private func deleteJob(_ job: Job, why: String) async -> Bool {
+    private func deleteJob(_ uid: String?, why: String) async -> Bool {
         do {
-            let (client, name, namespace, uid) = (client, name, settings.namespace, job.metadata.uid)
+            let (client, name, namespace) = (client, name, settings.namespace)
             try await inShortTask { () async throws(KubernetesError) in
                 try await client.delete(Job.self, named: name, in: namespace, uid: uid, propagation: .background)
             }
@@ -477,7 +463,7 @@ final class RunFollower: Sendable {
         } catch let error where error.isNotFound {
             return true
         } catch {
-            logger.error("deleting Job \(settings.namespace)/\(name) (\(why)) failed (retried in a second): \(error)")
+            warnJobDeleteFailed(why: why, error)
             return false
         }
     }

@@ -56,8 +56,9 @@ extension RunFollower {
     /// A fresh read of the Job (or a list of its pods) failed: the cache's view stands.
     @inline(never)
     func warnReadFailed(_ error: KubernetesError, listingPods: Bool) {
-        let what = listingPods ? "listing the pods of Job" : "reading Job"
-        logger.warning("\(what) \(settings.namespace)/\(name)\(listingPods ? "" : " afresh") failed; the cache's view is used: \(error)")
+        let job = "\(settings.namespace)/\(name)"
+        let what = listingPods ? "listing the pods of Job \(job)" : "reading Job \(job) afresh"
+        logger.warning("\(what) failed; the cache's view is used: \(error)")
     }
 
     /// A finished pod's delete failed: the pods wait for its retry, a second later.

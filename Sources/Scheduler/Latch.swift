@@ -20,8 +20,8 @@ public final class Latch<Value: Sendable>: Sendable {
 
     /// Sets the value; the first one wins.
     public func set(_ value: Value) {
-        let (waiters, callbacks) = state.withLock { state in
-            guard state.value == nil else { return ([CheckedContinuation<Value?, Never>](), [@Sendable (Value) -> Void]()) }
+        let (waiters, callbacks) = state.withLock { state -> ([CheckedContinuation<Value?, Never>], [@Sendable (Value) -> Void]) in
+            guard state.value == nil else { return ([], []) }
             state.value = value
             defer {
                 state.waiters = [:]

@@ -1,9 +1,9 @@
 import Glibc
 
-/// How the daemon asks glibc's allocator to give memory back; both calls are measured in
-/// BENCHMARKS.md ("Scheduler"), with 10,000 jobs loaded.
+/// How the daemon asks glibc's allocator to give memory back, measured in BENCHMARKS.md ("Scheduler",
+/// with 10,000 jobs loaded; "One run on a warm connection", the trim threshold).
 ///
-/// `<malloc.h>` is not in Swift's Glibc module, so both functions are found with `dlsym`; with
+/// `<malloc.h>` is not in Swift's Glibc module, so its functions are found with `dlsym`; with
 /// another C library they are missing and nothing happens.
 public enum MallocTuning {
     /// `int mallopt(int param, int value)`.
@@ -24,11 +24,7 @@ public enum MallocTuning {
     /// The corresponding C function is `mallopt(M_MMAP_THRESHOLD, 131072)`.
     @discardableResult
     public static func returnLargeBlocksWhenFreed() -> Bool {
-        // dlsym(RTLD_DEFAULT, …): RTLD_DEFAULT is a null handle in glibc.
-        guard let symbol = dlsym(nil, "mallopt") else { return false }
-        let mallopt = unsafeBitCast(symbol, to: Mallopt.self)
-        // mallopt returns 1 on success and 0 on error (an out-of-range value); it sets no errno.
-        return mallopt(mmapThresholdParameter, 128 * 1024) == 1
+        setOption(mmapThresholdParameter, to: 128 * 1024)
     }
 
     /// `M_TRIM_THRESHOLD` in `<malloc.h>`.
@@ -48,9 +44,16 @@ public enum MallocTuning {
     /// The corresponding C function is `mallopt(M_TRIM_THRESHOLD, 1048576)`.
     @discardableResult
     public static func keepRecentlyFreedPages() -> Bool {
+        setOption(trimThresholdParameter, to: 1024 * 1024)
+    }
+
+    /// `mallopt(parameter, value)`; whether glibc took it (`false` also without glibc).
+    private static func setOption(_ parameter: Int32, to value: Int32) -> Bool {
+        // dlsym(RTLD_DEFAULT, …): RTLD_DEFAULT is a null handle in glibc.
         guard let symbol = dlsym(nil, "mallopt") else { return false }
         let mallopt = unsafeBitCast(symbol, to: Mallopt.self)
-        return mallopt(trimThresholdParameter, 1024 * 1024) == 1
+        // mallopt returns 1 on success and 0 on error (an out-of-range value); it sets no errno.
+        return mallopt(parameter, value) == 1
     }
 
     /// Gives the heap's free pages back to the system.

@@ -223,7 +223,8 @@ enum MailMessageTime {
     }
 }
 
-/// The journal output of runs, keeping the tails of the runs whose jobs alert.
+/// The journal output of runs, keeping the tails of the runs whose jobs alert: the lines it
+/// writes, and those the Kubernetes and ECS executors write to the journal themselves.
 struct AlertingOutput: OutputSink {
     let journal: any OutputSink
     let alerts: AlertCenter
@@ -231,5 +232,10 @@ struct AlertingOutput: OutputSink {
     func write(_ line: OutputLine) {
         alerts.keep(line)
         journal.write(line)
+    }
+
+    /// A Kubernetes or ECS run's line, journaled by its executor with the pod's or task's fields.
+    func noteJournaled(_ line: OutputLine) {
+        alerts.keep(line)
     }
 }

@@ -54,7 +54,8 @@ final class FollowedRun: Sendable {
     }
 
     /// Lines go to the journal with the run's fields (`CRON_JOB`, `CRON_RUN_ID`, `ECS_TASK_ARN`,
-    /// `ECS_CONTAINER`, `CRON_OUTPUT_TIMESTAMP`), or to the scheduler's output sink without a journal.
+    /// `ECS_CONTAINER`, `CRON_OUTPUT_TIMESTAMP`), or to the scheduler's output sink without a journal;
+    /// with one, the sink still hears each line (``OutputSink/noteJournaled(_:)``) for the run's tail.
     /// awslogs does not keep stdout and stderr apart, so every line is `stdout`.
     private static func lineWriter(
         request: RunRequest, taskARN: String, container: String, journal: EntryWriter?, output: (any OutputSink)?
@@ -69,7 +70,10 @@ final class FollowedRun: Sendable {
                                    ecsTaskARN: taskARN, ecsContainer: container),
             writer: journal)
         return { event in
-            sink.write(line: Array(event.message.utf8), stream: .stdout, timestamp: FollowedRun.rfc3339(event.date))
+            let bytes = Array(event.message.utf8)
+            sink.write(line: bytes, stream: .stdout, timestamp: FollowedRun.rfc3339(event.date))
+            // The failure mail's and hook's tail.
+            output?.noteJournaled(OutputLine(slot: request.slot, run: request.run, stream: .stdout, bytes: bytes))
         }
     }
 

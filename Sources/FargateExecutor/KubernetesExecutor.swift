@@ -128,8 +128,11 @@ public final class KubernetesExecutor: Executor {
             let run = JobOutputSink.Run(
                 job: settings.jobName, runID: request.run.description, scheduledAt: request.slot.scheduledAt,
                 namespace: settings.namespace, kubernetesJob: jobName, pod: pod, container: container)
+            let bytes = Array(text.utf8)
             JobOutputSink(run: run, writer: journal).write(
-                line: Array(text.utf8), stream: .stdout, timestamp: stamp.map(OwnershipLabels.rfc3339))
+                line: bytes, stream: .stdout, timestamp: stamp.map(OwnershipLabels.rfc3339))
+            // The failure mail's and hook's tail.
+            output?.noteJournaled(OutputLine(slot: request.slot, run: request.run, stream: .stdout, bytes: bytes))
         }
     }
 

@@ -24,4 +24,15 @@ public struct OutputLine: Hashable, Sendable {
 public protocol OutputSink: Sendable {
     /// Writes one line; must not block for long.
     func write(_ line: OutputLine)
+
+    /// Hears a line the executor wrote to the journal itself, with the fields only it knows (the
+    /// pod and container, the ECS task): nothing is written again, but whatever keeps a run's
+    /// output beyond the journal (the tail a failure mail and hook get) keeps this line too.
+    /// Must not block for long.
+    func noteJournaled(_ line: OutputLine)
+}
+
+extension OutputSink {
+    /// The journal has the line already; a sink that keeps nothing else has nothing to do.
+    public func noteJournaled(_ line: OutputLine) {}
 }

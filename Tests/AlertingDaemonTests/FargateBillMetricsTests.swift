@@ -22,21 +22,7 @@ struct FargateBillMetricsTests {
         defer { withExtendedLifetime(controller) {} }
         let daemon = try DaemonProcess(prefix: "fc-bill")
         defer { daemon.cleanUp() }
-        let kubeconfig = daemon.folder.appendingPathComponent("kubeconfig")
-        try Data("""
-            apiVersion: v1
-            kind: Config
-            clusters:
-            - name: emulator
-              cluster: {server: \(try #require(PeerEnvironment.kubernetesHTTP))}
-            users:
-            - name: tester
-              user: {token: test-token}
-            contexts:
-            - name: emulator
-              context: {cluster: emulator, user: tester}
-            current-context: emulator
-            """.utf8).write(to: kubeconfig)
+        let kubeconfig = try daemon.emulatorKubeconfig()
         try daemon.write(
             "bill.cron",
             """

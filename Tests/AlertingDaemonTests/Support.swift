@@ -64,6 +64,29 @@ enum EventID {
     static let failed = "7bbc90644a1f4dd1854fa021e5494049"
 }
 
+extension DaemonProcess {
+    /// Writes a kubeconfig for the Kubernetes emulator (`PeerEnvironment.kubernetesHTTP`) into the
+    /// daemon's folder, for `FARGATE_CRON_KUBECONFIG`.
+    func emulatorKubeconfig() throws -> URL {
+        let kubeconfig = folder.appendingPathComponent("kubeconfig")
+        try Data("""
+            apiVersion: v1
+            kind: Config
+            clusters:
+            - name: emulator
+              cluster: {server: \(try #require(PeerEnvironment.kubernetesHTTP))}
+            users:
+            - name: tester
+              user: {token: test-token}
+            contexts:
+            - name: emulator
+              context: {cluster: emulator, user: tester}
+            current-context: emulator
+            """.utf8).write(to: kubeconfig)
+        return kubeconfig
+    }
+}
+
 /// A port nothing listens on now.
 func freePort() throws -> UInt16 {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

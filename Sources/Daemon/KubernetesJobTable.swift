@@ -1,6 +1,6 @@
 import CronExpression
 public import FargateExecutor
-public import RunModel
+import RunModel
 import Scheduler
 public import Schedules
 import Synchronization

@@ -39,5 +39,5 @@ struct UnavailableExecutor: Executor {
     func cleanUp(_ handle: RunHandle) async {}
 
     /// Not reached: the daemon refuses to start without a cluster while such runs are active.
-    func reattach(_ run: RunRecord, job: ScheduledJob?) async -> Reattachment { .lost(reason: reason) }
+    func reattach(_ run: RunRecord, job: ScheduledJob?, output: (any OutputSink)?) async -> Reattachment { .lost(reason: reason) }
 }

@@ -10,7 +10,7 @@ extension ECSExecutor {
     /// without (the daemon died between the intent and RunTask's answer) is looked up by its job's
     /// `startedBy` and its slot's tags, running or stopped. A task found is followed to its end, its
     /// output read and its outcome reported — also when it stopped while the daemon was away.
-    public func reattach(_ run: RunRecord, job: ScheduledJob?) async -> Reattachment {
+    public func reattach(_ run: RunRecord, job: ScheduledJob?, output: (any OutputSink)?) async -> Reattachment {
         guard let settings = settingsOf(run.slot.job) else { return .lost(reason: "\(run.slot.job) has no ECS settings any more") }
         // A throttled API at start-up must not lose a run that is still going: transient failures are
         // retried for as long as a start would be.
@@ -61,7 +61,7 @@ extension ECSExecutor {
         }
         logger.info("re-attached run \(run.id) of \(run.slot.job) to task \(task.taskArn) (\(task.lastStatus ?? "?"), \(alreadyWritten) line(s) journalled)")
         return .running(follow(task.taskArn, in: cluster, task: task, origin: task.createdAt ?? run.startedAt ?? clock.now(),
-                               request: request, settings: settings, definition: definition, output: nil,
+                               request: request, settings: settings, definition: definition, output: output,
                                alreadyWritten: alreadyWritten))
     }
 

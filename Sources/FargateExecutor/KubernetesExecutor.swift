@@ -156,7 +156,7 @@ public final class KubernetesExecutor: Executor {
 
     /// After a restart: a run with a handle is followed again if its Job still exists; one without
     /// (the daemon died between the intent and the create) is looked up by its deterministic name.
-    public func reattach(_ run: RunRecord, job: ScheduledJob?) async -> Reattachment {
+    public func reattach(_ run: RunRecord, job: ScheduledJob?, output: (any OutputSink)?) async -> Reattachment {
         guard let settings = settingsOf(run.slot.job) else { return .lost(reason: "\(run.slot.job) has no Kubernetes settings any more") }
         let name = run.handle.map { String($0.reference.split(separator: "/").last ?? "") }
             ?? JobNaming.jobName(for: settings.jobName, slot: run.slot.scheduledAt, scheduleHasSeconds: settings.scheduleHasSeconds)
@@ -188,7 +188,7 @@ public final class KubernetesExecutor: Executor {
         let request = RunRequest(slot: run.slot, run: run.id, trigger: run.trigger, command: job?.command ?? "",
                                  environment: job?.environment ?? [:], timeout: job?.timeout)
         let handle = RunHandle(executor: .kubernetes, reference: "\(settings.namespace)/\(name)", uid: existing.metadata.uid)
-        follow(existing, request: request, settings: settings, handle: handle, output: nil)
+        follow(existing, request: request, settings: settings, handle: handle, output: output)
         return .running(handle)
     }
 

@@ -17,8 +17,16 @@ public protocol Executor: Sendable {
     func cancel(_ handle: RunHandle, reason: String) async
     /// Removes what the run left behind once its outcome is recorded.
     func cleanUp(_ handle: RunHandle) async
-    /// After a restart: finds a run that was not terminal in the run store.
-    func reattach(_ run: RunRecord, job: ScheduledJob?) async -> Reattachment
+    /// After a restart: finds a run that was not terminal in the run store. `output` is where its
+    /// further output goes (or, written to the journal by the executor, is told of), as for a start.
+    func reattach(_ run: RunRecord, job: ScheduledJob?, output: (any OutputSink)?) async -> Reattachment
+}
+
+extension Executor {
+    /// Re-attaches a run whose further output nobody but the journal needs.
+    public func reattach(_ run: RunRecord, job: ScheduledJob?) async -> Reattachment {
+        await reattach(run, job: job, output: nil)
+    }
 }
 
 /// What a run needs to start.

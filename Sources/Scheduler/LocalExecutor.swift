@@ -83,7 +83,9 @@ public final class LocalExecutor: Executor {
         _ = runs.withLock { $0.removeValue(forKey: handle.reference) }
     }
 
-    public func reattach(_ run: RunRecord, job: ScheduledJob?) async -> Reattachment {
+    /// After a restart: a process that outlived the daemon is waited for again (by its pid and start
+    /// time). Its output went to pipes the stopped daemon held, so `output` hears nothing more of it.
+    public func reattach(_ run: RunRecord, job: ScheduledJob?, output: (any OutputSink)?) async -> Reattachment {
         guard let handle = run.handle else {
             return .lost(reason: "the daemon stopped between recording the run and starting its process")
         }

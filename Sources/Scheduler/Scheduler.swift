@@ -185,7 +185,7 @@ public actor Scheduler: Service, CustomStringConvertible {
                 await recordLost(run, reason: "no executor can re-attach it")
                 continue
             }
-            switch await executor.reattach(run, job: job) {
+            switch await executor.reattach(run, job: job, output: output) {
             case .running(let handle):
                 if run.state == .intended {
                     // The daemon died after the executor started the run but before its start was

@@ -142,7 +142,7 @@ public final class FakeExecutor: Executor {
         state.updateIgnoringErrors { $0.cleanedUp.append(handle) }
     }
 
-    public func reattach(_ run: RunRecord, job: ScheduledJob?) async -> Reattachment {
+    public func reattach(_ run: RunRecord, job: ScheduledJob?, output: (any OutputSink)?) async -> Reattachment {
         setup.withLock { $0.reattachments[run.id] } ?? .lost(reason: "the fake executor knows nothing of run \(run.id)")
     }
 

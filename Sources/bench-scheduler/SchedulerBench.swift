@@ -91,7 +91,9 @@ private final class TimedExecutor: Executor {
     func outcome(of handle: RunHandle) async -> RunOutcome? { await inner.outcome(of: handle) }
     func cancel(_ handle: RunHandle, reason: String) async { await inner.cancel(handle, reason: reason) }
     func cleanUp(_ handle: RunHandle) async { await inner.cleanUp(handle) }
-    func reattach(_ run: RunRecord, job: ScheduledJob?) async -> Reattachment { await inner.reattach(run, job: job) }
+    func reattach(_ run: RunRecord, job: ScheduledJob?, output: (any OutputSink)?) async -> Reattachment {
+        await inner.reattach(run, job: job, output: output)
+    }
 }
 
 /// Output nobody reads (the benchmark's jobs print nothing).

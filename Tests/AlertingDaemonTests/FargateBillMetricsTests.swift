@@ -40,7 +40,8 @@ struct FargateBillMetricsTests {
             arguments: ["--metrics-address", "127.0.0.1:\(port)"])
         var reported: Run?
         #expect(try await poll(within: .seconds(40)) {
-            reported = try daemon.alertingRuns(of: job).first { $0.reportedAt != nil }
+            // Reported and ended: the executor records its report a moment before the run's end.
+            reported = try daemon.alertingRuns(of: job).first { $0.reportedAt != nil && $0.state.isTerminal }
             return reported != nil
         }, "no reported run; log:\n\(daemon.log)")
         let run = try #require(reported)

@@ -36,7 +36,8 @@ struct TemplateDaemonTests {
 
         var reported: Run?
         #expect(try await poll(within: .seconds(40)) {
-            reported = try daemon.runs(of: job).first { $0.reportedAt != nil }
+            // Reported and ended: the executor records its report a moment before the run's end.
+            reported = try daemon.runs(of: job).first { $0.reportedAt != nil && $0.state.isTerminal }
             return reported != nil
         }, "no run of \(template) was reported; daemon log:\n\(daemon.log)")
         #expect(reported?.state == .succeeded, "\(String(describing: reported)); daemon log:\n\(daemon.log)")

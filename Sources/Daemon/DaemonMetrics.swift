@@ -55,7 +55,7 @@ public final class DaemonMetrics: Sendable {
             labels: ["cron_job"])
         overdueJobs = registry.gauge("fargate_cron_overdue_jobs", help: "How many jobs are overdue now.")
         apiRequests = registry.counter(
-            "fargate_cron_api_requests_total", help: "Requests to the Kubernetes API, by verb.", labels: ["api", "verb"])
+            "fargate_cron_api_requests_total", help: "Requests to the Kubernetes API by verb, and to the AWS APIs (ecs, logs) by operation.", labels: ["api", "verb"])
         apiErrors = registry.counter(
             "fargate_cron_api_errors_total", help: "Requests to the Kubernetes API that failed (no answer, or not 2xx), by verb.",
             labels: ["api", "verb"])
@@ -105,9 +105,10 @@ public final class DaemonMetrics: Sendable {
         if let price = report.estimatedPrice { cost.increment(job, by: Double(price.microdollars) / 1_000_000) }
     }
 
-    /// Counts one Kubernetes API request of `verb` (`get`, `list`, `watch`, `create`, `delete`, …).
-    public func countAPIRequest(verb: String, failed: Bool) {
-        apiRequests.increment("kubernetes", verb)
-        if failed { apiErrors.increment("kubernetes", verb) }
+    /// Counts one request to `api`: `kubernetes` with its verb (`get`, `list`, `watch`, `create`,
+    /// `delete`, …), or an AWS API (`ecs`, `logs`) with its operation (`RunTask`, `GetLogEvents`, …).
+    public func countAPIRequest(api: String = "kubernetes", verb: String, failed: Bool) {
+        apiRequests.increment(api, verb)
+        if failed { apiErrors.increment(api, verb) }
     }
 }

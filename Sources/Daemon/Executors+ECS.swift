@@ -49,13 +49,15 @@ struct ECSParts: Sendable {
 }
 
 extension Executors {
-    /// The ecs executor, when the schedules have `ecs` jobs (see ``ecsParts(for:specs:clock:startUp:)``).
+    /// The ecs executor, when the schedules have `ecs` jobs (see ``ecsParts(for:specs:clock:startUp:metrics:)``).
     /// - Throws: ``DaemonStartFailure``.
     static func makeECS(
         for configuration: DaemonConfiguration, specs: [Schedules.JobSpec], ledger: RunLedger, thread: LedgerThread,
         writer: EntryWriter, clock: any WallClock, startUp: StartUp, metrics: DaemonMetrics?
     ) async throws(DaemonStartFailure) -> (ECSExecutor?, ECSJobTable?) {
-        guard let parts = try await ecsParts(for: configuration, specs: specs, clock: clock, startUp: startUp) else { return (nil, nil) }
+        guard let parts = try await ecsParts(for: configuration, specs: specs, clock: clock, startUp: startUp, metrics: metrics) else {
+            return (nil, nil)
+        }
         let executor = parts.makeExecutor(
             ledger: ledger, thread: thread, writer: writer, clock: clock, logger: startUp.logger, metrics: metrics)
         return (executor, parts.jobs)
@@ -64,10 +66,11 @@ extension Executors {
     /// What the ecs executor is built from, when the schedules have `ecs` jobs: in the region of
     /// `--region` (else `AWS_REGION`), with credentials found as the AWS CLI finds them (`--profile`
     /// first). A daemon with `ecs` jobs but no region or no credentials fails to start, rather than
-    /// fail every run.
+    /// fail every run. Each request to ECS and CloudWatch Logs is counted in `metrics`.
     /// - Throws: ``DaemonStartFailure``.
     static func ecsParts(
-        for configuration: DaemonConfiguration, specs: [Schedules.JobSpec], clock: any WallClock, startUp: StartUp
+        for configuration: DaemonConfiguration, specs: [Schedules.JobSpec], clock: any WallClock, startUp: StartUp,
+        metrics: DaemonMetrics?
     ) async throws(DaemonStartFailure) -> ECSParts? {
         guard ECSJobTable.hasECSJobs(specs) else { return nil }
         let logger = startUp.logger
@@ -86,7 +89,12 @@ extension Executors {
         }
         let jobs = ECSJobTable(specs, region: region)
         let api = { (service: AWSService) in
-            AWSJSONClient(service: service, credentials: chain, transport: transport, now: { clock.now() })
+            var client = AWSJSONClient(service: service, credentials: chain, transport: transport, now: { clock.now() })
+            if let metrics {
+                let name = service.signingName
+                client.requestObserver = { operation, failed in metrics.countAPIRequest(api: name, verb: operation, failed: failed) }
+            }
+            return client
         }
         logger.info("the ecs executor follows \(jobs.names.count) job(s) in \(region)")
         return ECSParts(

@@ -15,6 +15,10 @@ public struct AWSJSONClient: Sendable {
     let transport: any Transport
     let retry: AWSRetryPolicy
     let now: @Sendable () -> Date
+    /// Hears each request sent (every attempt, retries too): its operation (`RunTask`,
+    /// `DescribeTasks`, `GetLogEvents`, …) and whether it failed (no answer, or not 2xx). The daemon
+    /// counts them in its metrics.
+    public var requestObserver: (@Sendable (_ operation: String, _ failed: Bool) -> Void)?
 
     /// Creates a client.
     /// - Parameters:
@@ -115,12 +119,15 @@ public struct AWSJSONClient: Sendable {
         do {
             response = try await transport.send(request)
         } catch let error as CurlError {
+            requestObserver?(operation, true)
             throw .transport(operation: operation, error)
         } catch is CancellationError {
             throw .cancelled
         } catch {
+            requestObserver?(operation, true)
             throw .invalidResponse(operation: operation, "\(error)")
         }
+        requestObserver?(operation, !(200..<300).contains(response.status))
         guard (200..<300).contains(response.status) else {
             throw .api(Self.apiError(service: service.signingName, operation: operation, response: response))
         }

@@ -83,6 +83,13 @@ struct DaemonOnMotoTests {
         // The tasks' bill is in the metrics as a Kubernetes run's is: a minute at least for each.
         let billed = try metric("fargate_cron_fargate_billed_seconds_total{cron_job=\"\(job)\"}", of: setup.daemon)
         #expect(billed.map { $0 >= Double(60 * ended.count) && $0.truncatingRemainder(dividingBy: 60) == 0 } == true, "\(String(describing: billed))")
+        // The AWS requests are counted beside the Kubernetes ones: a RunTask a started run at least,
+        // the poller's DescribeTasks, the output's CloudWatch Logs reads; moto refuses none of them.
+        let runTasks = try metric("fargate_cron_api_requests_total{api=\"ecs\",verb=\"RunTask\"}", of: setup.daemon)
+        #expect((runTasks ?? 0) >= Double(ended.count), "\(String(describing: runTasks))")
+        #expect((try metric("fargate_cron_api_requests_total{api=\"ecs\",verb=\"DescribeTasks\"}", of: setup.daemon) ?? 0) >= 1)
+        #expect((try metric("fargate_cron_api_requests_total{api=\"logs\",verb=\"GetLogEvents\"}", of: setup.daemon) ?? 0) >= 1)
+        #expect(try metric("fargate_cron_api_errors_total{api=\"ecs\",verb=\"RunTask\"}", of: setup.daemon) == nil)
         #expect(try await setup.daemon.terminate() == 0)
 
         let (tasks, oncePerSlot) = try await setup.tasks(of: job)

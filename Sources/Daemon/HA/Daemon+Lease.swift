@@ -48,7 +48,8 @@ extension Daemon {
             client: client, namespace: lease.namespace, name: lease.name, identity: identity, configuration: lease.election,
             clock: ContinuousClock(), date: { clock.now() }, logger: logger)
         let kubernetesJobs = KubernetesJobTable(loaded.schedules.jobs)
-        let ecs = try await Executors.ecsParts(for: configuration, specs: loaded.schedules.jobs, clock: clock, startUp: startUp)
+        let ecs = try await Executors.ecsParts(
+            for: configuration, specs: loaded.schedules.jobs, clock: clock, startUp: startUp, metrics: alerting.metrics)
         let parts = LeaderTerm.Parts(
             client: client.leaderOnly(lease: lease.description) { elector.isLeading }, ledger: ledger, thread: thread,
             kubernetesJobs: kubernetesJobs, local: LocalExecutor(baseEnvironment: cronEnvironment(environment)),

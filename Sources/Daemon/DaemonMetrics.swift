@@ -55,9 +55,11 @@ public final class DaemonMetrics: Sendable {
             labels: ["cron_job"])
         overdueJobs = registry.gauge("fargate_cron_overdue_jobs", help: "How many jobs are overdue now.")
         apiRequests = registry.counter(
-            "fargate_cron_api_requests_total", help: "Requests to the Kubernetes API by verb, and to the AWS APIs (ecs, logs) by operation.", labels: ["api", "verb"])
+            "fargate_cron_api_requests_total",
+            help: "Requests to the Kubernetes API (by verb) and the AWS APIs ecs and logs (by operation).", labels: ["api", "verb"])
         apiErrors = registry.counter(
-            "fargate_cron_api_errors_total", help: "Requests to the Kubernetes API that failed (no answer, or not 2xx), by verb.",
+            "fargate_cron_api_errors_total",
+            help: "Requests to the Kubernetes API (by verb) and the AWS APIs (by operation) that failed: no answer, or not 2xx.",
             labels: ["api", "verb"])
         leader = registry.gauge(
             "fargate_cron_leader", help: "1 while this daemon schedules (leads), 0 while it stands by; 1 without an election.")

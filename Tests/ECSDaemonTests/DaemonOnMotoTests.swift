@@ -58,6 +58,18 @@ struct DaemonOnMotoTests {
             """
         }
 
+        /// Waits (at most 60 s) for a run of `job` whose task ECS reports RUNNING; the ledger says
+        /// only started (executors do not report RUNNING to it).
+        func runningTask(of job: String) async throws -> Run? {
+            var running: Run?
+            let found = try await poll(within: .seconds(60)) {
+                running = try daemon.runs(of: job).first { $0.state.isActive && $0.handle != nil }
+                guard let arn = running?.handle?.reference else { return false }
+                return try await front.tasks().contains { $0.taskArn == arn && $0.lastStatus == "RUNNING" }
+            }
+            return found ? running : nil
+        }
+
         /// The front's tasks of `job`, and whether no slot has two.
         func tasks(of job: String) async throws -> (tasks: [FrontTask], oncePerSlot: Bool) {
             let tasks = try await front.tasks().filter { $0.tag("fargate-cron/job") == job }
@@ -168,14 +180,7 @@ struct DaemonOnMotoTests {
         try setup.daemon.write("ecs.cron", setup.schedule(job: job, command: "echo started; sleep 4; echo done"))
         try setup.daemon.start()
         defer { setup.daemon.cleanUp() }
-        var running: Run?
-        // The ledger says started (executors do not report RUNNING to it); ECS says RUNNING.
-        #expect(try await poll(within: .seconds(60)) {
-            running = try setup.daemon.runs(of: job).first { $0.state.isActive && $0.handle != nil }
-            guard let arn = running?.handle?.reference else { return false }
-            return try await setup.front.tasks().contains { $0.taskArn == arn && $0.lastStatus == "RUNNING" }
-        }, "\(setup.daemon.log)")
-        let run = try #require(running)
+        let run = try #require(try await setup.runningTask(of: job), "\(setup.daemon.log)")
         #expect(try await setup.daemon.terminate(within: .seconds(10)) == 0)
         let task = try #require(try await setup.tasks(of: job).tasks.first { $0.taskArn == run.handle?.reference })
         #expect(task.desiredStatus == "RUNNING", "the daemon stopped its task on the way out")

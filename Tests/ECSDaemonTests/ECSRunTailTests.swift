@@ -12,20 +12,37 @@ import Testing
 @Suite(.enabled(if: Moto.isAvailableWithJournal, "needs moto and journald (scripts/test starts them)"), .serialized,
        .timeLimit(.minutes(3)))
 struct ECSRunTailTests {
+    /// A failure hook that keeps its standard input in `folder/hook.RUN_ID`, whole once the file is
+    /// there: one file a run, as the job's next slots fail too.
+    static func hookKeepingItsInput(in folder: URL) -> String {
+        let path = folder.appendingPathComponent("hook").path
+        return "CRON_ON_FAILURE=cat > '\(path)'.$CRON_RUN_ID.part && mv '\(path)'.$CRON_RUN_ID.part '\(path)'.$CRON_RUN_ID"
+    }
+
+    /// What the hook of `hookKeepingItsInput(in:)` kept for `run`: its lines, or nil while it has not finished.
+    static func hookInput(in folder: URL, of run: Run) throws -> [String]? {
+        let path = folder.appendingPathComponent("hook.\(run.id.rawValue)").path
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        return try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
+    }
+
     @Test func aFailingTasksHookGetsItsLastLines() async throws {
         let setup = try await DaemonOnMotoTests.Setup()
         let job = Moto.unique("tail")
-        let hookInput = setup.daemon.folder.appendingPathComponent("hook.stdin")
+        let folder = setup.daemon.folder
         try setup.daemon.write("ecs.cron", setup.schedule(
             job: job, command: "for i in $(seq 1 60); do echo \"line $i\"; done; exit 3",
-            settings: ["CRON_ON_FAILURE=cat > '\(hookInput.path).part' && mv '\(hookInput.path).part' '\(hookInput.path)'"]))
+            settings: [Self.hookKeepingItsInput(in: folder)]))
         try setup.daemon.start()
         defer { setup.daemon.cleanUp() }
-        #expect(try await poll(within: .seconds(60)) { FileManager.default.fileExists(atPath: hookInput.path) },
-                "the hook never finished; log:\n\(setup.daemon.log)")
+        var lines: [String]?
+        #expect(try await poll(within: .seconds(60)) {
+            guard let failed = try setup.daemon.runs(of: job).first(where: { $0.state == .failed }) else { return false }
+            lines = try Self.hookInput(in: folder, of: failed)
+            return lines != nil
+        }, "no failed run's hook finished; log:\n\(setup.daemon.log)")
         #expect(try await setup.daemon.terminate() == 0)
-        let lines = try String(contentsOf: hookInput, encoding: .utf8).split(separator: "\n")
-        #expect(lines.map(String.init) == (11...60).map { "line \($0)" }, "\(lines)")
+        #expect(lines == (11...60).map { "line \($0)" }, "\(String(describing: lines))")
         #expect(try setup.daemon.runs(of: job).contains { $0.state == .failed && $0.exitCode == 3 })
     }
 
@@ -35,28 +52,21 @@ struct ECSRunTailTests {
     @Test func aReattachedTasksHookGetsTheLinesReadAfterTheRestart() async throws {
         let setup = try await DaemonOnMotoTests.Setup()
         let job = Moto.unique("retail")
-        // One file a run: the job's next slots fail too, and their hooks must not overwrite this one's.
-        let hookInput = setup.daemon.folder.appendingPathComponent("hook")
+        let folder = setup.daemon.folder
         try setup.daemon.write("ecs.cron", setup.schedule(
-            job: job, command: "echo started; sleep 4; echo after; exit 5",
-            settings: ["CRON_ON_FAILURE=cat > '\(hookInput.path)'.$CRON_RUN_ID.part && mv '\(hookInput.path)'.$CRON_RUN_ID.part '\(hookInput.path)'.$CRON_RUN_ID"]))
+            job: job, command: "echo started; sleep 4; echo after; exit 5", settings: [Self.hookKeepingItsInput(in: folder)]))
         try setup.daemon.start()
         defer { setup.daemon.cleanUp() }
-        var running: Run?
-        #expect(try await poll(within: .seconds(60)) {
-            running = try setup.daemon.runs(of: job).first { $0.state.isActive && $0.handle != nil }
-            guard let arn = running?.handle?.reference else { return false }
-            return try await setup.front.tasks().contains { $0.taskArn == arn && $0.lastStatus == "RUNNING" }
-        }, "\(setup.daemon.log)")
-        let run = try #require(running)
+        let run = try #require(try await setup.runningTask(of: job), "\(setup.daemon.log)")
         #expect(try await setup.daemon.terminate(within: .seconds(10)) == 0)
         try setup.daemon.start()
-        let input = hookInput.path + ".\(run.id.rawValue)"
-        #expect(try await poll(within: .seconds(60)) { FileManager.default.fileExists(atPath: input) },
-                "the hook of run \(run.id) never finished; log:\n\(setup.daemon.log)")
+        var lines: [String]?
+        #expect(try await poll(within: .seconds(60)) {
+            lines = try Self.hookInput(in: folder, of: run)
+            return lines != nil
+        }, "the hook of run \(run.id) never finished; log:\n\(setup.daemon.log)")
         #expect(try await setup.daemon.terminate() == 0)
         #expect(try setup.daemon.runs(of: job).first { $0.id == run.id }?.exitCode == 5)
-        let lines = try String(contentsOfFile: input, encoding: .utf8).split(separator: "\n").map(String.init)
-        #expect(lines == ["after"] || lines == ["started", "after"], "\(lines)")
+        #expect(lines == ["after"] || lines == ["started", "after"], "\(String(describing: lines))")
     }
 }

@@ -327,9 +327,15 @@ let package = Package(
             // with packed relative relocations and without exporting its symbols: the dynamic loader
             // then reads 2.3 MB less relocation data at start and no longer searches 21,000 exported
             // symbols on every lookup. 4 MiB less resident memory (BENCHMARKS.md, "Scheduler").
+            // Its functions are laid out by scripts/text-order/fargate-cron.order: those the daemon
+            // runs first, together (scripts/text-order/profile writes it; release-build gives every
+            // function a section of its own): ~10 instead of ~17 MiB of resident code (BENCHMARKS.md,
+            // "The daemon's code laid out by what runs"). A stale list costs memory, never correctness.
             linkerSettings: [
                 .unsafeFlags(
-                    ["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic"],
+                    ["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic",
+                     "-Xlinker", "--symbol-ordering-file=\(Context.packageDirectory)/scripts/text-order/fargate-cron.order",
+                     "-Xlinker", "--no-warn-symbol-ordering"],
                     .when(configuration: .release))
             ]
         ),

@@ -112,7 +112,7 @@ struct LeaderElectorTests {
             defer { group.cancelAll() }
             var interrupted = false
             for _ in 0..<4 {
-                try await proxy.resetConnections()
+                try await proxy.resetAll()
                 for _ in 0..<70 {
                     interrupted = interrupted || !a.isLeading || b.isLeading
                     try await Task.sleep(for: .milliseconds(10))

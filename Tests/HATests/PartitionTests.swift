@@ -52,7 +52,7 @@ struct PartitionTests {
             #expect(later == creates, "round \(round): \(leader) tried \(later - creates) creates after it stopped leading")
             if let takeover { leader = takeover.host }
             try await proxy.blackHole(false)
-            try await proxy.resetConnections()
+            try await proxy.resetAll()
             // The cut host, back, stands by behind the new leader.
             #expect(try await poll(within: .seconds(10)) {
                 try await cut.daemon.status()["leadership"] as? String == "standby, leader \(leader)"

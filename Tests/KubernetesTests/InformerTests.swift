@@ -16,7 +16,7 @@ struct InformerTests {
         _ informers: SharedInformers, _ body: () async throws -> R
     ) async throws -> R {
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await informers.run() }
+            group.addTask { await informers.run() }
             let result = try await body()
             group.cancelAll()
             try await group.waitForAll()

@@ -1,6 +1,6 @@
 import Foundation
 import Glibc
-public import HTTP
+import HTTP
 public import Kubernetes
 
 /// `scripts/peers/fault_proxy.py` in front of the Kubernetes emulator, started for one test. It stops
@@ -69,17 +69,12 @@ public final class FaultProxy: @unchecked Sendable {  // immutable after init; t
         _ = try await call(.post, "/blackhole", .object(["on": .bool(on)]))
     }
 
-    /// Resets every open client connection (RST).
-    public func resetConnections() async throws {
-        _ = try await call(.post, "/reset-all", nil)
-    }
-
     /// `METHOD PATH` of every request the proxy saw, in order.
     public func requests() async throws -> [String] {
         try JSONDecoder().decode([String].self, from: try await call(.get, "/requests", nil))
     }
 
-    /// Resets every open client connection at once (and, through them, the server's side).
+    /// Resets every open client connection at once (RST; and, through them, the server's side).
     public func resetAll() async throws {
         _ = try await call(.post, "/reset-all", nil)
     }

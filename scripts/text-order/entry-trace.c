@@ -34,6 +34,7 @@ typedef int (*sigaction_function)(int, const struct sigaction *, struct sigactio
 static sigaction_function real_sigaction(void) {
     static sigaction_function real;
     if (!real) real = (sigaction_function)dlsym(RTLD_NEXT, "sigaction");
+    if (!real) _exit(122);  // no libc sigaction: nothing can work
     return real;
 }
 
@@ -55,8 +56,7 @@ static void on_trap(int signal_number, siginfo_t *info, void *context) {
         struct sigaction fallback = {0};
         fallback.sa_handler = SIG_DFL;
         sigemptyset(&fallback.sa_mask);
-        real_sigaction()(signal_number, &fallback, NULL);
-        raise(signal_number);
+        if (real_sigaction()(signal_number, &fallback, NULL) != 0 || raise(signal_number) != 0) _exit(122);
         return;
     }
     // Two threads may meet the same breakpoint; both put the same byte back, both record it (the
@@ -116,7 +116,7 @@ __attribute__((constructor)) static void start_tracing(void) {
     saved = malloc(status.st_size / 8);
     if (!entries || !saved) fail("entry-trace: malloc");
     if (read(input, entries, status.st_size) != status.st_size) fail("entry-trace: read");
-    close(input);
+    if (close(input) != 0) fail("entry-trace: close");
     size_t count = status.st_size / 8;
     qsort(entries, count, sizeof *entries, compare);
     for (size_t i = 0; i < count; i++) {  // unique, and inside the text

@@ -24,7 +24,7 @@ import sys
 
 WINDOW = 64 * 1024  # the kernel's fault-around (fault_around_bytes)
 
-SECTION = re.compile(r"^\s+([0-9a-f]+)\s+[0-9a-f]+\s+([0-9a-f]+)\s+\d+\s{9}(\S.*):\((\.text[^)]*)\)$")
+SECTION = re.compile(r"^\s+([0-9a-f]+)\s+[0-9a-f]+\s+([0-9a-f]+)\s+\d+\s{9}(\S.*):\(([^)]*)\)$")
 SYMBOL = re.compile(r"^\s+[0-9a-f]+\s+[0-9a-f]+\s+[0-9a-f]+\s+\d+\s{17}(\S+)$")
 
 
@@ -45,16 +45,20 @@ def sections_by_name(link_map):
     """The input sections (index → size, index → address) and the ones that define each symbol
     name, from lld's map."""
     sizes, addresses, defining = [], [], collections.defaultdict(set)
+    current = None  # the code section whose symbols the map lists now; None under a data section
     with open(link_map) as f:
         for line in f:
             match = SECTION.match(line)
             if match:
-                addresses.append(int(match.group(1), 16))
-                sizes.append(int(match.group(2), 16))
+                current = None
+                if match.group(4).startswith(".text"):
+                    addresses.append(int(match.group(1), 16))
+                    sizes.append(int(match.group(2), 16))
+                    current = len(sizes) - 1
                 continue
             match = SYMBOL.match(line)
-            if match and sizes:
-                defining[match.group(1)].add(len(sizes) - 1)
+            if match and current is not None:
+                defining[match.group(1)].add(current)
     return sizes, addresses, defining
 
 
